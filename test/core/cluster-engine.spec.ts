@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import { ClusterEngine, choosePeer, type GossipTransport, type MembershipChange, type ServerList } from '../../lib/core/index.js';
+
+/** A deterministic PRNG so every run sees the same rounds. */
+function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Real engines wired through an in-process network; `down` peers reject like a refused connection. */
+class LoopNetwork {
+  readonly engines = new Map<string, ClusterEngine>();
+  readonly down = new Set<string>();
+  time = 1_700_000_000_000;
+  transport: GossipTransport = {
+    exchange: async (peer, message) => {
+      const target = this.engines.get(peer);
+      if (!target || this.down.has(peer)) throw new Error('connect ECONNREFUSED');
+      return target.handleGossip(JSON.parse(JSON.stringify(message)));
+    },
+  };
+
+  add(url: string, opts: { skewMs?: number; monitor?: boolean; seed?: number } = {}): ClusterEngine {
+    const engine = new ClusterEngine(
+      { selfUrl: url, monitor: opts.monitor ?? false },
+      { now: () => this.time + (opts.skewMs ?? 0), random: seededRandom(opts.seed ?? this.engines.size + 1), transport: this.transport },
+    );
+    this.engines.set(engine.settings.selfUrl, engine);
+    return engine;
+  }
+
+  async round(): Promise<void> {
+    for (const [url, e] of this.engines) if (!this.down.has(url)) await e.gossipRound();
+    this.time += 1000;
+  }
+
+  views(): string[] {
+    return [...this.engines].filter(([u]) => !this.down.has(u)).map(([, e]) => JSON.stringify(e.snapshot()));
+  }
+
+  converged(): boolean {
+    return new Set(this.views()).size === 1;
+  }
+
+  async roundsToConverge(limit = 100): Promise<number> {
+    for (let r = 1; r <= limit; r++) {
+      await this.round();
+      if (this.converged()) return r;
+    }
+    throw new Error('did not converge');
+  }
+}
+
+function seedAll(net: LoopNetwork, seedUrl: string): void {
+  const list: ServerList = { online: [{ baseUrl: seedUrl, monitor: false, lastUpdate: 0 }] };
+  for (const e of net.engines.values()) e.mergeMasterList(list);
+}
+
+describe('ClusterEngine', () => {
+  it('five servers bootstrapped from one seed converge to one view', async () => {
+    const net = new LoopNetwork();
+    for (let i = 1; i <= 5; i++) net.add(`http://127.0.0.1:${3000 + i}`).start();
+    seedAll(net, 'http://127.0.0.1:3001/');
+    const rounds = await net.roundsToConverge();
+    expect(rounds).toBeLessThan(20);
+    const view = net.engines.get('http://127.0.0.1:3001/')!.snapshot();
+    expect(view.online).toHaveLength(5);
+    expect(view.offline).toEqual([]);
+  });
+
+  it('propagates control offline and back online, with ±2 minutes of clock skew', async () => {
+    const net = new LoopNetwork();
+    const skews = [0, 120_000, -120_000, 60_000, -60_000];
+    skews.forEach((skewMs, i) => net.add(`http://h${i}:1/`, { skewMs }).start());
+    seedAll(net, 'http://h0:1/');
+    await net.roundsToConverge();
+    for (const slow of ['http://h2:1/', 'http://h1:1/']) {
+      net.engines.get(slow)!.setOnline(false);
+      await net.roundsToConverge();
+      for (const e of net.engines.values()) expect(e.view.get(slow)?.online).toBe(false);
+      net.engines.get(slow)!.setOnline(true);
+      await net.roundsToConverge();
+      for (const e of net.engines.values()) expect(e.view.get(slow)?.online).toBe(true);
+    }
+  });
+
+  it('refuses stamps beyond the skew bound and keeps its clock sane', () => {
+    const net = new LoopNetwork();
+    const a = net.add('http://a:1/');
+    a.start();
+    const future = net.time + 10 * 60_000;
+    const changes = a.merge({ online: [{ baseUrl: 'http://evil:1/', monitor: false, lastUpdate: future }] }, 'test');
+    expect(changes).toEqual([]);
+    expect(a.view.get('http://evil:1/')).toBeUndefined();
+    expect(a.stats().entriesRefused).toBe(1);
+    expect(a.clock.tick()).toBeLessThan(future);
+  });
+
+  it('re-asserts itself over a newer rumour that it is offline', async () => {
+    const net = new LoopNetwork();
+    const a = net.add('http://a:1/');
+    const b = net.add('http://b:1/');
+    a.start();
+    b.start();
+    const rumour = a.self().lastUpdate + 5;
+    b.merge({ online: [], offline: [{ baseUrl: 'http://a:1/', monitor: false, lastUpdate: rumour }] }, 'test');
+    expect(b.view.get('http://a:1/')?.online).toBe(false);
+    await a.exchangeWith('http://b:1/'); // b's answer carries the rumour; a re-stamps itself
+    expect(a.self().online).toBe(true);
+    expect(a.self().lastUpdate).toBeGreaterThan(rumour);
+    expect(a.stats().selfReassertions).toBe(1);
+    await a.exchangeWith('http://b:1/');
+    expect(b.view.get('http://a:1/')?.online).toBe(true);
+  });
+
+  it('removes entries after 24 h and a stale peer cannot bring them back', async () => {
+    const net = new LoopNetwork();
+    const a = net.add('http://a:1/');
+    const b = net.add('http://b:1/');
+    const c = net.add('http://c:1/');
+    [a, b, c].forEach((e) => e.start());
+    seedAll(net, 'http://a:1/');
+    await net.roundsToConverge();
+    c.setOnline(false);
+    await net.roundsToConverge();
+    const staleCopy = JSON.parse(JSON.stringify(b.snapshot())) as ServerList; // b's view, frozen
+    net.down.add('http://c:1/');
+    const removed: MembershipChange[] = [];
+    a.onChange((ch) => ch.type === 'removed' && removed.push(ch));
+    net.time += 20 * 3_600_000;
+    b.maintain(); // b is alive: it renews its own stamp and tells a
+    await b.exchangeWith('http://a:1/');
+    net.time += 4 * 3_600_000 + 1;
+    a.maintain();
+    expect(a.view.get('http://c:1/')).toBeUndefined();
+    expect(removed.map((r) => r.server.baseUrl)).toEqual(['http://c:1/']);
+    a.merge(staleCopy, 'stale peer');
+    expect(a.view.get('http://c:1/')).toBeUndefined();
+    expect(a.view.get('http://b:1/')?.online).toBe(true);
+  });
+
+  it('renews its own stamp so a live server never ages out', () => {
+    const net = new LoopNetwork();
+    const a = net.add('http://a:1/');
+    a.start();
+    const first = a.self().lastUpdate;
+    net.time += 6 * 3_600_000;
+    a.maintain();
+    expect(a.self().lastUpdate).toBeGreaterThan(first);
+  });
+
+  it('a failing peer never throws out of a round', async () => {
+    const a = new ClusterEngine(
+      { selfUrl: 'http://a:1/' },
+      { now: () => 1e12, random: seededRandom(1), transport: { exchange: () => Promise.reject(new Error('garbage')) } },
+    );
+    a.start();
+    a.addSeeds(['http://b:1/']);
+    await expect(a.gossipRound()).resolves.toMatchObject({ peer: 'http://b:1/', ok: false, error: 'garbage' });
+    expect(a.stats()).toMatchObject({ rounds: 1, exchangesFailed: 1 });
+  });
+
+  it('converges for any order of pairwise exchanges (random schedules)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(5), fc.nat(5)), { minLength: 0, maxLength: 30 }), async (pairs) => {
+        const net = new LoopNetwork();
+        const urls = [0, 1, 2, 3, 4, 5].map((i) => `http://n${i}:1/`);
+        urls.forEach((u) => net.add(u).start());
+        for (const [i, j] of pairs) if (i !== j) await net.engines.get(urls[i])!.exchangeWith(urls[j]);
+        // then a fixed ring sweep twice: whatever came before, everyone must agree
+        for (let k = 0; k < 2; k++) for (let i = 0; i < 6; i++) await net.engines.get(urls[i])!.exchangeWith(urls[(i + 1) % 6]);
+        return net.converged() && net.engines.get(urls[0])!.snapshot().online.length === 6;
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('choosePeer', () => {
+  const settings = { selfUrl: 'http://me:1/', monitorPreference: 0.5, offlineProbeProbability: 0.1 };
+  const e = (baseUrl: string, online: boolean, monitor = false) => ({ baseUrl, online, monitor, lastUpdate: 1 });
+
+  it('never picks itself and returns null when nothing is known', () => {
+    expect(choosePeer([e('http://me:1/', true)], settings, new Set(), Math.random)).toBeNull();
+  });
+
+  it('falls back to seeds and offline servers when no peer is online', () => {
+    const picked = choosePeer([e('http://me:1/', true), e('http://off:1/', false)], settings, new Set(['http://seed:1/']), seededRandom(3));
+    expect(['http://off:1/', 'http://seed:1/']).toContain(picked);
+  });
+
+  it('sends about half the rounds to monitors and about a tenth to offline servers', () => {
+    const random = seededRandom(7);
+    const entries = [e('http://m:1/', true, true), ...[1, 2, 3, 4].map((i) => e(`http://r${i}:1/`, true)), e('http://off:1/', false)];
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 10_000; i++) {
+      const p = choosePeer(entries, settings, new Set(), random)!;
+      counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    expect(counts.get('http://off:1/')! / 10_000).toBeCloseTo(0.1, 1);
+    expect(counts.get('http://m:1/')! / 10_000).toBeCloseTo(0.45, 1);
+  });
+});
