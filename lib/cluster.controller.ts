@@ -1,0 +1,42 @@
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UsePipes, type Type } from '@nestjs/common';
+import { ClusterService } from './cluster.service.js';
+import type { ServerList } from './core/types.js';
+import { ControlMessageDto } from './dto/control-message.dto.js';
+import { GossipMessageDto } from './dto/gossip-message.dto.js';
+import { createValidationPipe } from './dto/validate-body.js';
+import { ControlSecretGuard } from './guards/control-secret.guard.js';
+import { SharedSecretGuard } from './guards/shared-secret.guard.js';
+
+/**
+ * The three endpoints under the module's route prefix. A factory because the prefix is a
+ * module extra; guards run before the pipe, so an unauthenticated body is never parsed further.
+ */
+export function createClusterController(routePrefix: string): Type<unknown> {
+  @Controller(routePrefix)
+  @UsePipes(createValidationPipe())
+  class ClusterController {
+    constructor(private readonly cluster: ClusterService) {}
+
+    @Post('gossip')
+    @HttpCode(200)
+    @UseGuards(SharedSecretGuard)
+    gossip(@Body() body: GossipMessageDto): ServerList {
+      return this.cluster.receiveGossip(body);
+    }
+
+    @Get('list')
+    @UseGuards(SharedSecretGuard)
+    list(): ServerList {
+      return this.cluster.view();
+    }
+
+    @Post('control')
+    @HttpCode(200)
+    @UseGuards(ControlSecretGuard)
+    control(@Body() body: ControlMessageDto, @Ip() ip: string): { success: true } {
+      this.cluster.control(body, ip);
+      return { success: true };
+    }
+  }
+  return ClusterController;
+}

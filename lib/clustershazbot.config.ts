@@ -1,0 +1,155 @@
+import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
+import { ClustershazbotConfigError } from './clustershazbot.errors.js';
+import { messages } from './clustershazbot.messages.js';
+import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
+
+/** The environment variable behind each option that has one. */
+export const ENVIRONMENT_VARIABLES = {
+  secret: 'SHAZBOT_SECRET',
+  controlSecret: 'SHAZBOT_CONTROL_SECRET',
+  baseUrl: 'SHAZBOT_BASE_URL',
+  masterListUrl: 'SHAZBOT_MASTER_LIST',
+  masterListUpdateUrl: 'SHAZBOT_MASTER_LIST_UPDATE',
+  masterListUpdateAuth: 'SHAZBOT_MASTER_LIST_UPDATE_AUTH',
+  gossipIntervalSeconds: 'SHAZBOT_GOSSIP_INTERVAL',
+  masterAnnounceMinimumSeconds: 'SHAZBOT_MASTER_ANNOUNCE_MINIMUM',
+  masterAnnounceIntervalSeconds: 'SHAZBOT_MASTER_ANNOUNCE_INTERVAL',
+  monitor: 'SHAZBOT_MONITOR',
+  updateMasterListOnShutdown: 'SHAZBOT_UPDATE_MASTER_LIST_ON_SHUTDOWN',
+  requestTimeoutSeconds: 'SHAZBOT_REQUEST_TIMEOUT',
+  maxClockSkewSeconds: 'SHAZBOT_MAX_CLOCK_SKEW',
+  offlineRetentionSeconds: 'SHAZBOT_OFFLINE_RETENTION',
+} as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
+
+type Env = (name: string) => string | undefined;
+
+/** Label for messages: the variable when there is one, else the option. */
+function label(option: keyof ClustershazbotOptions): string {
+  return (ENVIRONMENT_VARIABLES as Partial<Record<string, string>>)[option] ?? `option ${option}`;
+}
+
+class Reader {
+  constructor(
+    private readonly options: ClustershazbotOptions,
+    private readonly env: Env,
+  ) {}
+
+  raw(option: keyof ClustershazbotOptions): unknown {
+    const given = this.options[option];
+    if (given !== undefined && given !== null && given !== '') return given;
+    const variable = (ENVIRONMENT_VARIABLES as Partial<Record<string, string>>)[option];
+    const fromEnv = variable ? this.env(variable) : undefined;
+    return fromEnv === undefined || fromEnv.trim() === '' ? undefined : fromEnv.trim();
+  }
+
+  required(option: keyof ClustershazbotOptions): unknown {
+    const value = this.raw(option);
+    if (value === undefined) throw new ClustershazbotConfigError(messages.missingVariable(label(option), option));
+    return value;
+  }
+
+  secrets(option: 'secret' | 'controlSecret'): string[] {
+    const value = this.required(option);
+    const list = Array.isArray(value) ? value.map(String) : String(value).split(',');
+    const trimmed = list.map((s) => s.trim());
+    if (trimmed.length === 0 || trimmed.some((s) => s.length === 0)) throw new ClustershazbotConfigError(messages.emptySecret(label(option)));
+    return trimmed;
+  }
+
+  number(option: keyof ClustershazbotOptions, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, integer = false): number {
+    const value = this.raw(option);
+    if (value === undefined) return fallback;
+    const n = typeof value === 'number' ? value : Number(String(value));
+    const ok = Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
+    if (!ok) {
+      const rule = `${integer ? 'a whole number' : 'a number'} from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max}`;
+      throw new ClustershazbotConfigError(messages.invalidNumber(label(option), String(value), rule));
+    }
+    return n;
+  }
+
+  boolean(option: keyof ClustershazbotOptions, fallback: boolean): boolean {
+    const value = this.raw(option);
+    if (value === undefined) return fallback;
+    if (typeof value === 'boolean') return value;
+    const text = String(value).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    throw new ClustershazbotConfigError(messages.invalidBoolean(label(option), String(value)));
+  }
+
+  baseUrl(): string {
+    const value = String(this.required('baseUrl'));
+    try {
+      return normalizeBaseUrl(value);
+    } catch (error) {
+      throw new ClustershazbotConfigError(messages.invalidBaseUrl(label('baseUrl'), (error as InvalidBaseUrlError).message));
+    }
+  }
+
+  storeUrl(option: 'masterListUrl' | 'masterListUpdateUrl', required: boolean): string | undefined {
+    const value = required ? this.required(option) : this.raw(option);
+    if (value === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(String(value));
+    } catch {
+      throw new ClustershazbotConfigError(messages.invalidMasterListUrl(label(option)));
+    }
+    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new ClustershazbotConfigError(messages.invalidMasterListUrl(label(option)));
+    return url.toString();
+  }
+}
+
+/**
+ * Applies environment variables and defaults to the options and validates the result.
+ * @throws ClustershazbotConfigError naming the first variable (or option) that is missing or malformed.
+ */
+export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, routePrefix: string): ClusterConfig {
+  const read = new Reader(options, options.useEnvironment === false ? () => undefined : env);
+  const secrets = read.secrets('secret');
+  const controlSecrets = read.secrets('controlSecret');
+  if (controlSecrets.some((s) => secrets.includes(s))) throw new ClustershazbotConfigError(messages.sameSecrets());
+  const baseUrl = read.baseUrl();
+  const masterListUrl = options.masterListStore ? String(read.raw('masterListUrl') ?? 'custom:') : read.storeUrl('masterListUrl', true)!;
+  const masterListUpdateUrl = read.storeUrl('masterListUpdateUrl', false);
+  const masterListUpdateAuth = read.raw('masterListUpdateAuth') as string | undefined;
+  if (masterListUpdateUrl?.startsWith('http') && !masterListUpdateAuth && !options.masterListStore) {
+    throw new ClustershazbotConfigError(messages.missingUpdateAuth());
+  }
+  const seconds = 1000;
+  return {
+    secrets,
+    controlSecrets,
+    baseUrl,
+    routePrefix,
+    masterListUrl,
+    masterListUpdateUrl,
+    masterListUpdateAuth: masterListUpdateAuth === undefined ? undefined : String(masterListUpdateAuth),
+    masterListUpdateMethod: options.masterListUpdateMethod ?? 'PUT',
+    gossipIntervalMs: read.number('gossipIntervalSeconds', 30, 0.01) * seconds,
+    gossipJitter: read.number('gossipJitter', 0.25, 0, 0.9),
+    announceMinimumMs: read.number('masterAnnounceMinimumSeconds', 300, 0) * seconds,
+    announceIntervalMs: read.number('masterAnnounceIntervalSeconds', 600, 0) * seconds,
+    monitor: read.boolean('monitor', false),
+    updateMasterListOnShutdown: read.boolean('updateMasterListOnShutdown', false),
+    requestTimeoutMs: read.number('requestTimeoutSeconds', 5, 0.01) * seconds,
+    shutdownTimeoutMs: read.number('shutdownTimeoutSeconds', 3, 0) * seconds,
+    shutdownFanout: read.number('shutdownFanout', 3, 0, 1000, true),
+    maxClockSkewMs: read.number('maxClockSkewSeconds', 300, 0) * seconds,
+    retentionMs: read.number('offlineRetentionSeconds', 86_400, 1) * seconds,
+    monitorPreference: read.number('monitorPreference', 0.5, 0, 1),
+    offlineProbeProbability: read.number('offlineProbeProbability', 0.1, 0, 1),
+    masterListStore: options.masterListStore,
+  };
+}
+
+/** For log lines: scheme, host and path of a URL, never its query or credentials (they may hold tokens). */
+export function describeUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'file:' ? url.toString() : `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,11 @@
+/** Injection tokens. Hosts and tests use the exported services, not these, where they can. */
+export const CLUSTER_CONFIG = Symbol('CLUSTERSHAZBOT_CLUSTER_CONFIG');
+export const ROUTE_PREFIX = Symbol('CLUSTERSHAZBOT_ROUTE_PREFIX');
+export const CLUSTER_ENGINE = Symbol('CLUSTERSHAZBOT_CLUSTER_ENGINE');
+export const MASTER_LIST_STORE = Symbol('CLUSTERSHAZBOT_MASTER_LIST_STORE');
+export const GOSSIP_TRANSPORT = Symbol('CLUSTERSHAZBOT_GOSSIP_TRANSPORT');
+
+export const DEFAULT_ROUTE_PREFIX = 'clustershazbot';
+
+/** Bounds on what one message may carry; the DTOs enforce them. */
+export const MAX_SERVERS_PER_LIST = 10_000;

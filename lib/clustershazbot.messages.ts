@@ -1,0 +1,21 @@
+/** Every user-facing error text in one place; tests assert them. Secrets are never interpolated. */
+export const messages = {
+  missingVariable: (variable: string, option: string) =>
+    `clustershazbot: ${variable} is not set (set the environment variable or pass the option "${option}")`,
+  invalidNumber: (variable: string, raw: string, rule: string) =>
+    `clustershazbot: ${variable} must be ${rule}, got "${raw}"`,
+  invalidBoolean: (variable: string, raw: string) =>
+    `clustershazbot: ${variable} must be true or false (also 1/0, yes/no), got "${raw}"`,
+  invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,
+  invalidMasterListUrl: (variable: string) =>
+    `clustershazbot: ${variable} must be an http://, https:// or file:// URL (value not shown: it may hold a token)`,
+  emptySecret: (variable: string) =>
+    `clustershazbot: ${variable} holds an empty secret (comma-separated secrets must each be non-empty; value not shown)`,
+  sameSecrets: () => 'clustershazbot: SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET (value not shown)',
+  missingUpdateAuth: () =>
+    'clustershazbot: SHAZBOT_MASTER_LIST_UPDATE_AUTH is not set but SHAZBOT_MASTER_LIST_UPDATE is an http(s) URL',
+  notStarted: () => 'clustershazbot is not started: call shazbotStart() first',
+  unauthorized: () => 'Unauthorized',
+  masterListUnavailable: (where: string, reason: string, retryInSeconds: number) =>
+    `master list ${where} unavailable (${reason}); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
+};

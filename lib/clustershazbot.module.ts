@@ -1,0 +1,91 @@
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
+import { ClusterService } from './cluster.service.js';
+import { resolveClusterConfig } from './clustershazbot.config.js';
+import { CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { ASYNC_OPTIONS_TYPE, CLUSTERSHAZBOT_MODULE_OPTIONS, ClustershazbotConfigurableModule, OPTIONS_TYPE } from './clustershazbot.module-definition.js';
+import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
+import { ClusterEngine, type GossipTransport } from './core/cluster-engine.js';
+import { GossipService } from './gossip.service.js';
+import { ControlSecretGuard } from './guards/control-secret.guard.js';
+import { SharedSecretGuard } from './guards/shared-secret.guard.js';
+import { ClusterHealthIndicator } from './health/cluster.health.js';
+import { HttpGossipTransport } from './http-gossip.transport.js';
+import { UrlMasterListStore } from './master-list/url-master-list.store.js';
+
+const engineLogger = new Logger('Clustershazbot');
+
+/**
+ * `ClustershazbotModule.forRoot(options?)` / `forRootAsync({ imports, inject, useFactory | useClass })`.
+ * Options not given are read from the `SHAZBOT_*` variables through ConfigService.
+ *
+ * Timers go in a SchedulerRegistry of the module's own, so the host need not import
+ * ScheduleModule, and a host that does (`ScheduleModule.forRoot()`) never runs ours twice.
+ */
+@Module({
+  imports: [ConfigModule, TerminusModule, HttpModule.register({ maxRedirects: 0 })],
+  providers: [
+    SchedulerRegistry,
+    {
+      provide: CLUSTER_CONFIG,
+      inject: [CLUSTERSHAZBOT_MODULE_OPTIONS, ConfigService, ROUTE_PREFIX],
+      useFactory: (options: ClustershazbotOptions, env: ConfigService, routePrefix: string): ClusterConfig =>
+        resolveClusterConfig(options ?? {}, (name) => env.get<string>(name), routePrefix),
+    },
+    { provide: GOSSIP_TRANSPORT, useClass: HttpGossipTransport },
+    {
+      provide: MASTER_LIST_STORE,
+      inject: [CLUSTER_CONFIG, HttpService],
+      useFactory: (config: ClusterConfig, http: HttpService) =>
+        config.masterListStore ??
+        new UrlMasterListStore(http, {
+          downloadUrl: config.masterListUrl,
+          uploadUrl: config.masterListUpdateUrl,
+          uploadAuth: config.masterListUpdateAuth,
+          uploadMethod: config.masterListUpdateMethod,
+          timeoutMs: config.requestTimeoutMs,
+        }),
+    },
+    {
+      provide: CLUSTER_ENGINE,
+      inject: [CLUSTER_CONFIG, GOSSIP_TRANSPORT],
+      useFactory: (config: ClusterConfig, transport: GossipTransport) =>
+        new ClusterEngine(
+          {
+            selfUrl: config.baseUrl,
+            monitor: config.monitor,
+            maxClockSkewMs: config.maxClockSkewMs,
+            retentionMs: config.retentionMs,
+            renewEveryMs: config.retentionMs / 4,
+            monitorPreference: config.monitorPreference,
+            offlineProbeProbability: config.offlineProbeProbability,
+          },
+          {
+            now: Date.now,
+            random: Math.random,
+            transport,
+            log: { warn: (m) => engineLogger.warn(m), debug: (m) => engineLogger.debug(m) },
+          },
+        ),
+    },
+    GossipService,
+    ClusterService,
+    ClusterHealthIndicator,
+    SharedSecretGuard,
+    ControlSecretGuard,
+  ],
+  exports: [ClusterService, ClusterHealthIndicator],
+})
+export class ClustershazbotModule extends ClustershazbotConfigurableModule {
+  /** Options may be omitted entirely: everything then comes from the environment. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return super.forRootAsync(options);
+  }
+}

@@ -1,0 +1,91 @@
+import type { MasterListStore } from './master-list/master-list-store.interface.js';
+
+/**
+ * Options of `ClustershazbotModule.forRoot()` / `forRootAsync()` and `shazbotStart()`.
+ * Every option is optional: one that is not given is read from its environment variable
+ * (through @nestjs/config's ConfigService), then falls back to its default.
+ */
+export interface ClustershazbotOptions {
+  /**
+   * Shared secret(s) for gossip and list requests, sent as `Authorization: Bearer <secret>`.
+   * Several (array, or comma-separated in the variable) are accepted; the first one is sent.
+   * Env: `SHAZBOT_SECRET`. Required.
+   */
+  secret?: string | string[];
+  /** Secret(s) for the control endpoint; must differ from `secret`. Env: `SHAZBOT_CONTROL_SECRET`. Required. */
+  controlSecret?: string | string[];
+  /** This server's base URL as peers reach it, e.g. `http://10.0.0.5:3000/`. Env: `SHAZBOT_BASE_URL`. Required. */
+  baseUrl?: string;
+  /** Where the master list (a ServerList JSON) is downloaded from: http(s):// or file://. Env: `SHAZBOT_MASTER_LIST`. Required. */
+  masterListUrl?: string;
+  /** Where the merged list is uploaded (http(s):// or file://). Unset: never uploaded. Env: `SHAZBOT_MASTER_LIST_UPDATE`. */
+  masterListUpdateUrl?: string;
+  /** Value of the `Authorization` header sent with an http(s) upload. Env: `SHAZBOT_MASTER_LIST_UPDATE_AUTH`. */
+  masterListUpdateAuth?: string;
+  /** HTTP method of the upload. @default 'PUT' */
+  masterListUpdateMethod?: 'PUT' | 'POST';
+  /** Seconds between gossip rounds (fractions allowed). Env: `SHAZBOT_GOSSIP_INTERVAL`. @default 30 */
+  gossipIntervalSeconds?: number;
+  /** Each round is delayed by the interval times a random factor in [1 - jitter, 1 + jitter]. @default 0.25 */
+  gossipJitter?: number;
+  /** Minimum seconds before each master-list upload. Env: `SHAZBOT_MASTER_ANNOUNCE_MINIMUM`. @default 300 */
+  masterAnnounceMinimumSeconds?: number;
+  /** Maximum extra random seconds added to the minimum. Env: `SHAZBOT_MASTER_ANNOUNCE_INTERVAL`. @default 600 */
+  masterAnnounceIntervalSeconds?: number;
+  /** This server is a monitor (preferred as a gossip partner). Env: `SHAZBOT_MONITOR`. @default false */
+  monitor?: boolean;
+  /** Upload the master list when shutting down. Env: `SHAZBOT_UPDATE_MASTER_LIST_ON_SHUTDOWN`. @default false */
+  updateMasterListOnShutdown?: boolean;
+  /** Timeout of every outbound request (gossip, master list). Env: `SHAZBOT_REQUEST_TIMEOUT`. @default 5 */
+  requestTimeoutSeconds?: number;
+  /** Upper bound on the time shutdown spends telling peers and uploading. @default 3 */
+  shutdownTimeoutSeconds?: number;
+  /** How many online peers are told directly on shutdown. @default 3 */
+  shutdownFanout?: number;
+  /** Stamps further ahead of this server's clock are refused. Env: `SHAZBOT_MAX_CLOCK_SKEW`. @default 300 */
+  maxClockSkewSeconds?: number;
+  /** Entries not updated for this long are removed (the page's 24 h). Env: `SHAZBOT_OFFLINE_RETENTION`. @default 86400 */
+  offlineRetentionSeconds?: number;
+  /** Share of rounds sent to a monitor when monitors and other servers are both online. @default 0.5 */
+  monitorPreference?: number;
+  /** Share of rounds sent to an offline server or master-list seed, to find returning servers. @default 0.1 */
+  offlineProbeProbability?: number;
+  /** Replaces the built-in http(s)/file master-list store. */
+  masterListStore?: MasterListStore;
+  /** Read `SHAZBOT_*` environment variables for options not given. @default true */
+  useEnvironment?: boolean;
+}
+
+/** Extras of `forRoot`/`forRootAsync`, fixed when the module is declared. */
+export interface ClustershazbotModuleExtras {
+  /** Route prefix of the gossip, list and control endpoints; the same on every server. @default 'clustershazbot' */
+  routePrefix?: string;
+  /** Register the module globally. @default false */
+  isGlobal?: boolean;
+}
+
+/** Options after environment and defaults are applied and validated (all times in ms). */
+export interface ClusterConfig {
+  secrets: string[];
+  controlSecrets: string[];
+  baseUrl: string;
+  routePrefix: string;
+  masterListUrl: string;
+  masterListUpdateUrl?: string;
+  masterListUpdateAuth?: string;
+  masterListUpdateMethod: 'PUT' | 'POST';
+  gossipIntervalMs: number;
+  gossipJitter: number;
+  announceMinimumMs: number;
+  announceIntervalMs: number;
+  monitor: boolean;
+  updateMasterListOnShutdown: boolean;
+  requestTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  shutdownFanout: number;
+  maxClockSkewMs: number;
+  retentionMs: number;
+  monitorPreference: number;
+  offlineProbeProbability: number;
+  masterListStore?: MasterListStore;
+}

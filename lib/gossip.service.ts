@@ -1,0 +1,169 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { describeUrl } from './clustershazbot.config.js';
+import { CLUSTER_CONFIG, CLUSTER_ENGINE, MASTER_LIST_STORE } from './clustershazbot.constants.js';
+import { messages } from './clustershazbot.messages.js';
+import type { ClusterConfig } from './clustershazbot.options.js';
+import type { ClusterEngine } from './core/cluster-engine.js';
+import { describeError } from './describe-error.js';
+import type { MasterListStore } from './master-list/master-list-store.interface.js';
+
+export type LifecycleState = 'idle' | 'running' | 'stopped' | 'failed';
+
+export interface MasterListStatus {
+  loaded: boolean;
+  attempts: number;
+  lastError?: string;
+}
+
+const TIMER = { round: 'clustershazbot:gossip-round', masterList: 'clustershazbot:master-list-retry', announce: 'clustershazbot:announce' };
+const MASTER_LIST_RETRY_MAX_MS = 5 * 60_000;
+
+/** Resolves with the promise's value, or with `undefined` once `ms` have passed. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Drives the engine: starts it on module init, runs a round every interval (with jitter, one
+ * round at a time), loads the master list with backoff, announces, and leaves on shutdown.
+ * Timers live in the module's own SchedulerRegistry and are all cleared on shutdown.
+ */
+@Injectable()
+export class GossipService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Clustershazbot');
+  private lifecycle: LifecycleState = 'idle';
+  private failure?: string;
+  private readonly masterList: MasterListStatus = { loaded: false, attempts: 0 };
+
+  constructor(
+    @Inject(CLUSTER_ENGINE) private readonly engine: ClusterEngine,
+    @Inject(CLUSTER_CONFIG) private readonly config: ClusterConfig,
+    @Inject(MASTER_LIST_STORE) private readonly store: MasterListStore,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  get state(): LifecycleState {
+    return this.lifecycle;
+  }
+
+  get failureReason(): string | undefined {
+    return this.failure;
+  }
+
+  masterListStatus(): MasterListStatus {
+    return { ...this.masterList };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.shutdown();
+  }
+
+  async start(): Promise<void> {
+    if (this.lifecycle === 'running') return;
+    try {
+      this.engine.start();
+      this.lifecycle = 'running';
+      this.logger.log(`started as ${this.config.baseUrl}${this.config.monitor ? ' (monitor)' : ''}, gossip every ${this.config.gossipIntervalMs / 1000} s`);
+      await this.loadMasterList();
+      // the first round comes soon, so a new server is known quickly
+      this.schedule(TIMER.round, Math.random() * Math.min(1000, this.config.gossipIntervalMs), () => this.runRound());
+      this.scheduleAnnounce();
+    } catch (error) {
+      this.lifecycle = 'failed';
+      this.failure = describeError(error);
+      this.logger.error(`failed to start: ${this.failure}`);
+    }
+  }
+
+  /** Leaves the cluster: offline, tell peers, upload when configured, clear every timer. Bounded in time. */
+  async shutdown(): Promise<void> {
+    if (this.lifecycle !== 'running') return;
+    this.lifecycle = 'stopped';
+    this.clearTimers();
+    const { shutdownTimeoutMs, shutdownFanout, updateMasterListOnShutdown } = this.config;
+    const started = Date.now();
+    const told = await withDeadline(this.engine.leave(shutdownFanout), shutdownTimeoutMs);
+    if (updateMasterListOnShutdown && this.store.save) {
+      await withDeadline(this.announce(), Math.max(0, shutdownTimeoutMs - (Date.now() - started)));
+    }
+    this.engine.stop();
+    this.logger.log(`left the cluster${told ? ` (told ${told.length} peer(s))` : ' (peers not all told in time)'}`);
+  }
+
+  /** Uploads the merged view to the master list. Never throws. */
+  async announce(): Promise<boolean> {
+    if (!this.store.save) return false;
+    try {
+      await this.store.save(this.engine.snapshot());
+      this.logger.debug(`announced to master list ${describeUrl(this.config.masterListUpdateUrl ?? '')}`);
+      return true;
+    } catch (error) {
+      this.logger.warn(`master list upload to ${describeUrl(this.config.masterListUpdateUrl ?? '')} failed: ${describeError(error)}`);
+      return false;
+    }
+  }
+
+  /** One attempt; on failure schedules the next with exponential backoff and jitter. */
+  async loadMasterList(): Promise<boolean> {
+    this.masterList.attempts++;
+    try {
+      const list = await this.store.load();
+      this.engine.mergeMasterList(list);
+      this.masterList.loaded = true;
+      this.masterList.lastError = undefined;
+      this.logger.log(`master list loaded: ${list.online.length} online, ${list.offline?.length ?? 0} offline`);
+      return true;
+    } catch (error) {
+      this.masterList.lastError = describeError(error);
+      const base = Math.min(5000, this.config.gossipIntervalMs) * 2 ** Math.min(this.masterList.attempts - 1, 16);
+      const delay = Math.min(MASTER_LIST_RETRY_MAX_MS, base) * (0.5 + Math.random() / 2);
+      this.logger.warn(messages.masterListUnavailable(describeUrl(this.config.masterListUrl), this.masterList.lastError, delay / 1000));
+      if (this.lifecycle === 'running') this.schedule(TIMER.masterList, delay, () => this.loadMasterList());
+      return false;
+    }
+  }
+
+  private async runRound(): Promise<void> {
+    try {
+      await this.engine.gossipRound();
+    } finally {
+      if (this.lifecycle === 'running') {
+        const { gossipIntervalMs, gossipJitter } = this.config;
+        this.schedule(TIMER.round, gossipIntervalMs * (1 - gossipJitter + 2 * gossipJitter * Math.random()), () => this.runRound());
+      }
+    }
+  }
+
+  private scheduleAnnounce(): void {
+    if (!this.store.save || this.lifecycle !== 'running') return;
+    const delay = this.config.announceMinimumMs + Math.random() * this.config.announceIntervalMs;
+    this.schedule(TIMER.announce, delay, async () => {
+      await this.announce();
+      this.scheduleAnnounce();
+    });
+  }
+
+  private schedule(name: string, delayMs: number, task: () => Promise<unknown>): void {
+    if (this.scheduler.doesExist('timeout', name)) this.scheduler.deleteTimeout(name);
+    const handle = setTimeout(() => {
+      if (this.scheduler.doesExist('timeout', name)) this.scheduler.deleteTimeout(name);
+      task().catch((error: unknown) => this.logger.error(`${name} failed: ${describeError(error)}`));
+    }, delayMs);
+    this.scheduler.addTimeout(name, handle);
+  }
+
+  private clearTimers(): void {
+    for (const name of Object.values(TIMER)) if (this.scheduler.doesExist('timeout', name)) this.scheduler.deleteTimeout(name);
+  }
+}

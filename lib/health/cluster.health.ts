@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { ClusterService } from '../cluster.service.js';
+
+/**
+ * Terminus indicator: `up` with the online and offline lists; `degraded` (still 200) while
+ * the master list could not be loaded; `down` (503) when the engine is not running.
+ */
+@Injectable()
+export class ClusterHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly cluster: ClusterService,
+  ) {}
+
+  isHealthy<const Key extends string = 'cluster'>(key: Key = 'cluster' as Key): HealthIndicatorResult<Key> {
+    const indicator = this.health.check(key);
+    const { state, failure, masterList } = this.cluster.status();
+    if (state !== 'running') return indicator.down({ message: failure ?? `clustershazbot is ${state === 'idle' ? 'not started' : state}` });
+    const { online, offline } = this.cluster.view();
+    const details = { self: this.cluster.self().baseUrl, online, offline };
+    if (!masterList.loaded) {
+      return indicator.degraded({ ...details, message: `master list unavailable: ${masterList.lastError ?? 'not loaded yet'}` });
+    }
+    return indicator.up(details);
+  }
+}

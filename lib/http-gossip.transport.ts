@@ -1,0 +1,52 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable } from '@nestjs/common';
+import { firstValueFrom } from 'rxjs';
+import { CLUSTER_CONFIG } from './clustershazbot.constants.js';
+import type { ClusterConfig } from './clustershazbot.options.js';
+import { endpointUrl } from './core/base-url.js';
+import type { GossipTransport } from './core/cluster-engine.js';
+import type { GossipMessage, ServerList } from './core/types.js';
+import { describeError } from './describe-error.js';
+import { ServerListDto } from './dto/server-list.dto.js';
+import { validateBody } from './dto/validate-body.js';
+import { bearerHeader } from './guards/bearer-secret.js';
+
+/** Replies larger than this are cut off (10,000 servers at ~100 bytes, with room). */
+const MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Gossip over HTTP through Nest's HttpService: POST our view to `<peer><prefix>/gossip`,
+ * validate the reply like an incoming body. A hard deadline (AbortSignal) bounds a peer that
+ * accepts the connection and never answers; redirects are never followed.
+ */
+@Injectable()
+export class HttpGossipTransport implements GossipTransport {
+  constructor(
+    private readonly http: HttpService,
+    @Inject(CLUSTER_CONFIG) private readonly config: ClusterConfig,
+  ) {}
+
+  async exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList> {
+    const { requestTimeoutMs: timeout, routePrefix, secrets } = this.config;
+    let data: unknown;
+    try {
+      const response = await firstValueFrom(
+        this.http.post(endpointUrl(peerBaseUrl, routePrefix, 'gossip'), message, {
+          headers: { authorization: bearerHeader(secrets), 'content-type': 'application/json' },
+          timeout,
+          signal: AbortSignal.timeout(timeout),
+          maxRedirects: 0,
+          maxContentLength: MAX_REPLY_BYTES,
+          responseType: 'json',
+          validateStatus: (status) => status === 200,
+        }),
+      );
+      data = response.data;
+    } catch (error) {
+      throw new Error(describeError(error));
+    }
+    const { value, errors } = await validateBody(ServerListDto, data, false);
+    if (!value) throw new Error(`invalid reply (${errors.slice(0, 3).join('; ')})`);
+    return value;
+  }
+}

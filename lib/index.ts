@@ -1,0 +1,26 @@
+export { ClustershazbotModule } from './clustershazbot.module.js';
+export { CLUSTERSHAZBOT_MODULE_OPTIONS } from './clustershazbot.module-definition.js';
+export { ClusterService, type ClusterHealthExtension, type ClusterStatus } from './cluster.service.js';
+export { ClusterHealthIndicator } from './health/cluster.health.js';
+export type { LifecycleState, MasterListStatus } from './gossip.service.js';
+export type { ClustershazbotOptions, ClustershazbotModuleExtras, ClusterConfig } from './clustershazbot.options.js';
+export { ENVIRONMENT_VARIABLES, resolveClusterConfig } from './clustershazbot.config.js';
+export { ClustershazbotConfigError, ClustershazbotRequestError } from './clustershazbot.errors.js';
+export { DEFAULT_ROUTE_PREFIX, MAX_SERVERS_PER_LIST } from './clustershazbot.constants.js';
+export type { MasterListStore } from './master-list/master-list-store.interface.js';
+export { UrlMasterListStore } from './master-list/url-master-list.store.js';
+export * from './dto/index.js';
+export * from './guards/index.js';
+export type { GossipServer, ServerList, GossipMessage, ControlMessage } from './core/types.js';
+export type { MemberEntry, MembershipChange, MembershipChangeType } from './core/membership-view.js';
+export type { EngineStats, GossipTransport } from './core/cluster-engine.js';
+export { normalizeBaseUrl } from './core/base-url.js';
+export {
+  shazbotStart,
+  shazbotShutDown,
+  shazbotGossipRequest,
+  shazbotListRequest,
+  shazbotControlRequest,
+  shazbotHealthExtension,
+  shazbotCluster,
+} from './standalone/shazbot.js';

@@ -1,0 +1,89 @@
+import type { HttpService } from '@nestjs/axios';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { firstValueFrom } from 'rxjs';
+import type { ServerList } from '../core/types.js';
+import { ServerListDto } from '../dto/server-list.dto.js';
+import { validateBody } from '../dto/validate-body.js';
+import type { MasterListStore } from './master-list-store.interface.js';
+
+export interface UrlMasterListStoreSettings {
+  downloadUrl: string;
+  uploadUrl?: string;
+  uploadAuth?: string;
+  uploadMethod: 'PUT' | 'POST';
+  timeoutMs: number;
+}
+
+/** Largest master list accepted, in bytes (10,000 servers at ~100 bytes each, with room). */
+const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The built-in store: downloads with GET from http(s) or reads a file:// path; uploads the
+ * merged ServerList as JSON with PUT (or POST) and the configured Authorization header, or
+ * writes the file atomically (temporary file, then rename), so concurrent readers never see
+ * half a document. Redirects are never followed.
+ */
+export class UrlMasterListStore implements MasterListStore {
+  readonly save?: (list: ServerList) => Promise<void>;
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly settings: UrlMasterListStoreSettings,
+  ) {
+    if (settings.uploadUrl) this.save = (list) => this.upload(settings.uploadUrl!, list);
+  }
+
+  async load(): Promise<ServerList> {
+    const { downloadUrl, timeoutMs } = this.settings;
+    let document: unknown;
+    if (downloadUrl.startsWith('file:')) {
+      const text = await readFile(fileURLToPath(downloadUrl), 'utf8');
+      try {
+        document = JSON.parse(text);
+      } catch {
+        throw new Error('not valid JSON');
+      }
+    } else {
+      const response = await firstValueFrom(
+        this.http.get(downloadUrl, {
+          timeout: timeoutMs,
+          signal: AbortSignal.timeout(timeoutMs),
+          maxRedirects: 0,
+          maxContentLength: MAX_DOCUMENT_BYTES,
+          responseType: 'json',
+          validateStatus: (status) => status === 200,
+        }),
+      );
+      document = response.data;
+    }
+    const { value, errors } = await validateBody(ServerListDto, document, false);
+    if (!value) throw new Error(`not a valid server list: ${errors.slice(0, 3).join('; ')}`);
+    return { online: value.online, offline: value.offline ?? [] };
+  }
+
+  private async upload(uploadUrl: string, list: ServerList): Promise<void> {
+    if (uploadUrl.startsWith('file:')) {
+      const path = fileURLToPath(uploadUrl);
+      await mkdir(dirname(path), { recursive: true });
+      const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(temporary, JSON.stringify(list, null, 2));
+      await rename(temporary, path);
+      return;
+    }
+    const { uploadAuth, uploadMethod, timeoutMs } = this.settings;
+    await firstValueFrom(
+      this.http.request({
+        url: uploadUrl,
+        method: uploadMethod,
+        data: list,
+        headers: { 'content-type': 'application/json', ...(uploadAuth ? { authorization: uploadAuth } : {}) },
+        timeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+        maxRedirects: 0,
+        validateStatus: (status) => status >= 200 && status < 300,
+      }),
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import type { INestApplicationContext, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClusterService, type ClusterHealthExtension } from '../cluster.service.js';
+import { CLUSTER_CONFIG } from '../clustershazbot.constants.js';
+import { ClustershazbotRequestError } from '../clustershazbot.errors.js';
+import { messages } from '../clustershazbot.messages.js';
+import { ClustershazbotModule } from '../clustershazbot.module.js';
+import type { ClusterConfig, ClustershazbotOptions } from '../clustershazbot.options.js';
+import type { ControlMessage, GossipMessage, ServerList } from '../core/types.js';
+import { ControlMessageDto } from '../dto/control-message.dto.js';
+import { GossipMessageDto } from '../dto/gossip-message.dto.js';
+import { validateBody } from '../dto/validate-body.js';
+import { bearerMatches } from '../guards/bearer-secret.js';
+
+/**
+ * The page's plain-function API for Express (or any framework). It runs the very same module
+ * as Nest apps, in a Nest application context without an HTTP server: the host routes the
+ * three endpoints to these functions.
+ */
+let context: INestApplicationContext | undefined;
+let starting: Promise<void> | undefined;
+
+function started(): { cluster: ClusterService; config: ClusterConfig } {
+  if (!context) throw new ClustershazbotRequestError(503, messages.notStarted());
+  return { cluster: context.get(ClusterService), config: context.get<ClusterConfig>(CLUSTER_CONFIG) };
+}
+
+function authenticate(auth: string, secrets: readonly string[]): void {
+  if (!bearerMatches(auth, secrets)) throw new ClustershazbotRequestError(401, messages.unauthorized());
+}
+
+async function validated<T extends object>(dto: new () => T, body: unknown): Promise<T> {
+  const { value, errors } = await validateBody(dto, body);
+  if (!value) throw new ClustershazbotRequestError(400, `invalid body: ${errors.join('; ')}`, errors);
+  return value;
+}
+
+/**
+ * Starts the engine: reads the `SHAZBOT_*` variables (or `options`), downloads the master list
+ * and starts gossiping. Rejects with a ClustershazbotConfigError when configuration is wrong.
+ */
+export async function shazbotStart(options: ClustershazbotOptions = {}, logLevels: LogLevel[] = ['log', 'warn', 'error']): Promise<void> {
+  if (context) return;
+  starting ??= (async () => {
+    try {
+      context = await NestFactory.createApplicationContext(ClustershazbotModule.forRoot(options), { logger: logLevels, abortOnError: false });
+    } finally {
+      starting = undefined;
+    }
+  })();
+  await starting;
+}
+
+/** Moves this server offline, tells peers, uploads the master list when configured, stops every timer. */
+export async function shazbotShutDown(): Promise<void> {
+  const app = context;
+  context = undefined;
+  await app?.close();
+}
+
+/** Handles `POST /clustershazbot/gossip`: returns this server's view. Throws 401/400/503 errors. */
+export async function shazbotGossipRequest(auth: string, body: GossipMessage): Promise<ServerList> {
+  const { cluster, config } = started();
+  authenticate(auth, config.secrets);
+  return cluster.receiveGossip(await validated(GossipMessageDto, body));
+}
+
+/** Handles `GET /clustershazbot/list`. */
+export async function shazbotListRequest(auth: string): Promise<ServerList> {
+  const { cluster, config } = started();
+  authenticate(auth, config.secrets);
+  return cluster.view();
+}
+
+/** Handles `POST /clustershazbot/control` with the control secret. `from` is used in the audit log line. */
+export async function shazbotControlRequest(auth: string, body: ControlMessage, from = 'plain-function API'): Promise<void> {
+  const { cluster, config } = started();
+  authenticate(auth, config.controlSecrets);
+  cluster.control(await validated(ControlMessageDto, body), from);
+}
+
+/** The page's health extension: `{ status: 'ok', cluster }` or `{ status: 'error', error }`. Never throws. */
+export function shazbotHealthExtension(): ClusterHealthExtension {
+  if (!context) return { status: 'error', error: messages.notStarted() };
+  return context.get(ClusterService).healthExtension();
+}
+
+/** The ClusterService behind the plain functions (view, events, status), once started. */
+export function shazbotCluster(): ClusterService {
+  return started().cluster;
+}
+

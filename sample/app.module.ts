@@ -1,0 +1,32 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { ClusterHealthIndicator, ClusterService, ClustershazbotModule } from 'clustershazbot';
+
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly clusterHealth: ClusterHealthIndicator,
+    private readonly cluster: ClusterService,
+  ) {}
+
+  /** Terminus health with the live cluster under `cluster`. */
+  @Get('health')
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.clusterHealth.isHealthy('cluster')]);
+  }
+
+  /** The page's extension object plus counters, for the demo's progress lines. */
+  @Get('cluster')
+  status() {
+    return { ...this.cluster.healthExtension(), self: this.cluster.self(), stats: this.cluster.status().stats };
+  }
+}
+
+/** Everything comes from the SHAZBOT_* variables: `ClustershazbotModule.forRoot()` with no options. */
+@Module({
+  imports: [ClustershazbotModule.forRoot(), TerminusModule],
+  controllers: [HealthController],
+})
+export class AppModule {}

@@ -1,0 +1,67 @@
+/**
+ * `npm start`: five sample servers on loopback, a file master list, a half-second interval.
+ * Prints the cluster as it converges and the URLs to open; Ctrl-C stops them all cleanly.
+ * DEMO_EXIT_AFTER_CONVERGED=1 stops it by itself once converged (used by the tests).
+ */
+import { DEMO_CONTROL_SECRET, DEMO_SECRET, LocalCluster } from './local-cluster.js';
+
+const SIZE = 5;
+
+async function main(): Promise<void> {
+  const cluster = new LocalCluster({
+    SHAZBOT_MASTER_ANNOUNCE_MINIMUM: '5',
+    SHAZBOT_MASTER_ANNOUNCE_INTERVAL: '5',
+    SHAZBOT_UPDATE_MASTER_LIST_ON_SHUTDOWN: 'false',
+  });
+  for (let i = 1; i <= SIZE; i++) {
+    await cluster.add(`server-${i}`, { env: i === 1 ? { SHAZBOT_MONITOR: 'true' } : {} });
+  }
+  for (const s of cluster.servers) s.env.SHAZBOT_MASTER_LIST_UPDATE = s.env.SHAZBOT_MASTER_LIST;
+  cluster.writeMasterList([cluster.servers[0].baseUrl]);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping all servers (each goes offline and tells its peers)...');
+    await cluster.stopAll('SIGINT');
+    console.log('all servers stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  console.log(`starting ${SIZE} servers; master list: ${cluster.masterListPath} (seed: ${cluster.servers[0].baseUrl})`);
+  cluster.servers.forEach((s) => cluster.start(s));
+
+  const started = Date.now();
+  let converged = false;
+  while (!stopping && Date.now() - started < 60_000) {
+    const counts = await cluster.onlineCounts();
+    const line = cluster.servers.map((s, i) => `${s.name} sees ${counts[i] ?? '-'}`).join(' | ');
+    console.log(`t=${((Date.now() - started) / 1000).toFixed(1)}s  ${line}`);
+    if (counts.every((c) => c === SIZE)) {
+      converged = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (!converged) {
+    console.error('the cluster did not converge within 60 s; last output of each server:');
+    for (const s of cluster.servers) console.error(`--- ${s.name}\n${s.output.slice(-10).join('\n')}`);
+    return stop(1);
+  }
+  console.log(`\nconverged: all ${SIZE} servers see ${SIZE} online after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  for (const s of cluster.servers) console.log(`  ${s.name}: ${s.baseUrl}health   ${s.baseUrl}cluster`);
+  const target = cluster.servers[SIZE - 1];
+  console.log(`\ntry: curl -s -H 'authorization: Bearer ${DEMO_SECRET}' ${cluster.servers[0].baseUrl}clustershazbot/list`);
+  console.log(`     curl -s -X POST -H 'authorization: Bearer ${DEMO_CONTROL_SECRET}' -H 'content-type: application/json' \\`);
+  console.log(`          -d '{"message":"control","online":false}' ${target.baseUrl}clustershazbot/control`);
+  console.log('(demo secrets, loopback only)   Ctrl-C stops all servers.');
+  if (process.env.DEMO_EXIT_AFTER_CONVERGED) await stop(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+/**
+ * The package page's Express example, on the plain-function API: the same module runs
+ * underneath, configured from the same SHAZBOT_* variables.
+ */
+import 'reflect-metadata';
+import express from 'express';
+import {
+  ClustershazbotRequestError,
+  shazbotControlRequest,
+  shazbotGossipRequest,
+  shazbotHealthExtension,
+  shazbotListRequest,
+  shazbotShutDown,
+  shazbotStart,
+  type ControlMessage,
+  type GossipMessage,
+} from 'clustershazbot';
+import { listenAddress } from './listen-address.js';
+
+const app = express();
+app.use(express.json({ limit: '4mb' }));
+
+const statusOf = (error: unknown) => (error instanceof ClustershazbotRequestError ? error.status : 500);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+app.post('/clustershazbot/gossip', async (req, res) => {
+  try {
+    res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage));
+  } catch (error) {
+    res.status(statusOf(error)).json({ error: messageOf(error) });
+  }
+});
+
+app.get('/clustershazbot/list', async (req, res) => {
+  try {
+    res.json(await shazbotListRequest(req.headers.authorization || ''));
+  } catch (error) {
+    res.status(statusOf(error)).json({ error: messageOf(error) });
+  }
+});
+
+app.post('/clustershazbot/control', async (req, res) => {
+  try {
+    await shazbotControlRequest(req.headers.authorization || '', req.body as ControlMessage, req.ip);
+    res.json({ success: true });
+  } catch (error) {
+    res.status(statusOf(error)).json({ error: messageOf(error) });
+  }
+});
+
+app.get('/health', (_req, res) => res.json(shazbotHealthExtension()));
+
+async function main(): Promise<void> {
+  await shazbotStart();
+  const { host, port } = listenAddress();
+  const server = app.listen(port, host, () => console.log(`express server on ${host}:${port}`));
+  const stop = async () => {
+    await shazbotShutDown();
+    server.close(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(messageOf(error));
+  process.exit(1);
+});

@@ -1,0 +1,132 @@
+/**
+ * Starts sample servers as real processes on loopback: used by the demo (`npm start`) and by
+ * the cluster tests. Every process it starts is tracked by pid and stopped by `stopAll`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Embedded demo secrets: loopback only. Real clusters set their own. */
+export const DEMO_SECRET = 'demo-gossip-secret';
+export const DEMO_CONTROL_SECRET = 'demo-control-secret';
+
+export interface ServerHandle {
+  name: string;
+  baseUrl: string;
+  port: number;
+  kind: 'nest' | 'express';
+  env: Record<string, string>;
+  child?: ChildProcess;
+  output: string[];
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class LocalCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'clustershazbot-'));
+  readonly masterListPath = join(this.dir, 'master-list.json');
+  readonly servers: ServerHandle[] = [];
+
+  constructor(private readonly common: Record<string, string> = {}) {}
+
+  /** Writes the master list: these base URLs as seeds (stamp 0: known addresses, no claimed state). */
+  writeMasterList(seeds: string[]): void {
+    writeFileSync(this.masterListPath, JSON.stringify({ online: seeds.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: 0 })), offline: [] }));
+  }
+
+  async add(name: string, opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string } = {}): Promise<ServerHandle> {
+    const host = opts.host ?? '127.0.0.1';
+    const port = await freePort(host);
+    const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    const env = {
+      SHAZBOT_SECRET: DEMO_SECRET,
+      SHAZBOT_CONTROL_SECRET: DEMO_CONTROL_SECRET,
+      SHAZBOT_BASE_URL: baseUrl,
+      SHAZBOT_MASTER_LIST: pathToFileURL(this.masterListPath).toString(),
+      SHAZBOT_GOSSIP_INTERVAL: '0.5',
+      SHAZBOT_REQUEST_TIMEOUT: '1',
+      ...this.common,
+      ...opts.env,
+    };
+    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, output: [] };
+    this.servers.push(handle);
+    return handle;
+  }
+
+  start(server: ServerHandle): void {
+    const script = join(here, server.kind === 'nest' ? 'main.js' : 'express-app.js');
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, ...server.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      server.output.push(...chunk.toString().split('\n').filter(Boolean));
+      if (server.output.length > 500) server.output.splice(0, server.output.length - 500);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    server.child = child;
+  }
+
+  /** Sends a signal to one server and, for terminating signals, waits until it has exited. */
+  async signal(server: ServerHandle, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<void> {
+    const child = server.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') return;
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    for (const s of this.servers) if (s.child?.signalCode === null && s.child.exitCode === null) s.child.kill('SIGCONT');
+    await Promise.all(this.servers.map((s) => this.signal(s, signal)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** GET a server's list with the gossip secret; undefined when it does not answer. */
+  async list(server: ServerHandle, timeoutMs = 2000): Promise<{ online: { baseUrl: string }[]; offline: { baseUrl: string }[] } | undefined> {
+    try {
+      const res = await fetch(`${server.baseUrl}clustershazbot/list`, {
+        headers: { authorization: `Bearer ${server.env.SHAZBOT_SECRET}` },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return res.ok ? ((await res.json()) as { online: { baseUrl: string }[]; offline: { baseUrl: string }[] }) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Polls until `check` holds, or throws after `timeoutMs` with the last state seen. */
+  async waitFor<T>(what: string, probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: T = await probe();
+    while (!check(last)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+      await new Promise((r) => setTimeout(r, everyMs));
+      last = await probe();
+    }
+    return last;
+  }
+
+  /** How many online servers each of `servers` sees (undefined when it does not answer). */
+  async onlineCounts(servers: ServerHandle[] = this.servers): Promise<(number | undefined)[]> {
+    return Promise.all(servers.map(async (s) => (await this.list(s))?.online.length));
+  }
+}
