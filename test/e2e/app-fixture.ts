@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { Controller, Get, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ClusterHealthIndicator, type ClustershazbotOptions } from '../../lib/index.js';
+
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+export const SECRET = 'gossip-secret-one';
+export const ROTATED_SECRET = 'gossip-secret-two';
+export const CONTROL_SECRET = 'control-secret';
+export const SELF = 'http://127.0.0.1:9/';
+
+@Controller()
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly cluster: ClusterHealthIndicator,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.cluster.isHealthy()]);
+  }
+}
+
+/** A master list file holding `seeds`, as a file:// URL. */
+export function masterListFile(seeds: string[] = []): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'shazbot-e2e-')), 'master.json');
+  writeFileSync(path, JSON.stringify({ online: seeds.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: 0 })), offline: [] }));
+  return pathToFileURL(path).toString();
+}
+
+export function baseOptions(overrides: ClustershazbotOptions = {}): ClustershazbotOptions {
+  return {
+    secret: [SECRET, ROTATED_SECRET],
+    controlSecret: CONTROL_SECRET,
+    baseUrl: SELF,
+    masterListUrl: masterListFile(),
+    gossipIntervalSeconds: 3600, // rounds stay out of the way of request assertions
+    requestTimeoutSeconds: 0.5,
+    shutdownTimeoutSeconds: 0.5,
+    useEnvironment: false,
+    ...overrides,
+  };
+}
+
+/** A real Nest app with Terminus and the cluster module, listening on an ephemeral loopback port. */
+export async function createApp(platform: Platform, clusterModule: DynamicModule, extraImports: DynamicModule[] = []): Promise<INestApplication> {
+  @Module({ imports: [clusterModule, TerminusModule, ...extraImports], controllers: [HealthController] })
+  class FixtureModule {}
+
+  const moduleRef = await Test.createTestingModule({ imports: [FixtureModule] }).compile();
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ bodyLimit: 4 * 1024 * 1024 }), { logger: false })
+      : moduleRef.createNestApplication({ logger: false, bodyParser: true });
+  if (platform === 'express') (app as unknown as { useBodyParser(t: string, o: object): void }).useBodyParser('json', { limit: '4mb' });
+  await app.init();
+  if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+export const entry = (baseUrl: string, lastUpdate = Date.now()) => ({ baseUrl, monitor: false, lastUpdate });
