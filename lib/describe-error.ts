@@ -10,9 +10,10 @@ export function describeError(error: unknown): string {
     if (error.code === 'ERR_CANCELED' || error.code === 'ECONNABORTED' || /timeout/i.test(error.message)) return 'timed out';
     return error.code ?? 'request failed';
   }
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${error.message}` : error.message;
+  // duck-typed: errors from another realm (vm contexts, workers) fail `instanceof Error`
+  if (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string') {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return code && !message.startsWith(code) ? `${code}: ${message}` : message;
   }
   return String(error);
 }

@@ -63,6 +63,10 @@ export interface RoundResult {
 
 type ChangeListener = (change: MembershipChange) => void;
 
+function errorText(error: unknown): string {
+  return typeof error === 'object' && error !== null && typeof (error as Error).message === 'string' ? (error as Error).message : String(error);
+}
+
 /**
  * The framework-free gossip engine: one server's view, the merge policy around the join
  * (self-authority, clock bounds, retention) and one round of push-pull gossip. It owns no
@@ -220,7 +224,7 @@ export class ClusterEngine {
       return { peer, ok: true, changes: this.merge(reply, peer) };
     } catch (error) {
       this.counters.exchangesFailed++;
-      const text = error instanceof Error ? error.message : String(error);
+      const text = errorText(error);
       const known = this.view.get(peer);
       const line = `gossip with ${peer} failed: ${text}`;
       // an online peer failing is news; an offline one or a seed failing is expected
@@ -284,7 +288,7 @@ export class ClusterEngine {
         try {
           listener(change);
         } catch (error) {
-          this.deps.log?.warn(`membership listener threw: ${error instanceof Error ? error.message : String(error)}`);
+          this.deps.log?.warn(`membership listener threw: ${errorText(error)}`);
         }
       }
     }

@@ -1,0 +1,170 @@
+import type { INestApplication } from '@nestjs/common';
+import { ConfigModule, ConfigService, registerAs } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { createServer, type Server } from 'node:http';
+import request from 'supertest';
+import { ClusterService, ClustershazbotModule, resolveClusterConfig, type ClustershazbotOptions } from '../../lib/index.js';
+import { baseOptions, bearer, createApp, masterListFile, PLATFORMS, SECRET } from './app-fixture.js';
+
+const env = (vars: Record<string, string>) => (name: string) => vars[name];
+const REQUIRED = {
+  SHAZBOT_SECRET: 's1,s2',
+  SHAZBOT_CONTROL_SECRET: 'c1',
+  SHAZBOT_BASE_URL: 'http://127.0.0.1:3000',
+  SHAZBOT_MASTER_LIST: 'https://lists.example/master.json?token=abc',
+};
+
+describe('configuration from SHAZBOT_* variables', () => {
+  it('applies the documented defaults', () => {
+    const config = resolveClusterConfig({}, env(REQUIRED), 'clustershazbot');
+    expect(config).toMatchObject({
+      secrets: ['s1', 's2'],
+      controlSecrets: ['c1'],
+      baseUrl: 'http://127.0.0.1:3000/',
+      gossipIntervalMs: 30_000,
+      announceMinimumMs: 300_000,
+      announceIntervalMs: 600_000,
+      monitor: false,
+      updateMasterListOnShutdown: false,
+      requestTimeoutMs: 5000,
+      maxClockSkewMs: 300_000,
+      retentionMs: 86_400_000,
+      masterListUpdateUrl: undefined,
+    });
+  });
+
+  it('reads fractional seconds and booleans', () => {
+    const config = resolveClusterConfig(
+      {},
+      env({ ...REQUIRED, SHAZBOT_GOSSIP_INTERVAL: '0.25', SHAZBOT_MONITOR: 'TRUE', SHAZBOT_UPDATE_MASTER_LIST_ON_SHUTDOWN: '1' }),
+      'p',
+    );
+    expect(config).toMatchObject({ gossipIntervalMs: 250, monitor: true, updateMasterListOnShutdown: true });
+  });
+
+  it('lets options override variables', () => {
+    expect(resolveClusterConfig({ gossipIntervalSeconds: 2 }, env({ ...REQUIRED, SHAZBOT_GOSSIP_INTERVAL: '9' }), 'p').gossipIntervalMs).toBe(2000);
+  });
+
+  it.each([
+    ['SHAZBOT_SECRET', { SHAZBOT_SECRET: '' }, 'SHAZBOT_SECRET is not set'],
+    ['SHAZBOT_CONTROL_SECRET', { SHAZBOT_CONTROL_SECRET: undefined }, 'SHAZBOT_CONTROL_SECRET is not set'],
+    ['SHAZBOT_BASE_URL', { SHAZBOT_BASE_URL: undefined }, 'SHAZBOT_BASE_URL is not set'],
+    ['SHAZBOT_MASTER_LIST', { SHAZBOT_MASTER_LIST: undefined }, 'SHAZBOT_MASTER_LIST is not set'],
+    ['a malformed base URL', { SHAZBOT_BASE_URL: 'ftp://x' }, 'SHAZBOT_BASE_URL is not a usable base URL: invalid base URL: only http and https are allowed'],
+    ['a malformed interval', { SHAZBOT_GOSSIP_INTERVAL: 'soon' }, 'SHAZBOT_GOSSIP_INTERVAL must be a number from 0.01 to any, got "soon"'],
+    ['a zero interval', { SHAZBOT_GOSSIP_INTERVAL: '0' }, 'SHAZBOT_GOSSIP_INTERVAL must be a number'],
+    ['a malformed boolean', { SHAZBOT_MONITOR: 'maybe' }, 'SHAZBOT_MONITOR must be true or false (also 1/0, yes/no), got "maybe"'],
+    ['an empty rotated secret', { SHAZBOT_SECRET: 's1,' }, 'SHAZBOT_SECRET holds an empty secret'],
+    ['equal secrets', { SHAZBOT_CONTROL_SECRET: 's2' }, 'SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET'],
+    ['a master list on ftp', { SHAZBOT_MASTER_LIST: 'ftp://x/list' }, 'SHAZBOT_MASTER_LIST must be an http://, https:// or file:// URL'],
+    ['an http upload without auth', { SHAZBOT_MASTER_LIST_UPDATE: 'https://x/up' }, 'SHAZBOT_MASTER_LIST_UPDATE_AUTH is not set'],
+  ])('stops with one clear message for %s', (_what, change, message) => {
+    const vars = { ...REQUIRED, ...change } as Record<string, string>;
+    expect(() => resolveClusterConfig({}, env(vars), 'p')).toThrow(message);
+    try {
+      resolveClusterConfig({}, env(vars), 'p');
+    } catch (error) {
+      for (const secret of ['s1', 's2', 'c1', 'token=abc']) expect((error as Error).message).not.toContain(secret);
+    }
+  });
+
+  it('forRoot() with no options reads process.env through ConfigService, and start-up fails clearly without it', async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { ...REQUIRED, SHAZBOT_MASTER_LIST: masterListFile(), SHAZBOT_GOSSIP_INTERVAL: '3600' });
+      const ok = await Test.createTestingModule({ imports: [ClustershazbotModule.forRoot()] }).setLogger(false as never).compile();
+      const app = ok.createNestApplication({ logger: false });
+      await app.init();
+      expect(app.get(ClusterService).self()).toMatchObject({ baseUrl: 'http://127.0.0.1:3000/', online: true });
+      await app.close();
+      delete process.env.SHAZBOT_BASE_URL;
+      await expect(Test.createTestingModule({ imports: [ClustershazbotModule.forRoot()] }).compile()).rejects.toThrow(
+        'clustershazbot: SHAZBOT_BASE_URL is not set (set the environment variable or pass the option "baseUrl")',
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+describe.each(PLATFORMS)('module configuration and health on %s', (platform) => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('forRootAsync with ConfigService and a registerAs() factory', async () => {
+    const clusterConfig = registerAs('cluster', (): ClustershazbotOptions => baseOptions({ baseUrl: 'http://[::1]:7000', monitor: true }));
+    app = await createApp(
+      platform,
+      ClustershazbotModule.forRootAsync({
+        imports: [ConfigModule.forFeature(clusterConfig)],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => config.get<ClustershazbotOptions>('cluster')!,
+        routePrefix: 'internal/cluster',
+      }),
+      [ConfigModule.forRoot({ ignoreEnvFile: true })],
+    );
+    const res = await request(app.getHttpServer()).get('/internal/cluster/list').set(bearer(SECRET)).expect(200);
+    expect(res.body.online).toEqual([expect.objectContaining({ baseUrl: 'http://[::1]:7000/', monitor: true })]);
+    await request(app.getHttpServer()).get('/clustershazbot/list').set(bearer(SECRET)).expect(404);
+  });
+
+  it('health is degraded (still 200) while the master list file is missing', async () => {
+    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ masterListUrl: 'file:///nonexistent/clustershazbot/master.json' })));
+    const res = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(res.body.status).toBe('degraded');
+    expect(res.body.info.cluster).toMatchObject({ status: 'degraded', message: expect.stringContaining('master list unavailable: ENOENT') });
+  });
+
+  it('health is degraded while the master-list server is down or answers garbage, and up once it answers', async () => {
+    let mode: 'down' | 'garbage' | 'ok' = 'garbage';
+    const server: Server = createServer((_req, res) => {
+      if (mode === 'garbage') res.end('<html>not a list</html>');
+      else res.setHeader('content-type', 'application/json').end(JSON.stringify({ online: [{ baseUrl: 'http://10.9.9.9/', monitor: false, lastUpdate: 0 }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ masterListUrl: `http://127.0.0.1:${port}/list`, gossipIntervalSeconds: 0.05 })));
+      let health = await request(app.getHttpServer()).get('/health').expect(200);
+      expect(health.body.info.cluster).toMatchObject({ status: 'degraded', message: expect.stringContaining('not a valid server list') });
+      mode = 'ok';
+      // the retry (backoff from 50 ms) picks the list up without a restart
+      for (let i = 0; i < 100 && health.body.status !== 'ok'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        health = await request(app.getHttpServer()).get('/health');
+      }
+      expect(health.body.info.cluster.status).toBe('up');
+    } finally {
+      server.close();
+    }
+    mode = 'down';
+  });
+
+  it('health is down (503) once the engine has left the cluster', async () => {
+    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions()));
+    const { GossipService } = await import('../../lib/gossip.service.js');
+    await app.get(GossipService, { strict: false }).shutdown();
+    const res = await request(app.getHttpServer()).get('/health').expect(503);
+    expect(res.body).toMatchObject({ status: 'error', error: { cluster: { status: 'down', message: 'clustershazbot is stopped' } } });
+    expect(app.get(ClusterService).healthExtension()).toEqual({ status: 'error', error: 'clustershazbot is stopped' });
+  });
+
+  it('reports membership changes on changes$', async () => {
+    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions()));
+    const seen: string[] = [];
+    const sub = app.get(ClusterService).changes$.subscribe((c) => seen.push(`${c.type} ${c.server.baseUrl}`));
+    const now = Date.now();
+    const send = (online: object[], offline: object[]) =>
+      request(app!.getHttpServer()).post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online, offline }).expect(200);
+    await send([{ baseUrl: 'http://p:1/', monitor: false, lastUpdate: now }], []);
+    await send([], [{ baseUrl: 'http://p:1/', monitor: false, lastUpdate: now + 1 }]);
+    await send([{ baseUrl: 'http://p:1/', monitor: false, lastUpdate: now + 2 }], []);
+    app.get(ClusterService).setOnline(false);
+    sub.unsubscribe();
+    expect(seen).toEqual(['joined http://p:1/', 'offline http://p:1/', 'online http://p:1/', 'offline http://127.0.0.1:9/']);
+  });
+});
