@@ -1,0 +1,176 @@
+/**
+ * Real processes on loopback: the sample Nest app (five of them) and the sample Express app on
+ * the plain-function API, talking real HTTP. Every process is stopped by pid in afterAll.
+ */
+import { createServer, type Server } from 'node:http';
+import { DEMO_CONTROL_SECRET, DEMO_SECRET, LocalCluster, type ServerHandle } from '../../dist-sample/sample/local-cluster.js';
+import { HostilePeers } from './hostile-peers.js';
+
+import { jest } from '@jest/globals';
+
+jest.setTimeout(120_000);
+
+const INTERVAL_S = 0.5;
+
+async function control(server: ServerHandle, online: boolean): Promise<number> {
+  const res = await fetch(`${server.baseUrl}clustershazbot/control`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_CONTROL_SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ message: 'control', online }),
+  });
+  return res.status;
+}
+
+async function stats(server: ServerHandle): Promise<{ rounds: number; exchangesFailed: number }> {
+  return (await (await fetch(`${server.baseUrl}cluster`)).json()).stats;
+}
+
+const onlineSet = async (cluster: LocalCluster, s: ServerHandle) => new Set((await cluster.list(s))?.online.map((e) => e.baseUrl));
+
+describe('a cluster of real processes', () => {
+  const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: String(INTERVAL_S) });
+  const nest: ServerHandle[] = [];
+  let express: ServerHandle;
+  const hostile = new HostilePeers();
+
+  beforeAll(async () => {
+    for (let i = 1; i <= 5; i++) nest.push(await cluster.add(`nest-${i}`, { env: i === 1 ? { SHAZBOT_MONITOR: 'true' } : {} }));
+    express = await cluster.add('express', { kind: 'express' });
+    cluster.writeMasterList([nest[0].baseUrl]);
+    await hostile.start();
+  });
+
+  afterAll(async () => {
+    await cluster.stopAll();
+    await hostile.stop();
+  });
+
+  const everyoneSees = (servers: ServerHandle[], count: number) =>
+    cluster.waitFor(`${servers.length} servers to see ${count} online`, () => cluster.onlineCounts(servers), (c) => c.every((n) => n === count), 60_000);
+
+  it('five Nest servers and an Express server converge from one seed', async () => {
+    [...nest, express].forEach((s) => cluster.start(s));
+    await everyoneSees([...nest, express], 6);
+    const rounds = await Promise.all(nest.map(stats));
+    const views = await Promise.all([...nest, express].map((s) => cluster.list(s)));
+    expect(new Set(views.map((v) => JSON.stringify(v))).size).toBe(1);
+    console.log(`converged: each server had started at most ${Math.max(...rounds.map((r) => r.rounds))} gossip rounds (interval ${INTERVAL_S} s)`);
+  });
+
+  it('a change reaches every server within a few rounds: control offline, then back online', async () => {
+    const target = nest[4];
+    const before = await Promise.all(nest.map(stats));
+    expect(await control(target, false)).toBe(200);
+    await cluster.waitFor('offline everywhere', async () => Promise.all([...nest, express].map(async (s) => (await onlineSet(cluster, s)).has(target.baseUrl))), (v) => v.every((x) => !x), 30_000, 50);
+    const after = await Promise.all(nest.map(stats));
+    const spread = Math.max(...after.map((a, i) => a.rounds - before[i].rounds));
+    console.log(`control offline reached all 6 servers within ${spread} rounds per server`);
+    // it is still a member and keeps gossiping
+    expect((await cluster.list(target))?.offline.map((e) => e.baseUrl)).toContain(target.baseUrl);
+    expect(await control(target, true)).toBe(200);
+    await everyoneSees([...nest, express], 6);
+  });
+
+  it('control needs the control secret', async () => {
+    const res = await fetch(`${nest[0].baseUrl}clustershazbot/control`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'control', online: false }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('peers that answer 500, garbage, or never do not stall anyone', async () => {
+    // a trusted peer reports the three bad servers online, so everyone gossips to them
+    const now = Date.now();
+    const res = await fetch(`${nest[0].baseUrl}clustershazbot/gossip`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'gossip', online: Object.values(hostile.urls).map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now })), offline: [] }),
+    });
+    expect(res.status).toBe(200);
+    await everyoneSees([...nest, express], 9);
+    const before = await Promise.all(nest.map(stats));
+    await cluster.waitFor('every bad peer to be tried', async () => ({ ...hostile.hits }), (h) => h.error500 > 0 && h.garbage > 0 && h.silent > 0, 60_000);
+    // the cluster still spreads a change while the bad peers are in everyone's view
+    expect(await control(nest[2], false)).toBe(200);
+    await cluster.waitFor('offline everywhere', async () => Promise.all(nest.map(async (s) => (await onlineSet(cluster, s)).has(nest[2].baseUrl))), (v) => v.every((x) => !x), 30_000);
+    expect(await control(nest[2], true)).toBe(200);
+    const after = await Promise.all(nest.map(stats));
+    after.forEach((a, i) => expect(a.rounds).toBeGreaterThan(before[i].rounds));
+    expect(after.reduce((n, a) => n + a.exchangesFailed, 0)).toBeGreaterThan(0);
+    for (const s of [...nest, express]) expect(s.child?.exitCode).toBeNull();
+    // no garbage entry was merged
+    const view = await cluster.list(nest[1]);
+    expect(view?.online.every((e) => typeof e.baseUrl === 'string' && e.baseUrl.startsWith('http://'))).toBe(true);
+    // take them out again: a peer marks them offline with a newer stamp
+    await fetch(`${nest[0].baseUrl}clustershazbot/gossip`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'gossip', online: [], offline: Object.values(hostile.urls).map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: Date.now() + 1000 })) }),
+    });
+    await everyoneSees([...nest, express], 6);
+  });
+
+  it('a SIGINT shutdown shows offline on the others, and a restarted server rejoins', async () => {
+    const leaving = nest[3];
+    await cluster.signal(leaving, 'SIGINT');
+    // Nest closes the app, then re-raises SIGINT: it must have exited by itself, not by our SIGKILL fallback
+    expect(leaving.child?.signalCode === 'SIGINT' || leaving.child?.exitCode === 0).toBe(true);
+    const rest = [...nest.filter((s) => s !== leaving), express];
+    await cluster.waitFor(
+      'the leaver offline on all others',
+      async () => Promise.all(rest.map(async (s) => (await cluster.list(s))?.offline.some((e) => e.baseUrl === leaving.baseUrl))),
+      (v) => v.every(Boolean),
+      30_000,
+    );
+    cluster.start(leaving);
+    await everyoneSees([...nest, express], 6);
+  });
+
+  it('the Express server leaves on SIGINT too, and rejoins', async () => {
+    await cluster.signal(express, 'SIGINT');
+    await cluster.waitFor('express offline', () => cluster.list(nest[0]), (v) => !!v?.offline.some((e) => e.baseUrl === express.baseUrl), 30_000);
+    cluster.start(express);
+    await everyoneSees([...nest, express], 6);
+  });
+});
+
+describe('a master-list server that is down at start', () => {
+  const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: String(INTERVAL_S) });
+  let listServer: Server | undefined;
+
+  afterAll(async () => {
+    await cluster.stopAll();
+    await new Promise((r) => (listServer ? listServer.close(r) : r(undefined)));
+  });
+
+  it('servers start anyway, report degraded health, and pick the list up when it comes back', async () => {
+    const { freePort } = await import('../../dist-sample/sample/local-cluster.js');
+    const listPort = await freePort();
+    const env = { SHAZBOT_MASTER_LIST: `http://127.0.0.1:${listPort}/master.json` };
+    const a = await cluster.add('a', { env });
+    const b = await cluster.add('b', { env });
+    cluster.start(a);
+    cluster.start(b);
+    const health = async (s: ServerHandle) => {
+      try {
+        return (await (await fetch(`${s.baseUrl}health`)).json()) as { status: string; info?: { cluster?: { message?: string } } };
+      } catch {
+        return undefined;
+      }
+    };
+    const [degraded] = await cluster.waitFor('degraded health', async () => Promise.all([health(a), health(b)]), (h) => h.every((x) => x?.status === 'degraded'), 60_000);
+    expect(degraded?.info?.cluster?.message).toMatch(/master list unavailable: ECONNREFUSED/);
+    expect(await cluster.onlineCounts([a, b])).toEqual([1, 1]); // each knows itself: started from what is known
+    listServer = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ online: [{ baseUrl: a.baseUrl, monitor: false, lastUpdate: 0 }] }));
+    });
+    await new Promise<void>((r) => listServer!.listen(listPort, '127.0.0.1', r));
+    // backoff from min(5 s, interval) doubling: both retry within a few seconds
+    await cluster.waitFor('both healthy', async () => Promise.all([health(a), health(b)]), (h) => h.every((x) => x?.status === 'ok'), 60_000);
+    await cluster.waitFor('both see both', () => cluster.onlineCounts([a, b]), (c) => c.every((n) => n === 2), 30_000);
+    expect(b.output.join('\n')).toMatch(/master list http:\/\/127\.0\.0\.1:\d+\/master\.json unavailable \(ECONNREFUSED\)/);
+  });
+});
