@@ -1,0 +1,62 @@
+/** The package as published: the manifest is coherent and the packed tarball installs and imports in a fresh app. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
+}
+
+describe('package manifest', () => {
+  it('is ESM with types and default in its exports map', () => {
+    expect(manifest.type).toBe('module');
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+  });
+
+  it('declares every package the built library imports as a peer or dependency', () => {
+    const declared = new Set([...Object.keys(manifest.peerDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {})]);
+    const imported = new Set<string>();
+    for (const file of filesUnder(join(root, 'dist')).filter((f) => f.endsWith('.js'))) {
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/from ['"]([^'"]+)['"]/g)) {
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+      }
+    }
+    expect([...imported].filter((p) => !declared.has(p))).toEqual([]);
+    for (const nest of [...imported].filter((p) => p.startsWith('@nestjs/'))) expect(manifest.peerDependencies[nest]).toBeDefined();
+    expect(manifest.dependencies ?? {}).toEqual({});
+  });
+});
+
+describe('packed tarball', () => {
+  const work = mkdtempSync(join(tmpdir(), 'shazbot-pack-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('installs into a fresh app and its named exports import in plain Node', () => {
+    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const app = join(work, 'app');
+    execFileSync('mkdir', ['-p', app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: 'module' }));
+    // peers come with it (npm installs peer dependencies); the cache filled by `npm ci` serves them
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, packed)], { cwd: app, stdio: 'pipe', timeout: 240_000 });
+    const script = `
+      import 'reflect-metadata';
+      import * as lib from 'clustershazbot';
+      const names = ['ClustershazbotModule','ClusterService','ClusterHealthIndicator','GossipMessageDto','ControlMessageDto','ServerListDto','GossipServerDto',
+        'shazbotStart','shazbotShutDown','shazbotGossipRequest','shazbotListRequest','shazbotControlRequest','shazbotHealthExtension'];
+      const missing = names.filter((n) => typeof lib[n] !== 'function');
+      const mod = lib.ClustershazbotModule.forRoot({});
+      console.log(JSON.stringify({ missing, module: mod.module.name, controllers: mod.controllers.length }));
+    `;
+    writeFileSync(join(app, 'check.mjs'), script);
+    const out = JSON.parse(execFileSync(process.execPath, ['check.mjs'], { cwd: app, encoding: 'utf8' }).trim());
+    expect(out).toEqual({ missing: [], module: 'ClustershazbotModule', controllers: 1 });
+    const typesFile = join(app, 'node_modules/clustershazbot/dist/index.d.ts');
+    expect(readFileSync(typesFile, 'utf8')).toContain('ClustershazbotModule');
+  }, 300_000);
+});
