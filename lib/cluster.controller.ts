@@ -1,14 +1,15 @@
 import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UsePipes, type Type } from '@nestjs/common';
 import { ClusterService } from './cluster.service.js';
-import type { ServerList } from './core/types.js';
+import type { ProbeAck, ServerList } from './core/types.js';
 import { ControlMessageDto } from './dto/control-message.dto.js';
 import { GossipMessageDto } from './dto/gossip-message.dto.js';
+import { ProbeMessageDto } from './dto/probe-message.dto.js';
 import { createValidationPipe } from './dto/validate-body.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
 
 /**
- * The three endpoints under the module's route prefix. A factory because the prefix is a
+ * The endpoints under the module's route prefix. A factory because the prefix is a
  * module extra; guards run before the pipe, so an unauthenticated body is never parsed further.
  */
 export function createClusterController(routePrefix: string): Type<unknown> {
@@ -22,6 +23,13 @@ export function createClusterController(routePrefix: string): Type<unknown> {
     @UseGuards(SharedSecretGuard)
     gossip(@Body() body: GossipMessageDto): ServerList {
       return this.cluster.receiveGossip(body);
+    }
+
+    @Post('probe')
+    @HttpCode(200)
+    @UseGuards(SharedSecretGuard)
+    probe(@Body() body: ProbeMessageDto): Promise<ProbeAck> {
+      return this.cluster.receiveProbe(body);
     }
 
     @Get('list')

@@ -3,7 +3,7 @@ import { Observable, Subject } from 'rxjs';
 import { CLUSTER_ENGINE } from './clustershazbot.constants.js';
 import type { ClusterEngine, EngineStats } from './core/cluster-engine.js';
 import type { MemberEntry, MembershipChange } from './core/membership-view.js';
-import type { ControlMessage, GossipMessage, GossipServer, ServerList } from './core/types.js';
+import type { ControlMessage, GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList } from './core/types.js';
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
 
 /** The page's health extension object. */
@@ -70,6 +70,11 @@ export class ClusterService implements OnModuleDestroy {
   /** Answers a gossip message (already authenticated and validated). */
   receiveGossip(message: GossipMessage): ServerList {
     return this.engine.handleGossip(message);
+  }
+
+  /** Answers a liveness probe (already authenticated and validated). */
+  receiveProbe(message: ProbeMessage): Promise<ProbeAck> {
+    return this.engine.handleProbe(message);
   }
 
   /** Applies a control message (already authenticated and validated); `from` goes in the audit line. */

@@ -1,4 +1,5 @@
 import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
+import { DETECTOR_PROFILES, type DetectorSettings } from './core/cluster-engine.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';
 import { messages } from './clustershazbot.messages.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
@@ -19,6 +20,9 @@ export const ENVIRONMENT_VARIABLES = {
   requestTimeoutSeconds: 'SHAZBOT_REQUEST_TIMEOUT',
   maxClockSkewSeconds: 'SHAZBOT_MAX_CLOCK_SKEW',
   offlineRetentionSeconds: 'SHAZBOT_OFFLINE_RETENTION',
+  failureDetection: 'SHAZBOT_FAILURE_DETECTION',
+  probeIntervalSeconds: 'SHAZBOT_PROBE_INTERVAL',
+  probeTimeoutSeconds: 'SHAZBOT_PROBE_TIMEOUT',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 type Env = (name: string) => string | undefined;
@@ -76,6 +80,14 @@ class Reader {
     if (['true', '1', 'yes', 'on'].includes(text)) return true;
     if (['false', '0', 'no', 'off'].includes(text)) return false;
     throw new ClustershazbotConfigError(messages.invalidBoolean(label(option), String(value)));
+  }
+
+  choice<T extends string>(option: keyof ClustershazbotOptions, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(option);
+    if (value === undefined) return fallback;
+    const text = String(value).toLowerCase() as T;
+    if (!allowed.includes(text)) throw new ClustershazbotConfigError(messages.invalidChoice(label(option), String(value), allowed));
+    return text;
   }
 
   baseUrl(): string {
@@ -140,7 +152,26 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     retentionMs: read.number('offlineRetentionSeconds', 86_400, 1) * seconds,
     monitorPreference: read.number('monitorPreference', 0.5, 0, 1),
     offlineProbeProbability: read.number('offlineProbeProbability', 0.1, 0, 1),
+    detector: resolveDetector(read),
     masterListStore: options.masterListStore,
+  };
+}
+
+function resolveDetector(read: Reader): Partial<DetectorSettings> {
+  const profileName = read.choice('failureDetection', ['lan', 'wan', 'local', 'off'] as const, 'lan');
+  if (profileName === 'off') return { probeIntervalMs: 0 };
+  const profile = DETECTOR_PROFILES[profileName];
+  const probeIntervalMs = read.number('probeIntervalSeconds', profile.probeIntervalMs / 1000, 0.01) * 1000;
+  const probeTimeoutMs = read.number('probeTimeoutSeconds', profile.probeTimeoutMs / 1000, 0.001) * 1000;
+  if (probeTimeoutMs >= probeIntervalMs) {
+    throw new ClustershazbotConfigError(messages.invalidNumber(label('probeTimeoutSeconds'), String(probeTimeoutMs / 1000), `less than the probe interval (${probeIntervalMs / 1000} s)`));
+  }
+  return {
+    ...profile,
+    probeIntervalMs,
+    probeTimeoutMs,
+    indirectChecks: read.number('indirectChecks', profile.indirectChecks, 0, 16, true),
+    suspicionMult: read.number('suspicionMultiplier', profile.suspicionMult, 1, 100),
   };
 }
 

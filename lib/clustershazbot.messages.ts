@@ -4,6 +4,8 @@ export const messages = {
     `clustershazbot: ${variable} is not set (set the environment variable or pass the option "${option}")`,
   invalidNumber: (variable: string, raw: string, rule: string) =>
     `clustershazbot: ${variable} must be ${rule}, got "${raw}"`,
+  invalidChoice: (variable: string, raw: string, allowed: readonly string[]) =>
+    `clustershazbot: ${variable} must be one of ${allowed.join(', ')}, got "${raw}"`,
   invalidBoolean: (variable: string, raw: string) =>
     `clustershazbot: ${variable} must be true or false (also 1/0, yes/no), got "${raw}"`,
   invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,

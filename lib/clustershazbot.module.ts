@@ -62,6 +62,7 @@ const engineLogger = new Logger('Clustershazbot');
             renewEveryMs: config.retentionMs / 4,
             monitorPreference: config.monitorPreference,
             offlineProbeProbability: config.offlineProbeProbability,
+            ...config.detector,
           },
           {
             now: Date.now,

@@ -1,3 +1,4 @@
+import type { DetectorSettings } from './core/cluster-engine.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
 
 /**
@@ -50,6 +51,20 @@ export interface ClustershazbotOptions {
   monitorPreference?: number;
   /** Share of rounds sent to an offline server or master-list seed, to find returning servers. @default 0.1 */
   offlineProbeProbability?: number;
+  /**
+   * Failure detection profile (SWIM with Lifeguard): `lan` (probe every 1 s, 500 ms timeout),
+   * `wan` (5 s, 3 s), `local` (1 s, 200 ms), or `off` (the page's behaviour: a crashed server
+   * stays online until someone acts). Env: `SHAZBOT_FAILURE_DETECTION`. @default 'lan'
+   */
+  failureDetection?: 'lan' | 'wan' | 'local' | 'off';
+  /** Overrides the profile's probe interval. Env: `SHAZBOT_PROBE_INTERVAL`. */
+  probeIntervalSeconds?: number;
+  /** Overrides the profile's probe timeout. Env: `SHAZBOT_PROBE_TIMEOUT`. */
+  probeTimeoutSeconds?: number;
+  /** Overrides the profile's number of indirect probes. @default 3 */
+  indirectChecks?: number;
+  /** Overrides the profile's suspicion multiplier (minimum timeout = mult · max(1, log10 N) probe intervals). */
+  suspicionMultiplier?: number;
   /** Replaces the built-in http(s)/file master-list store. */
   masterListStore?: MasterListStore;
   /** Read `SHAZBOT_*` environment variables for options not given. @default true */
@@ -87,5 +102,7 @@ export interface ClusterConfig {
   retentionMs: number;
   monitorPreference: number;
   offlineProbeProbability: number;
+  /** Failure-detector settings after the profile and overrides; probeIntervalMs 0 when off. */
+  detector: Partial<DetectorSettings>;
   masterListStore?: MasterListStore;
 }

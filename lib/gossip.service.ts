@@ -16,7 +16,12 @@ export interface MasterListStatus {
   lastError?: string;
 }
 
-const TIMER = { round: 'clustershazbot:gossip-round', masterList: 'clustershazbot:master-list-retry', announce: 'clustershazbot:announce' };
+const TIMER = {
+  round: 'clustershazbot:gossip-round',
+  probe: 'clustershazbot:probe',
+  masterList: 'clustershazbot:master-list-retry',
+  announce: 'clustershazbot:announce',
+};
 const MASTER_LIST_RETRY_MAX_MS = 5 * 60_000;
 
 /** Resolves with the promise's value, or with `undefined` once `ms` have passed. */
@@ -78,6 +83,7 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       await this.loadMasterList();
       // the first round comes soon, so a new server is known quickly
       this.schedule(TIMER.round, Math.random() * Math.min(1000, this.config.gossipIntervalMs), () => this.runRound());
+      if (this.engine.settings.probeIntervalMs > 0) this.schedule(TIMER.probe, this.engine.settings.probeIntervalMs * Math.random(), () => this.runProbe());
       this.scheduleAnnounce();
     } catch (error) {
       this.lifecycle = 'failed';
@@ -141,6 +147,19 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       if (this.lifecycle === 'running') {
         const { gossipIntervalMs, gossipJitter } = this.config;
         this.schedule(TIMER.round, gossipIntervalMs * (1 - gossipJitter + 2 * gossipJitter * Math.random()), () => this.runRound());
+      }
+    }
+  }
+
+  /** Probe ticks keep a steady period: the next one is due an interval after this one started. */
+  private async runProbe(): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.engine.probeTick();
+    } finally {
+      if (this.lifecycle === 'running') {
+        const interval = this.engine.settings.probeIntervalMs;
+        this.schedule(TIMER.probe, Math.max(0, interval - (Date.now() - started)), () => this.runProbe());
       }
     }
   }

@@ -5,8 +5,9 @@ import { CLUSTER_CONFIG } from './clustershazbot.constants.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
 import { endpointUrl } from './core/base-url.js';
 import type { GossipTransport } from './core/cluster-engine.js';
-import type { GossipMessage, ServerList } from './core/types.js';
+import type { GossipMessage, ProbeAck, ProbeMessage, ServerList } from './core/types.js';
 import { describeError } from './describe-error.js';
+import { ProbeAckDto } from './dto/probe-message.dto.js';
 import { ServerListDto } from './dto/server-list.dto.js';
 import { validateBody } from './dto/validate-body.js';
 import { bearerHeader } from './guards/bearer-secret.js';
@@ -27,11 +28,19 @@ export class HttpGossipTransport implements GossipTransport {
   ) {}
 
   async exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList> {
-    const { requestTimeoutMs: timeout, routePrefix, secrets } = this.config;
+    return this.post(peerBaseUrl, 'gossip', message, ServerListDto, this.config.requestTimeoutMs);
+  }
+
+  async probe(peerBaseUrl: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck> {
+    return this.post(peerBaseUrl, 'probe', message, ProbeAckDto, timeoutMs);
+  }
+
+  private async post<T extends object>(peerBaseUrl: string, endpoint: string, body: object, replyDto: new () => T, timeout: number): Promise<T> {
+    const { routePrefix, secrets } = this.config;
     let data: unknown;
     try {
       const response = await firstValueFrom(
-        this.http.post(endpointUrl(peerBaseUrl, routePrefix, 'gossip'), message, {
+        this.http.post(endpointUrl(peerBaseUrl, routePrefix, endpoint), body, {
           headers: { authorization: bearerHeader(secrets), 'content-type': 'application/json' },
           timeout,
           signal: AbortSignal.timeout(timeout),
@@ -45,7 +54,7 @@ export class HttpGossipTransport implements GossipTransport {
     } catch (error) {
       throw new Error(describeError(error));
     }
-    const { value, errors } = await validateBody(ServerListDto, data, false);
+    const { value, errors } = await validateBody(replyDto, data, false);
     if (!value) throw new Error(`invalid reply (${errors.slice(0, 3).join('; ')})`);
     return value;
   }

@@ -3,13 +3,18 @@
  * the cluster tests. Every process it starts is tracked by pid and stopped by `stopAll`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** The built sample scripts, found from the package root whether this file runs as TS (tests) or JS. */
+function builtSampleDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return join(dir, 'dist-sample', 'sample');
+}
 
 /** Embedded demo secrets: loopback only. Real clusters set their own. */
 export const DEMO_SECRET = 'demo-gossip-secret';
@@ -68,7 +73,7 @@ export class LocalCluster {
   }
 
   start(server: ServerHandle): void {
-    const script = join(here, server.kind === 'nest' ? 'main.js' : 'express-app.js');
+    const script = join(builtSampleDir(), server.kind === 'nest' ? 'main.js' : 'express-app.js');
     const child = spawn(process.execPath, [script], {
       env: { ...process.env, ...server.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,26 @@
 import { normalizeBaseUrl } from './base-url.js';
+import { BroadcastQueue } from './broadcast-queue.js';
 import { HybridClock } from './hybrid-clock.js';
-import { entriesOf, MembershipView, compareEntries, type MemberEntry, type MembershipChange } from './membership-view.js';
+import {
+  compareEntries,
+  describeChange,
+  entriesOf,
+  MembershipView,
+  stateOf,
+  toWire,
+  type MemberEntry,
+  type MembershipChange,
+} from './membership-view.js';
 import { choosePeer } from './peer-selection.js';
-import type { GossipMessage, GossipServer, ServerList } from './types.js';
+import { FlapDamper, suspicionTimeoutMs, type Suspicion } from './suspicion.js';
+import type { GossipMessage, ProbeAck, ProbeMessage, ServerList } from './types.js';
 
-/** Sends one push-pull exchange to a peer and resolves with the peer's view. Must time out by itself. */
+/** The network as the engine sees it. Each call must reject by itself once its timeout has passed. */
 export interface GossipTransport {
+  /** Full push-pull exchange: send our view, resolve with the peer's. */
   exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList>;
+  /** Liveness probe (direct, or indirect when `message.target` is set). */
+  probe(peerBaseUrl: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck>;
 }
 
 /** Where the engine reports what an operator may want to know. */
@@ -15,8 +29,32 @@ export interface EngineLog {
   debug(message: string): void;
 }
 
+/** Failure-detector tunables (SWIM with Lifeguard); see `DETECTOR_PROFILES`. */
+export interface DetectorSettings {
+  /** Probe one member every this often. 0 disables failure detection. */
+  probeIntervalMs: number;
+  /** A direct probe not acknowledged within this is followed by indirect probes. */
+  probeTimeoutMs: number;
+  /** How many other members are asked to probe an unresponsive one. */
+  indirectChecks: number;
+  /** Minimum suspicion timeout = suspicionMult · max(1, log10 N) probe intervals. */
+  suspicionMult: number;
+  /** Suspicion starts at this multiple of the minimum, shrinking with confirmations. */
+  suspicionMaxMult: number;
+  /** Each change rides on this many · ceil(log10(N + 1)) probes and acks. */
+  retransmitMult: number;
+  /** At most this many changes per probe or ack. */
+  maxPiggyback: number;
+  /** Local health multiplier cap (Lifeguard): probe timeouts scale by (score + 1). */
+  awarenessMax: number;
+  /** Flap damping: half-life of the per-server transition penalty. */
+  flapHalfLifeMs: number;
+  /** Flap damping: penalty above which suspicion timeouts lengthen. */
+  flapThreshold: number;
+}
+
 /** The protocol's tunables; the Nest shell fills them from options and environment. */
-export interface EngineSettings {
+export interface EngineSettings extends DetectorSettings {
   /** This server's normalised base URL. */
   selfUrl: string;
   monitor: boolean;
@@ -28,9 +66,18 @@ export interface EngineSettings {
   renewEveryMs: number;
   /** Share of rounds that go to a monitor when monitors and other servers are both known. */
   monitorPreference: number;
-  /** Share of rounds that go to an offline or seed server, so a returning server is found again. */
+  /** Share of gossip rounds and probes that go to an offline server or seed (reconnect, partition healing). */
   offlineProbeProbability: number;
 }
+
+/** Profiles as in memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig. */
+export const DETECTOR_PROFILES = {
+  lan: { probeIntervalMs: 1000, probeTimeoutMs: 500, indirectChecks: 3, suspicionMult: 4, suspicionMaxMult: 6, retransmitMult: 4 },
+  wan: { probeIntervalMs: 5000, probeTimeoutMs: 3000, indirectChecks: 3, suspicionMult: 6, suspicionMaxMult: 6, retransmitMult: 4 },
+  local: { probeIntervalMs: 1000, probeTimeoutMs: 200, indirectChecks: 3, suspicionMult: 3, suspicionMaxMult: 6, retransmitMult: 2 },
+} as const satisfies Record<string, Partial<DetectorSettings>>;
+
+export type DetectorProfile = keyof typeof DETECTOR_PROFILES;
 
 export const DEFAULT_ENGINE_SETTINGS = {
   monitor: false,
@@ -39,6 +86,11 @@ export const DEFAULT_ENGINE_SETTINGS = {
   renewEveryMs: 6 * 3_600_000,
   monitorPreference: 0.5,
   offlineProbeProbability: 0.1,
+  ...DETECTOR_PROFILES.lan,
+  maxPiggyback: 16,
+  awarenessMax: 8,
+  flapHalfLifeMs: 60_000,
+  flapThreshold: 3,
 } satisfies Omit<EngineSettings, 'selfUrl'>;
 
 export interface EngineStats {
@@ -48,10 +100,20 @@ export interface EngineStats {
   exchangesFailed: number;
   /** Gossip messages this server answered. */
   gossipReceived: number;
+  /** Probes this server sent (direct), and how many went unanswered. */
+  probesSent: number;
+  probesFailed: number;
+  /** Members this server declared suspect, and offline (its own suspicion expired). */
+  suspicionsRaised: number;
+  declaredOffline: number;
+  /** Accusations skipped because this server's own timers ran late (local health). */
+  accusationsWithheld: number;
   /** Incoming entries refused: malformed, stamped too far ahead, or older than the retention period. */
   entriesRefused: number;
-  /** Times this server re-asserted its own entry over a newer rumour about itself. */
+  /** Times this server re-asserted its own entry over a newer rumour about itself (refutations). */
   selfReassertions: number;
+  /** Lifeguard local health score: 0 is healthy. */
+  localHealth: number;
 }
 
 export interface RoundResult {
@@ -61,6 +123,13 @@ export interface RoundResult {
   changes: MembershipChange[];
 }
 
+export type ProbeOutcome =
+  | { kind: 'idle' }
+  | { kind: 'alive'; target: string; via: 'direct' | 'indirect' }
+  | { kind: 'suspected'; target: string }
+  | { kind: 'withheld'; target: string }
+  | { kind: 'reconnected' | 'unreachable'; target: string };
+
 type ChangeListener = (change: MembershipChange) => void;
 
 function errorText(error: unknown): string {
@@ -69,9 +138,10 @@ function errorText(error: unknown): string {
 
 /**
  * The framework-free gossip engine: one server's view, the merge policy around the join
- * (self-authority, clock bounds, retention) and one round of push-pull gossip. It owns no
- * timers and does no I/O of its own; clock, randomness and transport are injected, so the
- * same code runs in production and in a simulator.
+ * (self-authority, clock bounds, retention), push-pull gossip rounds, and SWIM-style failure
+ * detection with Lifeguard's refinements. It owns no timers and does no I/O of its own:
+ * clock, randomness and transport are injected, so the same code runs in production and in
+ * the simulator.
  */
 export class ClusterEngine {
   readonly view = new MembershipView();
@@ -79,14 +149,27 @@ export class ClusterEngine {
   readonly settings: EngineSettings;
   private readonly seeds = new Set<string>();
   private readonly listeners = new Set<ChangeListener>();
+  private readonly broadcasts = new BroadcastQueue();
+  private readonly suspicions = new Map<string, Suspicion>();
+  private readonly flaps: FlapDamper;
+  private probeOrder: string[] = [];
+  private lastTickAt?: number;
+  /** No accusations before this time (we were just starved or paused). */
+  private quietUntil = 0;
   private running = false;
   private readonly counters: EngineStats = {
     rounds: 0,
     exchangesOk: 0,
     exchangesFailed: 0,
     gossipReceived: 0,
+    probesSent: 0,
+    probesFailed: 0,
+    suspicionsRaised: 0,
+    declaredOffline: 0,
+    accusationsWithheld: 0,
     entriesRefused: 0,
     selfReassertions: 0,
+    localHealth: 0,
   };
 
   constructor(
@@ -95,6 +178,7 @@ export class ClusterEngine {
   ) {
     this.settings = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) };
     this.clock = new HybridClock(deps.now, this.settings.maxClockSkewMs);
+    this.flaps = new FlapDamper(this.settings.flapHalfLifeMs, this.settings.flapThreshold);
   }
 
   get isRunning(): boolean {
@@ -105,7 +189,7 @@ export class ClusterEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.restampSelf(true);
+    this.restampSelf(true, 'started');
   }
 
   stop(): void {
@@ -119,13 +203,15 @@ export class ClusterEngine {
 
   /** Takes this server offline or back online. Returns false when it already was. */
   setOnline(online: boolean): boolean {
-    if (this.self().online === online && this.self().lastUpdate > 0) return false;
-    this.restampSelf(online);
+    const self = this.self();
+    if (self.online === online && !self.suspect && self.lastUpdate > 0) return false;
+    this.restampSelf(online, online ? 'came back' : 'left');
     return true;
   }
 
-  snapshot(): ServerList {
-    return this.view.toServerList();
+  /** The view in wire form; `sorted` for stable output (lists, tests), unsorted for messages. */
+  snapshot(sorted = true): ServerList {
+    return this.view.toServerList(sorted);
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -159,18 +245,20 @@ export class ClusterEngine {
   handleGossip(message: ServerList): ServerList {
     this.counters.gossipReceived++;
     this.merge(message, 'gossip');
-    return this.snapshot();
+    return this.snapshot(false);
   }
 
   /**
    * Merges a remote view. Entries that are malformed, stamped beyond the skew bound or older
    * than the retention period are refused; rumours about this server never overwrite it: a
-   * newer one makes it re-assert its own state with a later stamp.
+   * newer one makes it re-assert its own state with a later stamp (SWIM's refutation, with
+   * the hybrid clock's stamps as incarnation numbers).
    */
   merge(list: ServerList, source: string): MembershipChange[] {
     const changes: MembershipChange[] = [];
-    const oldest = this.deps.now() - this.settings.retentionMs;
-    let reassert = false;
+    const now = this.deps.now();
+    const oldest = now - this.settings.retentionMs;
+    let rumourAboutSelf = false;
     for (const raw of entriesOf(list)) {
       const entry = this.sanitize(raw);
       if (!entry) {
@@ -179,7 +267,7 @@ export class ClusterEngine {
       }
       if (!this.clock.isAcceptable(entry.lastUpdate)) {
         this.counters.entriesRefused++;
-        this.deps.log?.warn(`refused ${entry.baseUrl} from ${source}: stamped ${entry.lastUpdate - this.deps.now()} ms in the future (bound ${this.settings.maxClockSkewMs} ms)`);
+        this.deps.log?.warn(`refused ${entry.baseUrl} from ${source}: stamped ${entry.lastUpdate - now} ms in the future (bound ${this.settings.maxClockSkewMs} ms)`);
         continue;
       }
       if (entry.lastUpdate < oldest) {
@@ -188,21 +276,22 @@ export class ClusterEngine {
       }
       this.clock.observe(entry.lastUpdate);
       if (entry.baseUrl === this.settings.selfUrl) {
-        if (compareEntries(entry, this.self()) > 0) reassert = true;
+        if (compareEntries(entry, this.self()) > 0) rumourAboutSelf = true;
         continue;
       }
-      const change = this.view.merge(entry);
+      const change = this.apply(entry, now);
       if (change) changes.push(change);
     }
-    if (reassert && this.running) {
+    if (rumourAboutSelf && this.running) {
       this.counters.selfReassertions++;
-      this.restampSelf(this.self().online);
+      this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
+      this.restampSelf(this.self().online, 'refuted a rumour');
     }
     this.emit(changes);
     return changes;
   }
 
-  /** Picks this round's partner: see `choosePeer`. */
+  /** Picks this gossip round's partner: see `choosePeer`. */
   choosePeer(): string | null {
     return choosePeer([...this.view.values()], this.settings, this.seeds, this.deps.random);
   }
@@ -219,17 +308,15 @@ export class ClusterEngine {
   /** Sends our view to one peer and merges the answer. */
   async exchangeWith(peer: string): Promise<RoundResult> {
     try {
-      const reply = await this.deps.transport.exchange(peer, { message: 'gossip', ...this.snapshot() });
+      const reply = await this.deps.transport.exchange(peer, { message: 'gossip', ...this.snapshot(false) });
       this.counters.exchangesOk++;
       return { peer, ok: true, changes: this.merge(reply, peer) };
     } catch (error) {
       this.counters.exchangesFailed++;
       const text = errorText(error);
-      const known = this.view.get(peer);
       const line = `gossip with ${peer} failed: ${text}`;
-      // an online peer failing is news; an offline one or a seed failing is expected
-      if (known?.online) this.deps.log?.warn(line);
-      else this.deps.log?.debug(line);
+      // failures are the detector's business (it probes and suspects); the round just moves on
+      this.deps.log?.debug(line);
       return { peer, ok: false, error: text, changes: [] };
     }
   }
@@ -240,45 +327,241 @@ export class ClusterEngine {
     const changes: MembershipChange[] = [];
     for (const entry of [...this.view.values()]) {
       if (entry.baseUrl === this.settings.selfUrl) continue;
-      if (entry.lastUpdate < now - this.settings.retentionMs) {
-        const change = this.view.remove(entry.baseUrl);
-        if (change) changes.push(change);
+      if (entry.lastUpdate < now - this.settings.retentionMs && this.view.remove(entry.baseUrl)) {
+        this.suspicions.delete(entry.baseUrl);
+        this.flaps.forget(entry.baseUrl);
+        changes.push({ type: 'removed', server: entry, previous: stateOf(entry), reason: `no update for ${Math.round(this.settings.retentionMs / 3_600_000)} h` });
       }
     }
-    if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online);
+    if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
     this.emit(changes);
     return changes;
   }
 
+  // ---- failure detection -------------------------------------------------------------
+
   /**
-   * Leaves: marks this server offline and pushes that to up to `fanout` online peers at once.
-   * Resolves when every push has settled; the caller bounds the time.
+   * One probe interval: expire suspicions, then probe one member (round-robin over a shuffled
+   * list), falling back to indirect probes, and suspect it when nobody got an answer. With
+   * probability `offlineProbeProbability` an offline server or seed is probed instead, and
+   * a full exchange follows when it answers (this is how partitions heal). Accusations are
+   * withheld while this server's own timers run late (local health).
    */
-  async leave(fanout: number): Promise<string[]> {
-    this.setOnline(false);
-    const peers = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
-    for (let i = peers.length - 1; i > 0; i--) {
-      const j = Math.floor(this.deps.random() * (i + 1));
-      [peers[i], peers[j]] = [peers[j], peers[i]];
+  async probeTick(): Promise<ProbeOutcome> {
+    if (!this.running || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
+    const now = this.deps.now();
+    const { probeIntervalMs, probeTimeoutMs } = this.settings;
+    if (this.lastTickAt !== undefined && now - this.lastTickAt > probeIntervalMs * (this.counters.localHealth + 1) + probeTimeoutMs) {
+      // our own timer was late: we were paused or starved, so our sense of elapsed time is wrong
+      this.degradeLocalHealth(now);
     }
-    const told = peers.slice(0, fanout);
-    await Promise.allSettled(told.map((peer) => this.exchangeWith(peer)));
-    this.stop();
-    return told;
+    this.lastTickAt = now;
+    this.maintain();
+    this.expireSuspicions(now);
+
+    const reserve = this.reserve();
+    if (reserve.length && this.deps.random() < this.settings.offlineProbeProbability) {
+      const target = reserve[Math.floor(this.deps.random() * reserve.length)];
+      if (!(await this.probeDirect(target))) return { kind: 'unreachable', target };
+      await this.exchangeWith(target); // full anti-entropy: both sides see each other's rumours and refute them
+      return { kind: 'reconnected', target };
+    }
+    const target = this.nextProbeTarget();
+    if (!target) return { kind: 'idle' };
+    const sentAt = this.deps.now();
+    if (await this.probeDirect(target)) {
+      this.counters.localHealth = Math.max(0, this.counters.localHealth - 1);
+      return { kind: 'alive', target, via: 'direct' };
+    }
+    if (await this.probeIndirect(target)) {
+      // the target is fine, so the lost ack may be our fault: Lifeguard raises our own score
+      this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
+      return { kind: 'alive', target, via: 'indirect' };
+    }
+    const finishedAt = this.deps.now();
+    const expected = probeTimeoutMs * (this.counters.localHealth + 1) + probeTimeoutMs * 2;
+    if (finishedAt - sentAt > expected + probeIntervalMs || finishedAt < this.quietUntil || !this.running) {
+      if (finishedAt - sentAt > expected + probeIntervalMs) this.degradeLocalHealth(finishedAt);
+      this.counters.accusationsWithheld++;
+      return { kind: 'withheld', target };
+    }
+    const entry = this.view.get(target);
+    const state = entry && stateOf(entry);
+    // a fresh suspicion, or our independent confirmation of someone else's (it shortens the timeout everywhere)
+    if (entry && (state === 'alive' || (state === 'suspect' && !this.suspicions.get(target)?.confirmers.has(this.settings.selfUrl)))) {
+      this.counters.suspicionsRaised++;
+      const change = this.apply({ ...entry, online: true, suspect: true, by: this.settings.selfUrl, lastUpdate: this.clock.tick() }, finishedAt);
+      this.emit(change ? [change] : []);
+    }
+    return { kind: 'suspected', target };
   }
 
-  private restampSelf(online: boolean): void {
+  /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
+  async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
+    this.merge(message, 'probe');
+    let ack = true;
+    if (message.target) {
+      let target: string | undefined;
+      try {
+        target = normalizeBaseUrl(message.target);
+      } catch {
+        target = undefined;
+      }
+      ack = target !== undefined && target !== this.settings.selfUrl && (await this.probeDirect(target, false));
+    }
+    return { message: 'ack', ack, ...this.piggyback() };
+  }
+
+  private async probeDirect(target: string, count = true): Promise<boolean> {
+    if (count) this.counters.probesSent++;
+    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1);
+    try {
+      const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
+      this.merge(ack, target);
+      return ack.ack === true;
+    } catch {
+      if (count) this.counters.probesFailed++;
+      return false;
+    }
+  }
+
+  private async probeIndirect(target: string): Promise<boolean> {
+    const helpers = [...this.view.values()]
+      .filter((e) => stateOf(e) === 'alive' && e.baseUrl !== target && e.baseUrl !== this.settings.selfUrl)
+      .map((e) => e.baseUrl);
+    this.shuffle(helpers);
+    const chosen = helpers.slice(0, this.settings.indirectChecks);
+    if (chosen.length === 0) return false;
+    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
+    const answers = await Promise.all(
+      chosen.map(async (helper) => {
+        try {
+          const ack = await this.deps.transport.probe(helper, { message: 'probe', target, ...this.piggyback(target) }, timeout);
+          this.merge(ack, helper);
+          return ack.ack === true;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return answers.some(Boolean);
+  }
+
+  private expireSuspicions(now: number): void {
+    if (now < this.quietUntil) return;
+    const changes: MembershipChange[] = [];
+    for (const [url, suspicion] of this.suspicions) {
+      const entry = this.view.get(url);
+      if (!entry || stateOf(entry) !== 'suspect') {
+        this.suspicions.delete(url);
+        continue;
+      }
+      const timeout =
+        suspicionTimeoutMs({
+          clusterSize: this.view.size,
+          confirmations: suspicion.confirmers.size - 1,
+          probeIntervalMs: this.settings.probeIntervalMs,
+          suspicionMult: this.settings.suspicionMult,
+          suspicionMaxMult: this.settings.suspicionMaxMult,
+          expectedConfirmations: this.settings.indirectChecks,
+        }) * this.flaps.factor(url, now);
+      if (now - suspicion.startedAt < timeout) continue;
+      this.counters.declaredOffline++;
+      const change = this.apply({ ...entry, online: false, suspect: false, by: this.settings.selfUrl, lastUpdate: this.clock.tick() }, now);
+      if (change) changes.push(change);
+    }
+    this.emit(changes);
+  }
+
+  /** Our sense of time was wrong (paused, starved): raise the local health score, accuse nobody for a while. */
+  private degradeLocalHealth(now: number): void {
+    this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
+    this.quietUntil = now + this.settings.probeIntervalMs * 2;
+    for (const suspicion of this.suspicions.values()) suspicion.startedAt = now; // their clocks restart with ours
+  }
+
+  private nextProbeTarget(): string | undefined {
+    while (this.probeOrder.length) {
+      const url = this.probeOrder.pop()!;
+      const entry = this.view.get(url);
+      if (entry?.online && url !== this.settings.selfUrl) return url;
+    }
+    this.probeOrder = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
+    this.shuffle(this.probeOrder);
+    return this.probeOrder.pop();
+  }
+
+  /** Offline servers and seeds not in the view: where reconnect probes go. */
+  private reserve(): string[] {
+    const out: string[] = [];
+    for (const e of this.view.values()) if (!e.online && e.baseUrl !== this.settings.selfUrl) out.push(e.baseUrl);
+    for (const seed of this.seeds) if (!this.view.get(seed)) out.push(seed);
+    return out;
+  }
+
+  /** Our own entry plus recent changes for a probe or ack; a suspect target also gets its suspicion, so it can refute. */
+  private piggyback(target?: string): ServerList {
+    const limit = this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1));
+    const entries = [this.self(), ...this.broadcasts.take(this.settings.maxPiggyback, Math.max(1, limit), this.deps.random)];
+    const targetEntry = target ? this.view.get(target) : undefined;
+    if (targetEntry && targetEntry.suspect) entries.push(targetEntry);
+    const list: ServerList = { online: [], offline: [] };
+    for (const e of entries) {
+      const state = stateOf(e);
+      if (state === 'suspect') (list.suspect ??= []).push(toWire(e));
+      else (state === 'alive' ? list.online : list.offline!).push(toWire(e));
+    }
+    return list;
+  }
+
+  // ---- shared ------------------------------------------------------------------------
+
+  /** Applies one entry through the join; queues it for piggybacking and tracks suspicions and flaps. */
+  private apply(entry: MemberEntry, now: number): MembershipChange | null {
+    const merged = this.view.merge(entry);
+    if (!merged) return null;
+    this.broadcasts.enqueue(merged.entry);
+    const state = stateOf(merged.entry);
+    if (state === 'suspect') {
+      const suspicion = this.suspicions.get(entry.baseUrl);
+      const by = merged.entry.by ?? 'unknown';
+      if (suspicion) suspicion.confirmers.add(by);
+      else this.suspicions.set(entry.baseUrl, { startedAt: now, confirmers: new Set([by]) });
+    } else {
+      this.suspicions.delete(entry.baseUrl);
+    }
+    // every state change counts toward flap damping; suspicions too, since every server sees those
+    if (merged.previous && merged.previous !== state) this.flaps.record(entry.baseUrl, now);
+    if (merged.previous === state) return null; // a newer stamp, a new confirmation: no transition
+    return describeChange(merged.entry, merged.previous);
+  }
+
+  private restampSelf(online: boolean, reason: string): void {
     const before = this.view.get(this.settings.selfUrl);
-    this.view.set({ baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, online, lastUpdate: this.clock.tick() });
-    if (before && before.online !== online) this.emit([{ type: online ? 'online' : 'offline', server: this.self() }]);
+    const entry: MemberEntry = { baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, online, lastUpdate: this.clock.tick() };
+    this.view.set(entry);
+    this.broadcasts.enqueue(entry);
+    if (before && before.online !== online) {
+      this.emit([{ type: online ? 'online' : 'offline', server: { ...entry }, previous: stateOf(before), reason }]);
+    }
   }
 
   private sanitize(raw: MemberEntry): MemberEntry | null {
     if (!raw || typeof raw.monitor !== 'boolean' || !Number.isSafeInteger(raw.lastUpdate)) return null;
     try {
-      return { baseUrl: normalizeBaseUrl(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
+      const entry: MemberEntry = { baseUrl: normalizeBaseUrl(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
+      if (raw.suspect) entry.suspect = true;
+      if (typeof raw.by === 'string' && (raw.suspect || !raw.online)) entry.by = normalizeBaseUrl(raw.by);
+      return entry;
     } catch {
       return null;
+    }
+  }
+
+  private shuffle<T>(items: T[]): void {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(this.deps.random() * (i + 1));
+      [items[i], items[j]] = [items[j], items[i]];
     }
   }
 
@@ -293,6 +576,18 @@ export class ClusterEngine {
       }
     }
   }
-}
 
-export type { GossipServer };
+  /**
+   * Leaves: marks this server offline and pushes that to up to `fanout` online peers at once.
+   * Resolves when every push has settled; the caller bounds the time.
+   */
+  async leave(fanout: number): Promise<string[]> {
+    this.setOnline(false);
+    const peers = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
+    this.shuffle(peers);
+    const told = peers.slice(0, fanout);
+    await Promise.allSettled(told.map((peer) => this.exchangeWith(peer)));
+    this.stop();
+    return told;
+  }
+}

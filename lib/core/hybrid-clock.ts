@@ -15,12 +15,12 @@ export class HybridClock {
 
   /** Wall-clock time, for ages and deadlines (not for stamps). */
   physicalNow(): number {
-    return this.wallClock();
+    return Math.floor(this.wallClock());
   }
 
   /** A new stamp, later than every stamp issued or accepted before. */
   tick(): number {
-    this.latest = Math.max(this.wallClock(), this.latest + 1);
+    this.latest = Math.max(Math.floor(this.wallClock()), this.latest + 1);
     return this.latest;
   }
 

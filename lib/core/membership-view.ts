@@ -1,33 +1,61 @@
 import type { GossipServer, ServerList } from './types.js';
 
-/** One entry of the view: the wire's GossipServer plus which list it sits in. */
+/** One entry of the view: the wire's GossipServer plus its state. */
 export interface MemberEntry extends GossipServer {
   online: boolean;
+  /** Online but suspected of having failed (meaningful only when `online`). */
+  suspect?: boolean;
+}
+
+export type MemberState = 'alive' | 'suspect' | 'offline';
+
+export function stateOf(entry: MemberEntry): MemberState {
+  return !entry.online ? 'offline' : entry.suspect ? 'suspect' : 'alive';
 }
 
 /**
- * - `joined`: a server not in the view appeared (online or offline; see `server.online`)
- * - `offline`: a known server went from online to offline
- * - `online`: a known server came back from offline
+ * - `joined`: a server not in the view appeared (in any state; see `server`)
+ * - `suspect`: a live server is suspected of having failed
+ * - `offline`: a server went offline (it left, was taken offline, or was declared failed)
+ * - `online`: a server is alive again (came back, or refuted a suspicion)
  * - `removed`: an entry was dropped after the retention period
  */
-export type MembershipChangeType = 'joined' | 'offline' | 'online' | 'removed';
+export type MembershipChangeType = 'joined' | 'suspect' | 'offline' | 'online' | 'removed';
 
 export interface MembershipChange {
   type: MembershipChangeType;
   server: MemberEntry;
+  /** State before the change (absent for `joined`). */
+  previous?: MemberState;
+  /** Why, in words: "left", "failed: detected by …", "refuted a suspicion", "expired after 24 h"… */
+  reason: string;
 }
+
+const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, offline: 2 };
 
 /**
  * The total order that decides which of two entries for one server wins: the later stamp;
- * on equal stamps offline beats online (the cautious answer), then monitor beats non-monitor.
- * Because it is a total order, merging is a join: commutative, associative and idempotent.
+ * on equal stamps offline beats suspect beats alive (the cautious answer), then monitor
+ * beats non-monitor, then the declaring server's URL. Because it is a total order, merging
+ * is a join: commutative, associative and idempotent.
  */
 export function compareEntries(a: MemberEntry, b: MemberEntry): number {
   if (a.lastUpdate !== b.lastUpdate) return a.lastUpdate < b.lastUpdate ? -1 : 1;
-  if (a.online !== b.online) return a.online ? -1 : 1;
+  const rank = RANK[stateOf(a)] - RANK[stateOf(b)];
+  if (rank !== 0) return rank < 0 ? -1 : 1;
   if (a.monitor !== b.monitor) return a.monitor ? 1 : -1;
-  return 0;
+  const byA = a.by ?? '';
+  const byB = b.by ?? '';
+  return byA === byB ? 0 : byA < byB ? -1 : 1;
+}
+
+export function describeChange(entry: MemberEntry, previous: MemberState | undefined): MembershipChange {
+  const state = stateOf(entry);
+  const server = { ...entry };
+  if (!previous) return { type: 'joined', server, reason: `discovered (${state})` };
+  if (state === 'offline') return { type: 'offline', server, previous, reason: entry.by ? `failed: declared by ${entry.by}` : 'left' };
+  if (state === 'suspect') return { type: 'suspect', server, previous, reason: `suspected by ${entry.by ?? 'a peer'}` };
+  return { type: 'online', server, previous, reason: previous === 'suspect' ? 'refuted a suspicion' : 'came back' };
 }
 
 /** The membership view keyed by normalised base URL. It applies the join; policy lives in the engine. */
@@ -48,44 +76,70 @@ export class MembershipView {
 
   /** Sets an entry unconditionally (the server's own entry, which only it decides). */
   set(entry: MemberEntry): void {
-    this.entries.set(entry.baseUrl, { ...entry });
+    this.entries.set(entry.baseUrl, copy(entry));
   }
 
-  /** Keeps whichever of the current and incoming entry wins; returns what changed, if anything. */
-  merge(incoming: MemberEntry): MembershipChange | null {
+  /**
+   * Keeps whichever of the current and incoming entry wins. Returns `null` when the current
+   * one won; otherwise the previous state (`undefined` when the server is new).
+   */
+  merge(incoming: MemberEntry): { previous: MemberState | undefined; entry: MemberEntry } | null {
     const current = this.entries.get(incoming.baseUrl);
     if (current && compareEntries(incoming, current) <= 0) return null;
-    const entry = { ...incoming };
+    const entry = copy(incoming);
     this.entries.set(entry.baseUrl, entry);
-    if (!current) return { type: 'joined', server: { ...entry } };
-    if (current.online && !entry.online) return { type: 'offline', server: { ...entry } };
-    if (!current.online && entry.online) return { type: 'online', server: { ...entry } };
-    return null; // a newer stamp or a changed monitor flag: no membership transition
+    return { previous: current && stateOf(current), entry };
   }
 
-  remove(baseUrl: string): MembershipChange | null {
+  remove(baseUrl: string): MemberEntry | null {
     const current = this.entries.get(baseUrl);
     if (!current) return null;
     this.entries.delete(baseUrl);
-    return { type: 'removed', server: { ...current } };
+    return current;
   }
 
-  /** The page's wire form, each list sorted by base URL so equal views serialise equally. */
-  toServerList(): ServerList {
+  /** The wire form. `sorted` orders each list by base URL so equal views serialise equally. */
+  toServerList(sorted = true): ServerList {
     const online: GossipServer[] = [];
     const offline: GossipServer[] = [];
-    const sorted = [...this.entries.values()].sort((a, b) => (a.baseUrl < b.baseUrl ? -1 : a.baseUrl > b.baseUrl ? 1 : 0));
-    for (const { baseUrl, monitor, lastUpdate, online: isOnline } of sorted) {
-      (isOnline ? online : offline).push({ baseUrl, monitor, lastUpdate });
+    const suspect: GossipServer[] = [];
+    let all = [...this.entries.values()];
+    if (sorted) all = all.sort((a, b) => (a.baseUrl < b.baseUrl ? -1 : a.baseUrl > b.baseUrl ? 1 : 0));
+    for (const entry of all) {
+      const state = stateOf(entry);
+      (state === 'alive' ? online : state === 'offline' ? offline : suspect).push(toWire(entry));
     }
-    return { online, offline };
+    return suspect.length ? { online, offline, suspect } : { online, offline };
   }
 }
 
-/** Flattens a wire list into entries (online list first, then offline). */
+function copy(entry: MemberEntry): MemberEntry {
+  const out: MemberEntry = { baseUrl: entry.baseUrl, monitor: entry.monitor, lastUpdate: entry.lastUpdate, online: entry.online };
+  if (entry.online && entry.suspect) out.suspect = true;
+  if (entry.by && (!entry.online || entry.suspect)) out.by = entry.by;
+  return out;
+}
+
+export function toWire(entry: MemberEntry): GossipServer {
+  const wire: GossipServer = { baseUrl: entry.baseUrl, monitor: entry.monitor, lastUpdate: entry.lastUpdate };
+  if (entry.by && (!entry.online || entry.suspect)) wire.by = entry.by;
+  return wire;
+}
+
+/** Flattens a wire list into entries. */
 export function entriesOf(list: ServerList): MemberEntry[] {
   const out: MemberEntry[] = [];
-  for (const s of list.online ?? []) out.push({ baseUrl: s.baseUrl, monitor: s.monitor, lastUpdate: s.lastUpdate, online: true });
-  for (const s of list.offline ?? []) out.push({ baseUrl: s.baseUrl, monitor: s.monitor, lastUpdate: s.lastUpdate, online: false });
+  const add = (servers: GossipServer[] | undefined, online: boolean, suspect: boolean) => {
+    if (!Array.isArray(servers)) return;
+    for (const s of servers) {
+      const entry: MemberEntry = { baseUrl: s?.baseUrl, monitor: s?.monitor, lastUpdate: s?.lastUpdate, online };
+      if (suspect) entry.suspect = true;
+      if (s?.by !== undefined) entry.by = s.by;
+      out.push(entry);
+    }
+  };
+  add(list.online, true, false);
+  add(list.suspect, true, true);
+  add(list.offline, false, false);
   return out;
 }

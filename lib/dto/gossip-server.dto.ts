@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
 import type { GossipServer } from '../core/types.js';
 import { IsBaseUrl } from './is-base-url.decorator.js';
@@ -17,4 +17,11 @@ export class GossipServerDto implements GossipServer {
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   lastUpdate: number;
+
+  /** Extension: who declared a suspect or offline entry (failure detection). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_BASE_URL_LENGTH)
+  @IsBaseUrl()
+  by?: string;
 }

@@ -4,3 +4,4 @@ export * from './gossip-message.dto.js';
 export * from './control-message.dto.js';
 export * from './is-base-url.decorator.js';
 export { validateBody } from './validate-body.js';
+export * from './probe-message.dto.js';

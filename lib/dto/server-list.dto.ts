@@ -18,4 +18,12 @@ export class ServerListDto implements ServerList {
   @ValidateNested({ each: true })
   @Type(() => GossipServerDto)
   offline?: GossipServerDto[];
+
+  /** Extension: suspected servers (failure detection). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_SERVERS_PER_LIST)
+  @ValidateNested({ each: true })
+  @Type(() => GossipServerDto)
+  suspect?: GossipServerDto[];
 }

@@ -3,7 +3,7 @@
  * the plain-function API, talking real HTTP. Every process is stopped by pid in afterAll.
  */
 import { createServer, type Server } from 'node:http';
-import { DEMO_CONTROL_SECRET, DEMO_SECRET, LocalCluster, type ServerHandle } from '../../dist-sample/sample/local-cluster.js';
+import { DEMO_CONTROL_SECRET, DEMO_SECRET, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
 import { HostilePeers } from './hostile-peers.js';
 
 import { jest } from '@jest/globals';
@@ -22,7 +22,7 @@ async function control(server: ServerHandle, online: boolean): Promise<number> {
 }
 
 async function stats(server: ServerHandle): Promise<{ rounds: number; exchangesFailed: number }> {
-  return (await (await fetch(`${server.baseUrl}cluster`)).json()).stats;
+  return ((await (await fetch(`${server.baseUrl}cluster`)).json()) as { stats: { rounds: number; exchangesFailed: number } }).stats;
 }
 
 const onlineSet = async (cluster: LocalCluster, s: ServerHandle) => new Set((await cluster.list(s))?.online.map((e) => e.baseUrl));
@@ -146,7 +146,7 @@ describe('a master-list server that is down at start', () => {
   });
 
   it('servers start anyway, report degraded health, and pick the list up when it comes back', async () => {
-    const { freePort } = await import('../../dist-sample/sample/local-cluster.js');
+    const { freePort } = await import('../../sample/local-cluster.js');
     const listPort = await freePort();
     const env = { SHAZBOT_MASTER_LIST: `http://127.0.0.1:${listPort}/master.json` };
     const a = await cluster.add('a', { env });

@@ -16,12 +16,15 @@ class LoopNetwork {
   readonly down = new Set<string>();
   time = 1_700_000_000_000;
   transport: GossipTransport = {
-    exchange: async (peer, message) => {
-      const target = this.engines.get(peer);
-      if (!target || this.down.has(peer)) throw new Error('connect ECONNREFUSED');
-      return target.handleGossip(JSON.parse(JSON.stringify(message)));
-    },
+    exchange: async (peer, message) => this.reach(peer).handleGossip(JSON.parse(JSON.stringify(message))),
+    probe: async (peer, message) => this.reach(peer).handleProbe(JSON.parse(JSON.stringify(message))),
   };
+
+  private reach(peer: string): ClusterEngine {
+    const target = this.engines.get(peer);
+    if (!target || this.down.has(peer)) throw new Error('connect ECONNREFUSED');
+    return target;
+  }
 
   add(url: string, opts: { skewMs?: number; monitor?: boolean; seed?: number } = {}): ClusterEngine {
     const engine = new ClusterEngine(
@@ -129,7 +132,9 @@ describe('ClusterEngine', () => {
     const staleCopy = JSON.parse(JSON.stringify(b.snapshot())) as ServerList; // b's view, frozen
     net.down.add('http://c:1/');
     const removed: MembershipChange[] = [];
-    a.onChange((ch) => ch.type === 'removed' && removed.push(ch));
+    a.onChange((ch) => {
+      if (ch.type === 'removed') removed.push(ch);
+    });
     net.time += 20 * 3_600_000;
     b.maintain(); // b is alive: it renews its own stamp and tells a
     await b.exchangeWith('http://a:1/');
@@ -155,7 +160,7 @@ describe('ClusterEngine', () => {
   it('a failing peer never throws out of a round', async () => {
     const a = new ClusterEngine(
       { selfUrl: 'http://a:1/' },
-      { now: () => 1e12, random: seededRandom(1), transport: { exchange: () => Promise.reject(new Error('garbage')) } },
+      { now: () => 1e12, random: seededRandom(1), transport: { exchange: () => Promise.reject(new Error('garbage')), probe: () => Promise.reject(new Error('garbage')) } },
     );
     a.start();
     a.addSeeds(['http://b:1/']);

@@ -2,12 +2,21 @@ import fc from 'fast-check';
 import { compareEntries, MembershipView, type MemberEntry } from '../../lib/core/index.js';
 
 const urls = ['http://a:1/', 'http://b:2/', 'http://c:3/', 'http://[::1]:4/'];
-const entryArb: fc.Arbitrary<MemberEntry> = fc.record({
-  baseUrl: fc.constantFrom(...urls),
-  monitor: fc.boolean(),
-  lastUpdate: fc.integer({ min: 1, max: 20 }), // small range so equal stamps (ties) are common
-  online: fc.boolean(),
-});
+const entryArb: fc.Arbitrary<MemberEntry> = fc
+  .record({
+    baseUrl: fc.constantFrom(...urls),
+    monitor: fc.boolean(),
+    lastUpdate: fc.integer({ min: 1, max: 20 }), // small range so equal stamps (ties) are common
+    online: fc.boolean(),
+    suspect: fc.boolean(),
+    by: fc.option(fc.constantFrom(...urls), { nil: undefined }),
+  })
+  .map((e) => {
+    const entry: MemberEntry = { baseUrl: e.baseUrl, monitor: e.monitor, lastUpdate: e.lastUpdate, online: e.online };
+    if (e.online && e.suspect) entry.suspect = true;
+    if (e.by && (!e.online || e.suspect)) entry.by = e.by;
+    return entry;
+  });
 
 function viewOf(...batches: MemberEntry[][]): string {
   const view = new MembershipView();
@@ -49,17 +58,22 @@ describe('MembershipView merge (a join on a total order)', () => {
     expect(compareEntries({ ...base, lastUpdate: 6 }, base)).toBe(1);
     expect(compareEntries({ ...base, online: false }, base)).toBe(1);
     expect(compareEntries({ ...base, monitor: true }, base)).toBe(1);
+    expect(compareEntries({ ...base, suspect: true }, base)).toBe(1);
+    expect(compareEntries({ ...base, online: false }, { ...base, suspect: true })).toBe(1);
     expect(compareEntries(base, { ...base })).toBe(0);
   });
 
-  it('reports joined, offline, online and removed transitions', () => {
+  it('reports the previous state of every transition', () => {
     const view = new MembershipView();
-    expect(view.merge({ baseUrl: urls[0], monitor: false, online: true, lastUpdate: 1 })?.type).toBe('joined');
-    expect(view.merge({ baseUrl: urls[0], monitor: false, online: true, lastUpdate: 2 })).toBeNull();
-    expect(view.merge({ baseUrl: urls[0], monitor: false, online: false, lastUpdate: 3 })?.type).toBe('offline');
-    expect(view.merge({ baseUrl: urls[0], monitor: false, online: true, lastUpdate: 2 })).toBeNull();
-    expect(view.merge({ baseUrl: urls[0], monitor: false, online: true, lastUpdate: 4 })?.type).toBe('online');
-    expect(view.remove(urls[0])?.type).toBe('removed');
+    const e = (lastUpdate: number, online: boolean, suspect = false): MemberEntry => ({ baseUrl: urls[0], monitor: false, online, lastUpdate, ...(suspect ? { suspect, by: urls[1] } : {}) });
+    expect(view.merge(e(1, true))?.previous).toBeUndefined();
+    expect(view.merge(e(1, true))).toBeNull();
+    expect(view.merge(e(2, true, true))?.previous).toBe('alive');
+    expect(view.toServerList()).toEqual({ online: [], offline: [], suspect: [{ baseUrl: urls[0], monitor: false, lastUpdate: 2, by: urls[1] }] });
+    expect(view.merge(e(3, false))?.previous).toBe('suspect');
+    expect(view.merge(e(2, true))).toBeNull();
+    expect(view.merge(e(4, true))?.previous).toBe('offline');
+    expect(view.remove(urls[0])?.online).toBe(true);
     expect(view.toServerList()).toEqual({ online: [], offline: [] });
   });
 });

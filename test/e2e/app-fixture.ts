@@ -48,12 +48,13 @@ export function baseOptions(overrides: ClustershazbotOptions = {}): Clustershazb
     requestTimeoutSeconds: 0.5,
     shutdownTimeoutSeconds: 0.5,
     useEnvironment: false,
+    failureDetection: 'off', // these fixtures inject made-up peers: nothing may probe them
     ...overrides,
   };
 }
 
 /** A real Nest app with Terminus and the cluster module, listening on an ephemeral loopback port. */
-export async function createApp(platform: Platform, clusterModule: DynamicModule, extraImports: DynamicModule[] = []): Promise<INestApplication> {
+export async function createApp(platform: Platform, clusterModule: DynamicModule, extraImports: (DynamicModule | Promise<DynamicModule>)[] = []): Promise<INestApplication> {
   @Module({ imports: [clusterModule, TerminusModule, ...extraImports], controllers: [HealthController] })
   class FixtureModule {}
 

@@ -15,7 +15,7 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   });
 
   describe('authentication', () => {
-    const gossip = { message: 'gossip', online: [entry('http://10.1.1.1:80/')], offline: [] };
+    const gossip = { message: 'gossip', online: [entry('http://127.0.0.2:1/')], offline: [] };
 
     it.each([
       ['no header', {}],
@@ -49,19 +49,19 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   });
 
   describe('validation', () => {
-    const valid = () => ({ message: 'gossip', online: [entry('http://a.example:1/')], offline: [entry('http://b.example:1/')] });
+    const valid = () => ({ message: 'gossip', online: [entry('http://127.0.0.3:1/')], offline: [entry('http://127.0.0.4:1/')] });
     const cases: [string, () => unknown, string][] = [
       ['an unknown top-level field', () => ({ ...valid(), extra: 1 }), 'property extra should not exist'],
-      ['an unknown entry field', () => ({ ...valid(), online: [{ ...entry('http://a:1/'), x: 1 }] }), 'property x should not exist'],
+      ['an unknown entry field', () => ({ ...valid(), online: [{ ...entry('http://127.0.0.5:1/'), x: 1 }] }), 'property x should not exist'],
       ['a wrong message type', () => ({ ...valid(), message: 'hello' }), 'message must be equal to gossip'],
       ['a missing online list', () => ({ message: 'gossip' }), 'online must be an array'],
-      ['a non-http base URL', () => ({ ...valid(), online: [entry('ftp://a:1/')] }), 'baseUrl must be an absolute http(s) URL'],
-      ['a base URL with credentials', () => ({ ...valid(), online: [entry('http://u:p@a:1/')] }), 'baseUrl must be an absolute http(s) URL'],
-      ['an over-long base URL', () => ({ ...valid(), online: [entry(`http://a/${'x'.repeat(2100)}`)] }), 'baseUrl must be shorter than or equal to 2048 characters'],
-      ['a negative stamp', () => ({ ...valid(), online: [entry('http://a:1/', -1)] }), 'lastUpdate must not be less than 0'],
-      ['a fractional stamp', () => ({ ...valid(), online: [entry('http://a:1/', 1.5)] }), 'lastUpdate must be an integer number'],
-      ['a string monitor flag', () => ({ ...valid(), online: [{ ...entry('http://a:1/'), monitor: 'yes' }] }), 'monitor must be a boolean value'],
-      ['too many servers', () => ({ message: 'gossip', online: Array.from({ length: 10_001 }, (_, i) => entry(`http://h${i}:1/`)) }), 'online must contain no more than 10000 elements'],
+      ['a non-http base URL', () => ({ ...valid(), online: [entry('ftp://127.0.0.5:1/')] }), 'baseUrl must be an absolute http(s) URL'],
+      ['a base URL with credentials', () => ({ ...valid(), online: [entry('http://u:p@127.0.0.5:1/')] }), 'baseUrl must be an absolute http(s) URL'],
+      ['an over-long base URL', () => ({ ...valid(), online: [entry(`http://127.0.0.5/${'x'.repeat(2100)}`)] }), 'baseUrl must be shorter than or equal to 2048 characters'],
+      ['a negative stamp', () => ({ ...valid(), online: [entry('http://127.0.0.5:1/', -1)] }), 'lastUpdate must not be less than 0'],
+      ['a fractional stamp', () => ({ ...valid(), online: [entry('http://127.0.0.5:1/', 1.5)] }), 'lastUpdate must be an integer number'],
+      ['a string monitor flag', () => ({ ...valid(), online: [{ ...entry('http://127.0.0.5:1/'), monitor: 'yes' }] }), 'monitor must be a boolean value'],
+      ['too many servers', () => ({ message: 'gossip', online: Array.from({ length: 10_001 }, (_, i) => entry(`http://127.0.1.${i % 250}:${1000 + i}/`)) }), 'online must contain no more than 10000 elements'],
     ];
 
     it.each(cases)('refuses %s with 400 and the field message', async (_what, body, message) => {
@@ -95,7 +95,7 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
 
   it('gossip merges the sender view and answers with the whole view (push-pull)', async () => {
     const peer = entry('http://[::1]:4000');
-    const gone = entry('http://10.0.0.9/');
+    const gone = entry('http://127.0.0.9/');
     const res = await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online: [peer], offline: [gone] }).expect(200);
     const self = res.body.online.find((s: { baseUrl: string }) => s.baseUrl === SELF);
     expect(res.body).toEqual({
@@ -104,7 +104,8 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
     });
     expect(res.body.online).toHaveLength(2);
     const list = await http().get('/clustershazbot/list').set(bearer(SECRET)).expect(200);
-    expect(list.body).toEqual(res.body);
+    expect(list.body).toEqual({ online: expect.arrayContaining(res.body.online), offline: res.body.offline });
+    expect(list.body.online).toHaveLength(2);
   });
 
   it('control takes the server offline, keeps it a member, and brings it back', async () => {
@@ -118,11 +119,11 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   });
 
   it('health is up with the online and offline lists', async () => {
-    await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online: [], offline: [entry('http://gone:1/')] });
+    await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online: [], offline: [entry('http://127.0.0.10:1/')] });
     const res = await http().get('/health').expect(200);
     expect(res.body).toEqual({
       status: 'ok',
-      info: { cluster: { status: 'up', self: SELF, online: [expect.objectContaining({ baseUrl: SELF, monitor: false })], offline: [expect.objectContaining({ baseUrl: 'http://gone:1/' })] } },
+      info: { cluster: { status: 'up', self: SELF, online: [expect.objectContaining({ baseUrl: SELF, monitor: false })], offline: [expect.objectContaining({ baseUrl: 'http://127.0.0.10:1/' })] } },
       error: {},
       details: { cluster: expect.objectContaining({ status: 'up' }) },
     });

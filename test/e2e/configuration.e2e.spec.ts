@@ -123,7 +123,7 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
     let mode: 'down' | 'garbage' | 'ok' = 'garbage';
     const server: Server = createServer((_req, res) => {
       if (mode === 'garbage') res.end('<html>not a list</html>');
-      else res.setHeader('content-type', 'application/json').end(JSON.stringify({ online: [{ baseUrl: 'http://10.9.9.9/', monitor: false, lastUpdate: 0 }] }));
+      else res.setHeader('content-type', 'application/json').end(JSON.stringify({ online: [{ baseUrl: 'http://127.0.0.12/', monitor: false, lastUpdate: 0 }] }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as { port: number };
@@ -160,11 +160,11 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
     const now = Date.now();
     const send = (online: object[], offline: object[]) =>
       request(app!.getHttpServer()).post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online, offline }).expect(200);
-    await send([{ baseUrl: 'http://p:1/', monitor: false, lastUpdate: now }], []);
-    await send([], [{ baseUrl: 'http://p:1/', monitor: false, lastUpdate: now + 1 }]);
-    await send([{ baseUrl: 'http://p:1/', monitor: false, lastUpdate: now + 2 }], []);
+    await send([{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now }], []);
+    await send([], [{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now + 1 }]);
+    await send([{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now + 2 }], []);
     app.get(ClusterService).setOnline(false);
     sub.unsubscribe();
-    expect(seen).toEqual(['joined http://p:1/', 'offline http://p:1/', 'online http://p:1/', 'offline http://127.0.0.1:9/']);
+    expect(seen).toEqual(['joined http://127.0.0.11:1/', 'offline http://127.0.0.11:1/', 'online http://127.0.0.11:1/', 'offline http://127.0.0.1:9/']);
   });
 });

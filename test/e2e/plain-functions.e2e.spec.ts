@@ -34,7 +34,9 @@ describe('plain-function API', () => {
     const peer = { baseUrl: 'http://127.0.0.1:4001/', monitor: true, lastUpdate: Date.now() };
     const view = await shazbotGossipRequest(`Bearer ${ROTATED_SECRET}`, { message: 'gossip', online: [peer] });
     expect(view.online.map((s) => s.baseUrl).sort()).toEqual([SELF, peer.baseUrl].sort());
-    expect(await shazbotListRequest(`Bearer ${SECRET}`)).toEqual(view);
+    const list = await shazbotListRequest(`Bearer ${SECRET}`);
+    expect(list.online).toEqual(expect.arrayContaining(view.online));
+    expect(list.online).toHaveLength(view.online.length);
     await shazbotControlRequest(`Bearer ${CONTROL_SECRET}`, { message: 'control', online: false });
     expect(shazbotCluster().self().online).toBe(false);
     const extension = shazbotHealthExtension();

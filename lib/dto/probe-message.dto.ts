@@ -1,0 +1,27 @@
+import { Equals, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
+import type { ProbeAck, ProbeMessage } from '../core/types.js';
+import { IsBaseUrl } from './is-base-url.decorator.js';
+import { ServerListDto } from './server-list.dto.js';
+
+/** Body of `POST <prefix>/probe`: a liveness probe with piggybacked changes. */
+export class ProbeMessageDto extends ServerListDto implements ProbeMessage {
+  @Equals('probe')
+  message: 'probe';
+
+  /** Set for an indirect probe: the server to probe on the sender's behalf. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_BASE_URL_LENGTH)
+  @IsBaseUrl()
+  target?: string;
+}
+
+/** Answer to a probe. */
+export class ProbeAckDto extends ServerListDto implements ProbeAck {
+  @Equals('ack')
+  message: 'ack';
+
+  @IsBoolean()
+  ack: boolean;
+}

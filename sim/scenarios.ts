@@ -1,0 +1,137 @@
+/**
+ * Measurements on the virtual cluster. Every figure is in probe intervals (machine-independent)
+ * or bytes; each scenario builds its own seeded cluster, so results are reproducible.
+ */
+import type { EngineSettings } from '../lib/core/cluster-engine.js';
+import { VirtualCluster, type SimNode } from './virtual-cluster.js';
+
+export interface ScenarioOptions {
+  size: number;
+  seed: number;
+  settings?: Partial<EngineSettings>;
+  lossRate?: number;
+  gossipIntervalMs?: number;
+}
+
+const PROBE_MS = 1000;
+
+function cluster(o: ScenarioOptions): VirtualCluster {
+  return new VirtualCluster({ size: o.size, seed: o.seed, settings: { probeIntervalMs: PROBE_MS, ...o.settings }, lossRate: o.lossRate, gossipIntervalMs: o.gossipIntervalMs });
+}
+
+function pickVictim(c: VirtualCluster): SimNode {
+  return c.nodes[1 + Math.floor(c.random() * (c.nodes.length - 1))];
+}
+
+/** Probe intervals until a change made on one server (it takes itself offline) is seen by all. */
+export async function disseminationRounds(o: ScenarioOptions): Promise<number> {
+  const c = cluster(o);
+  c.startConverged();
+  await c.runFor(5 * PROBE_MS);
+  const source = pickVictim(c);
+  source.engine.setOnline(false);
+  const ms = await c.timeUntil(() => c.seenBy(source.url, (e) => e?.online === false) === c.nodes.length - 1, 600 * PROBE_MS, PROBE_MS / 10);
+  return ms < 0 ? -1 : ms / PROBE_MS;
+}
+
+export interface DetectionResult {
+  /** Probe intervals from the crash until the first live server shows it offline, and until all do. */
+  first: number;
+  all: number;
+  falseOfflines: number;
+}
+
+/** Crash (SIGKILL: connections refused) or hang (SIGSTOP: never answers) one server; time to offline everywhere. */
+export async function detection(o: ScenarioOptions & { fault: 'crash' | 'hang' }): Promise<DetectionResult> {
+  const c = cluster(o);
+  c.startConverged();
+  await c.runFor(10 * PROBE_MS);
+  const victim = pickVictim(c);
+  if (o.fault === 'crash') c.crash(victim);
+  else victim.hung = true;
+  const live = c.live();
+  const start = c.time;
+  let first = -1;
+  const all = await c.timeUntil(
+    () => {
+      const seen = c.seenBy(victim.url, (e) => e?.online === false, live);
+      if (seen > 0 && first < 0) first = c.time - start;
+      return seen === live.length;
+    },
+    600 * PROBE_MS,
+    PROBE_MS / 10,
+  );
+  return { first: first / PROBE_MS, all: all < 0 ? -1 : all / PROBE_MS, falseOfflines: c.falseOfflines };
+}
+
+/** A hung server resumes (SIGCONT): probe intervals until all see it online again; and whom it wrongly accused. */
+export async function hangAndResume(o: ScenarioOptions & { hangMs: number }): Promise<{ backOnlineAfter: number; falseOfflines: number }> {
+  const c = cluster(o);
+  c.startConverged();
+  await c.runFor(10 * PROBE_MS);
+  const victim = pickVictim(c);
+  victim.hung = true;
+  await c.runFor(o.hangMs);
+  const falseBefore = c.falseOfflines;
+  victim.hung = false;
+  const ms = await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === true && !e.suspect) === c.nodes.length - 1, 120 * PROBE_MS, PROBE_MS / 10);
+  await c.runFor(30 * PROBE_MS);
+  return { backOnlineAfter: ms < 0 ? -1 : ms / PROBE_MS, falseOfflines: c.falseOfflines - falseBefore };
+}
+
+/** False offline declarations over `rounds` probe intervals with message loss, and optionally one starved server. */
+export async function falseOfflines(o: ScenarioOptions & { rounds: number; starvedLagMs?: number }): Promise<number> {
+  const c = cluster(o);
+  if (o.starvedLagMs) c.nodes[0].timerLagMs = o.starvedLagMs;
+  c.startConverged();
+  await c.runFor(o.rounds * PROBE_MS);
+  return c.falseOfflines;
+}
+
+/** Split in two halves; time until each side marks the other offline; heal; time until all see all online. */
+export async function partitionAndHeal(o: ScenarioOptions): Promise<{ splitDetected: number; healed: number; lost: number }> {
+  const c = cluster(o);
+  c.startConverged();
+  await c.runFor(10 * PROBE_MS);
+  const half = Math.floor(c.nodes.length / 2);
+  c.partition((_n, i) => (i < half ? 1 : 2));
+  const crossOffline = () => c.nodes.every((n, i) => c.nodes.every((m, j) => (i < half) === (j < half) || n.engine.view.get(m.url)?.online === false));
+  const split = await c.timeUntil(crossOffline, 600 * PROBE_MS, PROBE_MS / 2);
+  c.heal();
+  const allOnline = () => c.nodes.every((n) => c.nodes.every((m) => m === n || (n.engine.view.get(m.url)?.online === true && !n.engine.view.get(m.url)?.suspect)));
+  const healed = await c.timeUntil(allOnline, 1200 * PROBE_MS, PROBE_MS / 2);
+  const lost = c.nodes.reduce((sum, n) => sum + (c.nodes.length - n.engine.view.size), 0);
+  return { splitDetected: split < 0 ? -1 : split / PROBE_MS, healed: healed < 0 ? -1 : healed / PROBE_MS, lost };
+}
+
+/** A server that hangs and resumes repeatedly: how many offline/online transitions the others record. */
+export async function flapping(o: ScenarioOptions & { cycles: number; downMs: number; upMs: number }): Promise<{ transitions: number; undamped: number }> {
+  const run = async (settings: Partial<EngineSettings>) => {
+    const c = cluster({ ...o, settings: { ...o.settings, ...settings } });
+    c.startConverged();
+    await c.runFor(10 * PROBE_MS);
+    const victim = pickVictim(c);
+    c.recordChanges = true;
+    for (let i = 0; i < o.cycles; i++) {
+      victim.hung = true;
+      await c.runFor(o.downMs);
+      victim.hung = false;
+      await c.runFor(o.upMs);
+    }
+    // offline declarations and comebacks; a refuted suspicion (suspect -> alive) never left the cluster
+    return c.changes.filter((x) => x.change.server.baseUrl === victim.url && (x.change.type === 'offline' || x.change.previous === 'offline')).length;
+  };
+  return { transitions: await run({}), undamped: await run({ flapThreshold: 1e9 }) };
+}
+
+/** Bytes per message and per server per second in a steady, converged cluster. */
+export async function steadyBytes(o: ScenarioOptions & { seconds: number }): Promise<{ perMessage: number; perServerPerSecond: number }> {
+  const c = cluster(o);
+  c.startConverged();
+  await c.runFor(5 * PROBE_MS);
+  const bytes0 = c.bytes;
+  const messages0 = c.messages;
+  await c.runFor(o.seconds * 1000);
+  const bytes = c.bytes - bytes0;
+  return { perMessage: Math.round(bytes / Math.max(1, c.messages - messages0)), perServerPerSecond: Math.round(bytes / o.size / o.seconds) };
+}

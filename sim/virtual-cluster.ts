@@ -1,0 +1,301 @@
+/**
+ * A deterministic, seeded cluster on a virtual clock: the real ClusterEngine for every server
+ * (the production code), a virtual network with loss, latency and partitions, and faults
+ * (crash: connections refused; hang: accepted, never answered, own timers frozen; starved:
+ * own timers late; clock skew). Used by `npm run sim` and by the detector tests.
+ */
+import { ClusterEngine, type EngineSettings, type GossipTransport } from '../lib/core/cluster-engine.js';
+import type { MembershipChange } from '../lib/core/membership-view.js';
+
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    // xorshift32: fast, seedable, good enough for scheduling and loss
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+class EventQueue {
+  private heap: { at: number; seq: number; run: () => void }[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(at: number, run: () => void): void {
+    const item = { at, seq: this.seq++, run };
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p].at < item.at || (h[p].at === item.at && h[p].seq < item.seq)) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = item;
+  }
+
+  pop(): { at: number; run: () => void } | undefined {
+    const h = this.heap;
+    if (!h.length) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        const less = (a: typeof last, b: typeof last) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+        if (l < h.length && less(h[l], m === i ? last : h[m])) m = l;
+        if (r < h.length && less(h[r], m === i ? last : h[m])) m = r;
+        if (m === i) break;
+        h[i] = h[m];
+        i = m;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+
+  peekAt(): number | undefined {
+    return this.heap[0]?.at;
+  }
+}
+
+export interface VirtualClusterOptions {
+  size: number;
+  seed: number;
+  /** Engine settings shared by all servers (probe interval, etc.). */
+  settings?: Partial<EngineSettings>;
+  /** Full push-pull gossip interval (the page's SHAZBOT_GOSSIP_INTERVAL). */
+  gossipIntervalMs?: number;
+  requestTimeoutMs?: number;
+  latencyMs?: [number, number];
+  lossRate?: number;
+}
+
+export interface SimNode {
+  url: string;
+  engine: ClusterEngine;
+  skewMs: number;
+  crashed: boolean;
+  hung: boolean;
+  /** Extra delay on this server's own timers (CPU starvation). */
+  timerLagMs: number;
+  group: number;
+}
+
+export class VirtualCluster {
+  time = 1_800_000_000_000;
+  readonly nodes: SimNode[] = [];
+  readonly byUrl = new Map<string, SimNode>();
+  readonly queue = new EventQueue();
+  readonly random: () => number;
+  lossRate: number;
+  bytes = 0;
+  messages = 0;
+  /** Offline declarations about servers that were alive (not crashed or hung) at that moment. */
+  falseOfflines = 0;
+  readonly changes: { at: number; observer: string; change: MembershipChange }[] = [];
+  recordChanges = false;
+  private readonly latency: [number, number];
+  private readonly requestTimeoutMs: number;
+  private readonly gossipIntervalMs: number;
+
+  constructor(private readonly options: VirtualClusterOptions) {
+    this.random = seededRandom(options.seed);
+    this.lossRate = options.lossRate ?? 0;
+    this.latency = options.latencyMs ?? [1, 5];
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.gossipIntervalMs = options.gossipIntervalMs ?? 30_000;
+    for (let i = 0; i < options.size; i++) this.addNode(i);
+  }
+
+  private addNode(i: number): SimNode {
+    const url = `http://n${i}.sim.invalid:8080/`; // virtual: .invalid never resolves, and nothing leaves the process
+    const node: SimNode = { url, skewMs: 0, crashed: false, hung: false, timerLagMs: 0, group: 0, engine: undefined as unknown as ClusterEngine };
+    node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.transportFor(node) });
+    node.engine.onChange((change) => {
+      if (change.type === 'offline' && change.server.by === url) {
+        const target = this.byUrl.get(change.server.baseUrl);
+        if (target && !target.crashed && !target.hung) this.falseOfflines++;
+      }
+      if (this.recordChanges) this.changes.push({ at: this.time, observer: url, change });
+    });
+    this.nodes.push(node);
+    this.byUrl.set(url, node);
+    return node;
+  }
+
+  /** Starts every server with a view of everyone (a converged cluster), and their timers. */
+  startConverged(): void {
+    const list = { online: this.nodes.map((n) => ({ baseUrl: n.url, monitor: false, lastUpdate: this.time - 1000 })), offline: [] };
+    for (const node of this.nodes) {
+      node.engine.start();
+      node.engine.merge(list, 'bootstrap');
+      this.scheduleTimers(node, this.random() * (node.engine.settings.probeIntervalMs || 1000), this.random() * this.gossipIntervalMs);
+    }
+  }
+
+  /** Starts every server knowing only the first one (a cold start from one seed). */
+  startFromSeed(): void {
+    for (const node of this.nodes) {
+      node.engine.start();
+      node.engine.addSeeds([this.nodes[0].url]);
+      this.scheduleTimers(node, this.random() * (node.engine.settings.probeIntervalMs || 1000), this.random() * Math.min(this.gossipIntervalMs, 1000));
+    }
+  }
+
+  private scheduleTimers(node: SimNode, probeDelay: number, gossipDelay: number): void {
+    const probeInterval = node.engine.settings.probeIntervalMs;
+    const probe = () => {
+      if (node.crashed) return;
+      if (node.hung) return this.queue.push(this.time + 50, probe); // frozen: the timer fires when it resumes
+      void node.engine.probeTick();
+      this.queue.push(this.time + probeInterval + node.timerLagMs, probe);
+    };
+    const gossip = () => {
+      if (node.crashed) return;
+      if (node.hung) return this.queue.push(this.time + 50, gossip);
+      void node.engine.gossipRound();
+      this.queue.push(this.time + this.gossipIntervalMs * (0.75 + this.random() / 2) + node.timerLagMs, gossip);
+    };
+    if (probeInterval > 0) this.queue.push(this.time + probeDelay, probe);
+    this.queue.push(this.time + gossipDelay, gossip);
+  }
+
+  private lost(from: SimNode, to: SimNode): boolean {
+    return from.group !== to.group || this.random() < this.lossRate;
+  }
+
+  private delay(): number {
+    const [min, max] = this.latency;
+    return min + this.random() * (max - min);
+  }
+
+  private transportFor(from: SimNode): GossipTransport {
+    const call = <T>(peerUrl: string, message: object, timeoutMs: number, handle: (peer: SimNode, body: never) => Promise<T> | T): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        let settled = false;
+        // a frozen process runs nothing: its timeouts and incoming replies wait until it resumes
+        const whenRunning = (run: () => void) => {
+          const attempt = () => (from.hung ? this.queue.push(this.time + 50, attempt) : run());
+          attempt();
+        };
+        this.queue.push(this.time + timeoutMs, () =>
+          whenRunning(() => {
+            if (!settled) {
+              settled = true;
+              reject(new Error('timed out'));
+            }
+          }),
+        );
+        const peer = this.byUrl.get(peerUrl);
+        const text = JSON.stringify(message);
+        this.bytes += text.length;
+        this.messages++;
+        if (!peer || this.lost(from, peer)) return;
+        if (peer.crashed) {
+          this.queue.push(this.time + this.delay(), () => {
+            if (!settled) {
+              settled = true;
+              reject(new Error('ECONNREFUSED'));
+            }
+          });
+          return;
+        }
+        this.queue.push(this.time + this.delay(), () => {
+          if (peer.hung || peer.crashed) return;
+          void Promise.resolve(handle(peer, JSON.parse(text) as never)).then((reply) => {
+            if (peer.hung || peer.crashed) return;
+            const replyText = JSON.stringify(reply);
+            this.bytes += replyText.length;
+            this.messages++;
+            if (this.lost(peer, from)) return;
+            this.queue.push(this.time + this.delay(), () =>
+              whenRunning(() => {
+                if (!settled && !from.crashed) {
+                  settled = true;
+                  resolve(JSON.parse(replyText) as T);
+                }
+              }),
+            );
+          });
+        });
+      });
+    return {
+      exchange: (peer, message) => call(peer, message, this.requestTimeoutMs, (p, body) => p.engine.handleGossip(body)),
+      probe: (peer, message, timeoutMs) => call(peer, message, timeoutMs, (p, body) => p.engine.handleProbe(body)),
+    };
+  }
+
+  /** Runs the event loop until virtual time `until`, letting promise chains settle between events. */
+  async runUntil(until: number, stop?: () => boolean): Promise<void> {
+    let steps = 0;
+    while ((this.queue.peekAt() ?? Infinity) <= until) {
+      const event = this.queue.pop()!;
+      this.time = event.at;
+      event.run();
+      // drain microtasks so async engine code runs to its next await before time moves on
+      for (let i = 0; i < 8; i++) await Promise.resolve();
+      if (++steps % 64 === 0 && stop?.()) return;
+    }
+    this.time = Math.max(this.time, until);
+  }
+
+  async runFor(ms: number, stop?: () => boolean): Promise<void> {
+    await this.runUntil(this.time + ms, stop);
+  }
+
+  /** Runs until `check` holds (checked every `everyMs`), or `limitMs` passes; returns the elapsed virtual ms, or -1. */
+  async timeUntil(check: () => boolean, limitMs: number, everyMs = 100): Promise<number> {
+    const start = this.time;
+    while (this.time - start < limitMs) {
+      if (check()) return this.time - start;
+      await this.runFor(everyMs);
+    }
+    return check() ? this.time - start : -1;
+  }
+
+  live(): SimNode[] {
+    return this.nodes.filter((n) => !n.crashed && !n.hung);
+  }
+
+  /** How many live servers see `url` in a state for which `test` holds. */
+  seenBy(url: string, test: (entry: ReturnType<ClusterEngine['view']['get']>) => boolean, observers = this.live()): number {
+    return observers.filter((n) => n.url !== url && test(n.engine.view.get(url))).length;
+  }
+
+  crash(node: SimNode): void {
+    node.crashed = true;
+    node.engine.stop();
+  }
+
+  /** Restarts a crashed server: a new engine (new process), knowing one seed. */
+  restart(node: SimNode, seed: string): void {
+    const i = this.nodes.indexOf(node);
+    node.crashed = false;
+    node.hung = false;
+    const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.transportFor(node) });
+    node.engine = fresh;
+    fresh.start();
+    fresh.addSeeds([seed]);
+    this.scheduleTimers(node, 0, 0);
+  }
+
+  partition(groupOf: (node: SimNode, index: number) => number): void {
+    this.nodes.forEach((n, i) => (n.group = groupOf(n, i)));
+  }
+
+  heal(): void {
+    for (const n of this.nodes) n.group = 0;
+  }
+}
