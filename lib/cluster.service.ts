@@ -11,6 +11,30 @@ export type ClusterHealthExtension =
   | { status: 'ok'; cluster: { online: GossipServer[]; offline: GossipServer[] } }
   | { status: 'error'; error: string };
 
+/**
+ * Grapevine's event names (plus `peer_suspect`, `peer_left` and `peer_removed`):
+ * `new_peer` a server appeared; `peer_suspect` it stopped answering probes; `peer_failed` it
+ * was declared offline by the failure detector; `peer_left` it went offline by itself
+ * (shutdown, control); `peer_alive` it is alive again (came back or refuted a suspicion);
+ * `peer_removed` its entry expired.
+ */
+export type PeerEvent = 'new_peer' | 'peer_suspect' | 'peer_failed' | 'peer_left' | 'peer_alive' | 'peer_removed';
+
+export function peerEventOf(change: MembershipChange): PeerEvent {
+  switch (change.type) {
+    case 'joined':
+      return 'new_peer';
+    case 'suspect':
+      return 'peer_suspect';
+    case 'offline':
+      return change.server.by ? 'peer_failed' : 'peer_left';
+    case 'online':
+      return 'peer_alive';
+    case 'removed':
+      return 'peer_removed';
+  }
+}
+
 export interface ClusterStatus {
   state: LifecycleState;
   failure?: string;
@@ -25,7 +49,7 @@ export class ClusterService implements OnModuleDestroy {
   private readonly changeSubject = new Subject<MembershipChange>();
   private readonly unsubscribe: () => void;
 
-  /** Membership transitions as they are learned: joined, offline, online (came back), removed. */
+  /** Membership transitions as they are learned (joined, suspect, offline, online, removed), each with its reason. */
   readonly changes$: Observable<MembershipChange> = this.changeSubject.asObservable();
 
   constructor(
@@ -33,6 +57,14 @@ export class ClusterService implements OnModuleDestroy {
     private readonly gossip: GossipService,
   ) {
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
+  }
+
+  /** Grapevine-style listener: `on('peer_failed', (server, reason) => ...)`. Returns an unsubscribe function. */
+  on(event: PeerEvent, listener: (server: MemberEntry, reason: string) => void): () => void {
+    const subscription = this.changes$.subscribe((change) => {
+      if (peerEventOf(change) === event) listener(change.server, change.reason);
+    });
+    return () => subscription.unsubscribe();
   }
 
   onModuleDestroy(): void {

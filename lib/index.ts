@@ -1,6 +1,6 @@
 export { ClustershazbotModule } from './clustershazbot.module.js';
 export { CLUSTERSHAZBOT_MODULE_OPTIONS } from './clustershazbot.module-definition.js';
-export { ClusterService, type ClusterHealthExtension, type ClusterStatus } from './cluster.service.js';
+export { ClusterService, peerEventOf, type ClusterHealthExtension, type ClusterStatus, type PeerEvent } from './cluster.service.js';
 export { ClusterHealthIndicator } from './health/cluster.health.js';
 export type { LifecycleState, MasterListStatus } from './gossip.service.js';
 export type { ClustershazbotOptions, ClustershazbotModuleExtras, ClusterConfig } from './clustershazbot.options.js';
@@ -11,9 +11,9 @@ export type { MasterListStore } from './master-list/master-list-store.interface.
 export { UrlMasterListStore } from './master-list/url-master-list.store.js';
 export * from './dto/index.js';
 export * from './guards/index.js';
-export type { GossipServer, ServerList, GossipMessage, ControlMessage } from './core/types.js';
-export type { MemberEntry, MembershipChange, MembershipChangeType } from './core/membership-view.js';
-export type { EngineStats, GossipTransport } from './core/cluster-engine.js';
+export type { GossipServer, ServerList, GossipMessage, ControlMessage, ProbeMessage, ProbeAck } from './core/types.js';
+export type { MemberEntry, MemberState, MembershipChange, MembershipChangeType } from './core/membership-view.js';
+export { DETECTOR_PROFILES, type DetectorProfile, type DetectorSettings, type EngineStats, type GossipTransport } from './core/cluster-engine.js';
 export { normalizeBaseUrl } from './core/base-url.js';
 export {
   shazbotStart,

@@ -14,6 +14,8 @@ export interface ScenarioOptions {
 }
 
 const PROBE_MS = 1000;
+/** Steady state first: the bootstrap flood of queued changes drains within about a minute. */
+const WARM_UP_MS = 60 * PROBE_MS;
 
 function cluster(o: ScenarioOptions): VirtualCluster {
   return new VirtualCluster({ size: o.size, seed: o.seed, settings: { probeIntervalMs: PROBE_MS, ...o.settings }, lossRate: o.lossRate, gossipIntervalMs: o.gossipIntervalMs });
@@ -27,7 +29,7 @@ function pickVictim(c: VirtualCluster): SimNode {
 export async function disseminationRounds(o: ScenarioOptions): Promise<number> {
   const c = cluster(o);
   c.startConverged();
-  await c.runFor(5 * PROBE_MS);
+  await c.runFor(WARM_UP_MS);
   const source = pickVictim(c);
   source.engine.setOnline(false);
   const ms = await c.timeUntil(() => c.seenBy(source.url, (e) => e?.online === false) === c.nodes.length - 1, 600 * PROBE_MS, PROBE_MS / 10);
@@ -45,7 +47,7 @@ export interface DetectionResult {
 export async function detection(o: ScenarioOptions & { fault: 'crash' | 'hang' }): Promise<DetectionResult> {
   const c = cluster(o);
   c.startConverged();
-  await c.runFor(10 * PROBE_MS);
+  await c.runFor(WARM_UP_MS);
   const victim = pickVictim(c);
   if (o.fault === 'crash') c.crash(victim);
   else victim.hung = true;
@@ -68,7 +70,7 @@ export async function detection(o: ScenarioOptions & { fault: 'crash' | 'hang' }
 export async function hangAndResume(o: ScenarioOptions & { hangMs: number }): Promise<{ backOnlineAfter: number; falseOfflines: number }> {
   const c = cluster(o);
   c.startConverged();
-  await c.runFor(10 * PROBE_MS);
+  await c.runFor(WARM_UP_MS);
   const victim = pickVictim(c);
   victim.hung = true;
   await c.runFor(o.hangMs);
@@ -92,7 +94,7 @@ export async function falseOfflines(o: ScenarioOptions & { rounds: number; starv
 export async function partitionAndHeal(o: ScenarioOptions): Promise<{ splitDetected: number; healed: number; lost: number }> {
   const c = cluster(o);
   c.startConverged();
-  await c.runFor(10 * PROBE_MS);
+  await c.runFor(WARM_UP_MS);
   const half = Math.floor(c.nodes.length / 2);
   c.partition((_n, i) => (i < half ? 1 : 2));
   const crossOffline = () => c.nodes.every((n, i) => c.nodes.every((m, j) => (i < half) === (j < half) || n.engine.view.get(m.url)?.online === false));
@@ -109,7 +111,7 @@ export async function flapping(o: ScenarioOptions & { cycles: number; downMs: nu
   const run = async (settings: Partial<EngineSettings>) => {
     const c = cluster({ ...o, settings: { ...o.settings, ...settings } });
     c.startConverged();
-    await c.runFor(10 * PROBE_MS);
+    await c.runFor(WARM_UP_MS);
     const victim = pickVictim(c);
     c.recordChanges = true;
     for (let i = 0; i < o.cycles; i++) {
@@ -128,7 +130,7 @@ export async function flapping(o: ScenarioOptions & { cycles: number; downMs: nu
 export async function steadyBytes(o: ScenarioOptions & { seconds: number }): Promise<{ perMessage: number; perServerPerSecond: number }> {
   const c = cluster(o);
   c.startConverged();
-  await c.runFor(5 * PROBE_MS);
+  await c.runFor(WARM_UP_MS);
   const bytes0 = c.bytes;
   const messages0 = c.messages;
   await c.runFor(o.seconds * 1000);

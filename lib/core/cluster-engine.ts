@@ -156,6 +156,7 @@ export class ClusterEngine {
   private lastTickAt?: number;
   /** No accusations before this time (we were just starved or paused). */
   private quietUntil = 0;
+  private lastSweepAt = -Infinity;
   private running = false;
   private readonly counters: EngineStats = {
     rounds: 0,
@@ -325,6 +326,10 @@ export class ClusterEngine {
   maintain(): MembershipChange[] {
     const now = this.deps.now();
     const changes: MembershipChange[] = [];
+    if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
+    // the expiry sweep walks the whole view: once a minute is plenty for a 24 h retention
+    if (now - this.lastSweepAt < Math.min(60_000, this.settings.retentionMs / 10)) return changes;
+    this.lastSweepAt = now;
     for (const entry of [...this.view.values()]) {
       if (entry.baseUrl === this.settings.selfUrl) continue;
       if (entry.lastUpdate < now - this.settings.retentionMs && this.view.remove(entry.baseUrl)) {
@@ -333,7 +338,6 @@ export class ClusterEngine {
         changes.push({ type: 'removed', server: entry, previous: stateOf(entry), reason: `no update for ${Math.round(this.settings.retentionMs / 3_600_000)} h` });
       }
     }
-    if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
     this.emit(changes);
     return changes;
   }
@@ -359,8 +363,8 @@ export class ClusterEngine {
     this.maintain();
     this.expireSuspicions(now);
 
-    const reserve = this.reserve();
-    if (reserve.length && this.deps.random() < this.settings.offlineProbeProbability) {
+    const reserve = this.deps.random() < this.settings.offlineProbeProbability ? this.reserve() : [];
+    if (reserve.length) {
       const target = reserve[Math.floor(this.deps.random() * reserve.length)];
       if (!(await this.probeDirect(target))) return { kind: 'unreachable', target };
       await this.exchangeWith(target); // full anti-entropy: both sides see each other's rumours and refute them

@@ -74,9 +74,13 @@ export class MembershipView {
     return this.entries.values();
   }
 
-  /** Sets an entry unconditionally (the server's own entry, which only it decides). */
+  /**
+   * Sets an entry unconditionally (the server's own entry, which only it decides). Stored
+   * entries are never mutated, so a frozen entry is kept as it is: a simulator can share one
+   * object among thousands of views.
+   */
   set(entry: MemberEntry): void {
-    this.entries.set(entry.baseUrl, copy(entry));
+    this.entries.set(entry.baseUrl, Object.isFrozen(entry) ? entry : copy(entry));
   }
 
   /**

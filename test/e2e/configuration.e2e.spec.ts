@@ -166,5 +166,10 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
     app.get(ClusterService).setOnline(false);
     sub.unsubscribe();
     expect(seen).toEqual(['joined http://127.0.0.11:1/', 'offline http://127.0.0.11:1/', 'online http://127.0.0.11:1/', 'offline http://127.0.0.1:9/']);
+    const events: string[] = [];
+    const off = app.get(ClusterService).on('peer_failed', (server, reason) => events.push(`${server.baseUrl} ${reason}`));
+    await send([], [{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now + 3, by: 'http://127.0.0.12:1/' }]);
+    off();
+    expect(events).toEqual(['http://127.0.0.11:1/ failed: declared by http://127.0.0.12:1/']);
   });
 });
