@@ -148,7 +148,7 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     requestTimeoutMs: read.number('requestTimeoutSeconds', 5, 0.01) * seconds,
     shutdownTimeoutMs: read.number('shutdownTimeoutSeconds', 3, 0) * seconds,
     shutdownFanout: read.number('shutdownFanout', 3, 0, 1000, true),
-    maxClockSkewMs: read.number('maxClockSkewSeconds', 300, 0) * seconds,
+    maxClockSkewMs: read.number('maxClockSkewSeconds', 600, 0) * seconds,
     retentionMs: read.number('offlineRetentionSeconds', 86_400, 1) * seconds,
     monitorPreference: read.number('monitorPreference', 0.5, 0, 1),
     offlineProbeProbability: read.number('offlineProbeProbability', 0.1, 0, 1),

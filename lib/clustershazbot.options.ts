@@ -43,7 +43,7 @@ export interface ClustershazbotOptions {
   shutdownTimeoutSeconds?: number;
   /** How many online peers are told directly on shutdown. @default 3 */
   shutdownFanout?: number;
-  /** Stamps further ahead of this server's clock are refused. Env: `SHAZBOT_MAX_CLOCK_SKEW`. @default 300 */
+  /** Stamps further ahead of this server's clock are refused (a server 5 min behind still accepts its peers). Env: `SHAZBOT_MAX_CLOCK_SKEW`. @default 600 */
   maxClockSkewSeconds?: number;
   /** Entries not updated for this long are removed (the page's 24 h). Env: `SHAZBOT_OFFLINE_RETENTION`. @default 86400 */
   offlineRetentionSeconds?: number;

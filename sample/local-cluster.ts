@@ -26,6 +26,8 @@ export interface ServerHandle {
   port: number;
   kind: 'nest' | 'express';
   env: Record<string, string>;
+  /** Command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] to run inside a network namespace. */
+  wrap: string[];
   child?: ChildProcess;
   output: string[];
 }
@@ -53,9 +55,12 @@ export class LocalCluster {
     writeFileSync(this.masterListPath, JSON.stringify({ online: seeds.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: 0 })), offline: [] }));
   }
 
-  async add(name: string, opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string } = {}): Promise<ServerHandle> {
+  async add(
+    name: string,
+    opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string; port?: number; wrap?: string[] } = {},
+  ): Promise<ServerHandle> {
     const host = opts.host ?? '127.0.0.1';
-    const port = await freePort(host);
+    const port = opts.port ?? (await freePort(host));
     const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     const env = {
       SHAZBOT_SECRET: DEMO_SECRET,
@@ -67,14 +72,15 @@ export class LocalCluster {
       ...this.common,
       ...opts.env,
     };
-    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, output: [] };
+    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, wrap: opts.wrap ?? [], output: [] };
     this.servers.push(handle);
     return handle;
   }
 
   start(server: ServerHandle): void {
     const script = join(builtSampleDir(), server.kind === 'nest' ? 'main.js' : 'express-app.js');
-    const child = spawn(process.execPath, [script], {
+    const [command, ...args] = [...server.wrap, process.execPath, script];
+    const child = spawn(command, args, {
       env: { ...process.env, ...server.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

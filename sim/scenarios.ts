@@ -14,8 +14,8 @@ export interface ScenarioOptions {
 }
 
 const PROBE_MS = 1000;
-/** Steady state first: the bootstrap flood of queued changes drains within about a minute. */
-const WARM_UP_MS = 60 * PROBE_MS;
+/** A few intervals of steady state first (the converged start queues nothing to piggyback). */
+const WARM_UP_MS = 15 * PROBE_MS;
 
 function cluster(o: ScenarioOptions): VirtualCluster {
   return new VirtualCluster({ size: o.size, seed: o.seed, settings: { probeIntervalMs: PROBE_MS, ...o.settings }, lossRate: o.lossRate, gossipIntervalMs: o.gossipIntervalMs });

@@ -81,7 +81,7 @@ export type DetectorProfile = keyof typeof DETECTOR_PROFILES;
 
 export const DEFAULT_ENGINE_SETTINGS = {
   monitor: false,
-  maxClockSkewMs: 5 * 60_000,
+  maxClockSkewMs: 10 * 60_000,
   retentionMs: 24 * 3_600_000,
   renewEveryMs: 6 * 3_600_000,
   monitorPreference: 0.5,
@@ -506,7 +506,7 @@ export class ClusterEngine {
   /** Our own entry plus recent changes for a probe or ack; a suspect target also gets its suspicion, so it can refute. */
   private piggyback(target?: string): ServerList {
     const limit = this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1));
-    const entries = [this.self(), ...this.broadcasts.take(this.settings.maxPiggyback, Math.max(1, limit), this.deps.random)];
+    const entries = [this.self(), ...this.broadcasts.take(this.settings.maxPiggyback, Math.max(1, limit))];
     const targetEntry = target ? this.view.get(target) : undefined;
     if (targetEntry && targetEntry.suspect) entries.push(targetEntry);
     const list: ServerList = { online: [], offline: [] };

@@ -94,7 +94,7 @@ describe('ClusterEngine', () => {
     const net = new LoopNetwork();
     const a = net.add('http://a:1/');
     a.start();
-    const future = net.time + 10 * 60_000;
+    const future = net.time + 11 * 60_000;
     const changes = a.merge({ online: [{ baseUrl: 'http://evil:1/', monitor: false, lastUpdate: future }] }, 'test');
     expect(changes).toEqual([]);
     expect(a.view.get('http://evil:1/')).toBeUndefined();

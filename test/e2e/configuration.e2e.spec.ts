@@ -27,7 +27,7 @@ describe('configuration from SHAZBOT_* variables', () => {
       monitor: false,
       updateMasterListOnShutdown: false,
       requestTimeoutMs: 5000,
-      maxClockSkewMs: 300_000,
+      maxClockSkewMs: 600_000,
       retentionMs: 86_400_000,
       masterListUpdateUrl: undefined,
     });

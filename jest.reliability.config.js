@@ -1,0 +1,4 @@
+/** `npm run test:reliability`: long real-fault scenarios, kept out of `npm test`. */
+import base from './jest.config.js';
+
+export default { ...base, testMatch: ['<rootDir>/test/reliability/**/*.spec.ts'], testTimeout: 300000 };
