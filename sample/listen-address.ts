@@ -1,9 +1,9 @@
 /**
- * Host and port to listen on: from SHAZBOT_BASE_URL, unless LISTEN_PORT is set (a server
- * behind a proxy advertises the proxy's address and listens elsewhere).
+ * Host and port to listen on: from SHAZBOT_BASE_URL, unless LISTEN_HOST or LISTEN_PORT is set
+ * (a server behind a proxy advertises the proxy's address and listens elsewhere).
  */
 export function listenAddress(): { host: string; port: number } {
   const url = new URL(process.env.SHAZBOT_BASE_URL ?? 'http://127.0.0.1:3000/');
   const port = Number(process.env.LISTEN_PORT || url.port || (url.protocol === 'https:' ? 443 : 80));
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
+  return { host: process.env.LISTEN_HOST || url.hostname.replace(/^\[|\]$/g, ''), port };
 }

@@ -28,6 +28,8 @@ export interface ServerHandle {
   env: Record<string, string>;
   /** Command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] to run inside a network namespace. */
   wrap: string[];
+  /** Where the test reaches the server, when not at its base URL (a management address). */
+  adminUrl?: string;
   child?: ChildProcess;
   output: string[];
 }
@@ -57,7 +59,7 @@ export class LocalCluster {
 
   async add(
     name: string,
-    opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string; port?: number; wrap?: string[] } = {},
+    opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string; port?: number; wrap?: string[]; adminUrl?: string } = {},
   ): Promise<ServerHandle> {
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port ?? (await freePort(host));
@@ -72,7 +74,7 @@ export class LocalCluster {
       ...this.common,
       ...opts.env,
     };
-    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, wrap: opts.wrap ?? [], output: [] };
+    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, wrap: opts.wrap ?? [], adminUrl: opts.adminUrl, output: [] };
     this.servers.push(handle);
     return handle;
   }
@@ -114,7 +116,7 @@ export class LocalCluster {
   /** GET a server's list with the gossip secret; undefined when it does not answer. */
   async list(server: ServerHandle, timeoutMs = 2000): Promise<{ online: { baseUrl: string }[]; offline: { baseUrl: string }[] } | undefined> {
     try {
-      const res = await fetch(`${server.baseUrl}clustershazbot/list`, {
+      const res = await fetch(`${server.adminUrl ?? server.baseUrl}clustershazbot/list`, {
         headers: { authorization: `Bearer ${server.env.SHAZBOT_SECRET}` },
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -467,7 +467,8 @@ export class ClusterEngine {
           probeIntervalMs: this.settings.probeIntervalMs,
           suspicionMult: this.settings.suspicionMult,
           suspicionMaxMult: this.settings.suspicionMaxMult,
-          expectedConfirmations: this.settings.indirectChecks,
+          // as memberlist: when too few others exist to confirm, don't wait for confirmations
+          expectedConfirmations: this.view.size - 2 < this.settings.indirectChecks ? 0 : this.settings.indirectChecks,
         }) * this.flaps.factor(url, now);
       if (now - suspicion.startedAt < timeout) continue;
       this.counters.declaredOffline++;

@@ -1,8 +1,9 @@
 /**
  * Test hosts in network namespaces this test creates: each server in its own namespace, on
  * one of two bridges; a veth "trunk" joins the bridges, and taking it down is a clean
- * partition. The test process keeps a route to every host on both sides, so it can watch
- * each side during the split. Everything is removed in `destroy`, even after a failure.
+ * partition. Each namespace also has a point-to-point management link to the test process
+ * (its own /30), which the partition never touches, so both sides can be watched during the
+ * split. Everything is removed in `destroy`, even after a failure.
  */
 import { execFileSync } from 'node:child_process';
 
@@ -12,7 +13,9 @@ export class NamespaceLab {
   readonly id = `shz${process.pid % 100_000}`;
   /** A /24 of our own, only ever configured on these bridges and namespaces. */
   readonly subnet = `10.213.${process.pid % 250}`;
-  readonly hosts: { ns: string; ip: string; side: 'a' | 'b' }[] = [];
+  readonly hosts: { ns: string; ip: string; adminIp: string; side: 'a' | 'b' }[] = [];
+  /** Management links: a /30 per host, apart from the cluster subnet. */
+  readonly adminNet = `10.214.${process.pid % 250}`;
   private created = false;
 
   static available(): boolean {
@@ -36,7 +39,6 @@ export class NamespaceLab {
     run('ip', 'link', 'set', `${id}tb`, 'master', `${id}b`);
     run('ip', 'link', 'set', `${id}ta`, 'up');
     run('ip', 'link', 'set', `${id}tb`, 'up');
-    run('ip', 'addr', 'add', `${subnet}.250/24`, 'dev', `${id}a`);
     sides.forEach((side, i) => {
       const ns = `${id}n${i}`;
       const ip = `${subnet}.${i + 1}`;
@@ -48,9 +50,15 @@ export class NamespaceLab {
       run('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
       run('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', `${id}p${i}`);
       run('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', `${id}p${i}`, 'up');
-      // side b is reached from here through its own bridge, so we can watch it while split
-      if (side === 'b') run('ip', 'route', 'add', `${ip}/32`, 'dev', `${id}b`);
-      this.hosts.push({ ns, ip, side });
+      const hostSide = `${this.adminNet}.${4 * i + 1}`;
+      const adminIp = `${this.adminNet}.${4 * i + 2}`;
+      run('ip', 'link', 'add', `${id}m${i}`, 'type', 'veth', 'peer', 'name', `${id}q${i}`);
+      run('ip', 'link', 'set', `${id}q${i}`, 'netns', ns);
+      run('ip', 'addr', 'add', `${hostSide}/30`, 'dev', `${id}m${i}`);
+      run('ip', 'link', 'set', `${id}m${i}`, 'up');
+      run('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${adminIp}/30`, 'dev', `${id}q${i}`);
+      run('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', `${id}q${i}`, 'up');
+      this.hosts.push({ ns, ip, adminIp, side });
     });
   }
 
@@ -78,6 +86,7 @@ export class NamespaceLab {
     this.hosts.forEach((h, i) => {
       attempt('ip', 'netns', 'del', h.ns);
       attempt('ip', 'link', 'del', `${this.id}h${i}`);
+      attempt('ip', 'link', 'del', `${this.id}m${i}`);
     });
     attempt('ip', 'link', 'del', `${this.id}ta`);
     attempt('ip', 'link', 'del', `${this.id}a`);

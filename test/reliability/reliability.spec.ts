@@ -79,7 +79,17 @@ describeIfRoot('partition between network namespaces', () => {
     const sides: ('a' | 'b')[] = ['a', 'a', 'a', 'b', 'b', 'b'];
     lab.setup(sides);
     const servers: ServerHandle[] = [];
-    for (let i = 0; i < sides.length; i++) servers.push(await cluster.add(`${sides[i]}${i}`, { host: lab.hosts[i].ip, port: 3000, wrap: lab.wrap(i) }));
+    for (let i = 0; i < sides.length; i++) {
+      servers.push(
+        await cluster.add(`${sides[i]}${i}`, {
+          host: lab.hosts[i].ip,
+          port: 3000,
+          wrap: lab.wrap(i),
+          env: { LISTEN_HOST: '0.0.0.0' }, // cluster traffic on the bridge, the test on the management link
+          adminUrl: `http://${lab.hosts[i].adminIp}:3000/`,
+        }),
+      );
+    }
     cluster.writeMasterList([servers[0].baseUrl]);
     servers.forEach((s) => cluster.start(s));
     await allOnline(cluster, servers, 90_000);
