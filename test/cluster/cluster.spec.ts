@@ -80,35 +80,36 @@ describe('a cluster of real processes', () => {
     expect(res.status).toBe(401);
   });
 
-  it('peers that answer 500, garbage, or never do not stall anyone', async () => {
-    // a trusted peer reports the three bad servers online, so everyone gossips to them
+  it('peers that answer 500, garbage, or never do not stall anyone, and are declared offline', async () => {
+    // a trusted peer reports the three bad servers online, so everyone probes and gossips to them
     const now = Date.now();
+    const bad = Object.values(hostile.urls);
     const res = await fetch(`${nest[0].baseUrl}clustershazbot/gossip`, {
       method: 'POST',
       headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'gossip', online: Object.values(hostile.urls).map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now })), offline: [] }),
+      body: JSON.stringify({ message: 'gossip', online: bad.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now })), offline: [] }),
     });
     expect(res.status).toBe(200);
-    await everyoneSees([...nest, express], 9);
     const before = await Promise.all(nest.map(stats));
     await cluster.waitFor('every bad peer to be tried', async () => ({ ...hostile.hits }), (h) => h.error500 > 0 && h.garbage > 0 && h.silent > 0, 60_000);
-    // the cluster still spreads a change while the bad peers are in everyone's view
+    // the failure detector takes all three offline everywhere
+    await cluster.waitFor(
+      'the bad peers offline everywhere',
+      async () => Promise.all([...nest, express].map(async (s) => (await cluster.list(s))?.offline.filter((e) => bad.includes(e.baseUrl)).length)),
+      (counts) => counts.every((n) => n === 3),
+      60_000,
+    );
+    // the cluster still spreads a change while the bad peers are around
     expect(await control(nest[2], false)).toBe(200);
     await cluster.waitFor('offline everywhere', async () => Promise.all(nest.map(async (s) => (await onlineSet(cluster, s)).has(nest[2].baseUrl))), (v) => v.every((x) => !x), 30_000);
     expect(await control(nest[2], true)).toBe(200);
     const after = await Promise.all(nest.map(stats));
     after.forEach((a, i) => expect(a.rounds).toBeGreaterThan(before[i].rounds));
-    expect(after.reduce((n, a) => n + a.exchangesFailed, 0)).toBeGreaterThan(0);
     for (const s of [...nest, express]) expect(s.child?.exitCode).toBeNull();
-    // no garbage entry was merged
+    // no garbage entry was merged: every entry anywhere is one of ours or one of the three
     const view = await cluster.list(nest[1]);
-    expect(view?.online.every((e) => typeof e.baseUrl === 'string' && e.baseUrl.startsWith('http://'))).toBe(true);
-    // take them out again: a peer marks them offline with a newer stamp
-    await fetch(`${nest[0].baseUrl}clustershazbot/gossip`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'gossip', online: [], offline: Object.values(hostile.urls).map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: Date.now() + 1000 })) }),
-    });
+    const known = new Set([...nest, express].map((s) => s.baseUrl).concat(bad));
+    expect([...(view?.online ?? []), ...(view?.offline ?? [])].every((e) => known.has(e.baseUrl))).toBe(true);
     await everyoneSees([...nest, express], 6);
   });
 
