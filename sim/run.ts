@@ -24,7 +24,7 @@ for (const n of sizes) {
   // leaves it off there and measures the probe-and-piggyback path alone
   const gossipIntervalMs = n >= 10_000 ? Infinity : 30_000;
   const trials = n <= 100 ? 10 : n <= 1000 ? 3 : 1;
-  const lossRounds = n <= 100 ? 1000 : n <= 1000 ? 200 : 60;
+  const lossRounds = n <= 100 ? 1000 : n <= 1000 ? 100 : 60;
   const base = { size: n, gossipIntervalMs };
   const dissemination: number[] = [];
   const first: number[] = [];

@@ -553,10 +553,12 @@ export class ClusterEngine {
 
   private sanitize(raw: MemberEntry): MemberEntry | null {
     if (!raw || typeof raw.monitor !== 'boolean' || !Number.isSafeInteger(raw.lastUpdate)) return null;
+    // a URL already keyed in the view is in normal form: skip re-parsing it (full views repeat them all)
+    const normal = (url: string) => (typeof url === 'string' && this.view.get(url) ? url : normalizeBaseUrl(url));
     try {
-      const entry: MemberEntry = { baseUrl: normalizeBaseUrl(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
+      const entry: MemberEntry = { baseUrl: normal(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
       if (raw.suspect) entry.suspect = true;
-      if (typeof raw.by === 'string' && (raw.suspect || !raw.online)) entry.by = normalizeBaseUrl(raw.by);
+      if (typeof raw.by === 'string' && (raw.suspect || !raw.online)) entry.by = normal(raw.by);
       return entry;
     } catch {
       return null;
