@@ -1,5 +1,6 @@
 import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
 import { DETECTOR_PROFILES, type DetectorSettings } from './core/cluster-engine.js';
+import { isValidClusterName } from './security/request-signature.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';
 import { messages } from './clustershazbot.messages.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
@@ -23,6 +24,8 @@ export const ENVIRONMENT_VARIABLES = {
   failureDetection: 'SHAZBOT_FAILURE_DETECTION',
   probeIntervalSeconds: 'SHAZBOT_PROBE_INTERVAL',
   probeTimeoutSeconds: 'SHAZBOT_PROBE_TIMEOUT',
+  cluster: 'SHAZBOT_CLUSTER',
+  signatureWindowSeconds: 'SHAZBOT_SIGNATURE_WINDOW',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 type Env = (name: string) => string | undefined;
@@ -130,7 +133,11 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     throw new ClustershazbotConfigError(messages.missingUpdateAuth());
   }
   const seconds = 1000;
+  const cluster = String(read.raw('cluster') ?? 'default');
+  if (!isValidClusterName(cluster)) throw new ClustershazbotConfigError(messages.invalidCluster(label('cluster'), cluster));
   return {
+    cluster,
+    signatureWindowMs: read.number('signatureWindowSeconds', 600, 1, 86_400) * seconds,
     secrets,
     controlSecrets,
     baseUrl,

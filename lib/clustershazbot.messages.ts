@@ -16,6 +16,9 @@ export const messages = {
   sameSecrets: () => 'clustershazbot: SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET (value not shown)',
   missingUpdateAuth: () =>
     'clustershazbot: SHAZBOT_MASTER_LIST_UPDATE_AUTH is not set but SHAZBOT_MASTER_LIST_UPDATE is an http(s) URL',
+  invalidCluster: (variable: string, raw: string) =>
+    `clustershazbot: ${variable} must be 1 to 64 letters, digits, '.', '_' or '-', got "${raw.slice(0, 80)}"`,
+  wrongCluster: () => 'Forbidden: the request was signed for another cluster',
   notStarted: () => 'clustershazbot is not started: call shazbotStart() first',
   unauthorized: () => 'Unauthorized',
   masterListUnavailable: (where: string, reason: string, retryInSeconds: number) =>

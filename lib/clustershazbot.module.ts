@@ -5,7 +5,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterService } from './cluster.service.js';
 import { resolveClusterConfig } from './clustershazbot.config.js';
-import { CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { RequestVerifier } from './security/request-signature.js';
 import { ASYNC_OPTIONS_TYPE, CLUSTERSHAZBOT_MODULE_OPTIONS, ClustershazbotConfigurableModule, OPTIONS_TYPE } from './clustershazbot.module-definition.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
 import { ClusterEngine, type GossipTransport } from './core/cluster-engine.js';
@@ -36,6 +37,11 @@ const engineLogger = new Logger('Clustershazbot');
         resolveClusterConfig(options ?? {}, (name) => env.get<string>(name), routePrefix),
     },
     { provide: GOSSIP_TRANSPORT, useClass: HttpGossipTransport },
+    {
+      provide: REQUEST_VERIFIER,
+      inject: [CLUSTER_CONFIG],
+      useFactory: (config: ClusterConfig) => new RequestVerifier({ cluster: config.cluster, windowMs: config.signatureWindowMs }),
+    },
     {
       provide: MASTER_LIST_STORE,
       inject: [CLUSTER_CONFIG, HttpService],

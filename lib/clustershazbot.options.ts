@@ -65,6 +65,17 @@ export interface ClustershazbotOptions {
   indirectChecks?: number;
   /** Overrides the profile's suspicion multiplier (minimum timeout = mult · max(1, log10 N) probe intervals). */
   suspicionMultiplier?: number;
+  /**
+   * Cluster name, inside every signature: servers of another cluster are refused (403) and
+   * never merged, even when they share a master list or a secret. Letters, digits, `.`, `_`,
+   * `-`, at most 64. Env: `SHAZBOT_CLUSTER`. @default 'default'
+   */
+  cluster?: string;
+  /**
+   * A signed request is accepted within this many seconds of its timestamp, once. At least
+   * the clock skew you tolerate between servers. Env: `SHAZBOT_SIGNATURE_WINDOW`. @default 600
+   */
+  signatureWindowSeconds?: number;
   /** Replaces the built-in http(s)/file master-list store. */
   masterListStore?: MasterListStore;
   /** Read `SHAZBOT_*` environment variables for options not given. @default true */
@@ -102,6 +113,8 @@ export interface ClusterConfig {
   retentionMs: number;
   monitorPreference: number;
   offlineProbeProbability: number;
+  cluster: string;
+  signatureWindowMs: number;
   /** Failure-detector settings after the profile and overrides; probeIntervalMs 0 when off. */
   detector: Partial<DetectorSettings>;
   masterListStore?: MasterListStore;

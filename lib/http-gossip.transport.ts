@@ -10,7 +10,7 @@ import { describeError } from './describe-error.js';
 import { ProbeAckDto } from './dto/probe-message.dto.js';
 import { ServerListDto } from './dto/server-list.dto.js';
 import { validateBody } from './dto/validate-body.js';
-import { bearerHeader } from './guards/bearer-secret.js';
+import { signedHeader } from './guards/signed-request.js';
 
 /** Replies larger than this are cut off (10,000 servers at ~100 bytes, with room). */
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
@@ -35,13 +35,14 @@ export class HttpGossipTransport implements GossipTransport {
     return this.post(peerBaseUrl, 'probe', message, ProbeAckDto, timeoutMs);
   }
 
-  private async post<T extends object>(peerBaseUrl: string, endpoint: string, body: object, replyDto: new () => T, timeout: number): Promise<T> {
+  private async post<T extends object>(peerBaseUrl: string, endpoint: 'gossip' | 'probe', body: object, replyDto: new () => T, timeout: number): Promise<T> {
     const { routePrefix, secrets } = this.config;
+    const authorization = signedHeader(this.config, secrets[0], 'POST', endpoint, body);
     let data: unknown;
     try {
       const response = await firstValueFrom(
         this.http.post(endpointUrl(peerBaseUrl, routePrefix, endpoint), body, {
-          headers: { authorization: bearerHeader(secrets), 'content-type': 'application/json' },
+          headers: { authorization, 'content-type': 'application/json' },
           timeout,
           signal: AbortSignal.timeout(timeout),
           maxRedirects: 0,

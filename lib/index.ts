@@ -21,6 +21,9 @@ export {
   shazbotGossipRequest,
   shazbotListRequest,
   shazbotControlRequest,
+  shazbotProbeRequest,
   shazbotHealthExtension,
   shazbotCluster,
 } from './standalone/shazbot.js';
+export { signRequest, stringToSign, RequestVerifier, SIGNATURE_SCHEME, type SignatureInput, type VerifyResult } from './security/request-signature.js';
+export { canonicalJson } from './security/canonical-json.js';

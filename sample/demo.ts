@@ -54,9 +54,9 @@ async function main(): Promise<void> {
   console.log(`\nconverged: all ${SIZE} servers see ${SIZE} online after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   for (const s of cluster.servers) console.log(`  ${s.name}: ${s.baseUrl}health   ${s.baseUrl}cluster`);
   const target = cluster.servers[SIZE - 1];
-  console.log(`\ntry: curl -s -H 'authorization: Bearer ${DEMO_SECRET}' ${cluster.servers[0].baseUrl}clustershazbot/list`);
-  console.log(`     curl -s -X POST -H 'authorization: Bearer ${DEMO_CONTROL_SECRET}' -H 'content-type: application/json' \\`);
-  console.log(`          -d '{"message":"control","online":false}' ${target.baseUrl}clustershazbot/control`);
+  console.log('\ntry, in another terminal (requests are signed; the CLI signs them for you):');
+  console.log(`  SHAZBOT_SECRET=${DEMO_SECRET} npx clustershazbot list ${cluster.servers[0].baseUrl}`);
+  console.log(`  SHAZBOT_CONTROL_SECRET=${DEMO_CONTROL_SECRET} npx clustershazbot control ${target.baseUrl} --offline`);
   console.log('(demo secrets, loopback only)   Ctrl-C stops all servers.');
   if (process.env.DEMO_EXIT_AFTER_CONVERGED) await stop(0);
 }

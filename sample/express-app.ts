@@ -10,10 +10,12 @@ import {
   shazbotGossipRequest,
   shazbotHealthExtension,
   shazbotListRequest,
+  shazbotProbeRequest,
   shazbotShutDown,
   shazbotStart,
   type ControlMessage,
   type GossipMessage,
+  type ProbeMessage,
 } from 'clustershazbot';
 import { listenAddress } from './listen-address.js';
 
@@ -26,6 +28,14 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 app.post('/clustershazbot/gossip', async (req, res) => {
   try {
     res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage));
+  } catch (error) {
+    res.status(statusOf(error)).json({ error: messageOf(error) });
+  }
+});
+
+app.post('/clustershazbot/probe', async (req, res) => {
+  try {
+    res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { signRequest } from 'clustershazbot';
 
 /** The built sample scripts, found from the package root whether this file runs as TS (tests) or JS. */
 function builtSampleDir(): string {
@@ -113,13 +114,23 @@ export class LocalCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** GET a server's list with the gossip secret; undefined when it does not answer. */
+  /** A signed request to one of a server's endpoints, as a peer (gossip secret) or an operator (control secret) sends it. */
+  async signedFetch(server: ServerHandle, method: 'GET' | 'POST', endpoint: string, body?: unknown, timeoutMs = 2000): Promise<Response> {
+    const secretVariable = endpoint === 'control' ? 'SHAZBOT_CONTROL_SECRET' : 'SHAZBOT_SECRET';
+    const path = `/clustershazbot/${endpoint}`;
+    const authorization = signRequest(server.env[secretVariable], { method, path, cluster: server.env.SHAZBOT_CLUSTER ?? 'default', body });
+    return fetch(`${server.adminUrl ?? server.baseUrl}clustershazbot/${endpoint}`, {
+      method,
+      headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  }
+
+  /** GET a server's list, signed with its gossip secret; undefined when it does not answer. */
   async list(server: ServerHandle, timeoutMs = 2000): Promise<{ online: { baseUrl: string }[]; offline: { baseUrl: string }[] } | undefined> {
     try {
-      const res = await fetch(`${server.adminUrl ?? server.baseUrl}clustershazbot/list`, {
-        headers: { authorization: `Bearer ${server.env.SHAZBOT_SECRET}` },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const res = await this.signedFetch(server, 'GET', 'list', undefined, timeoutMs);
       return res.ok ? ((await res.json()) as { online: { baseUrl: string }[]; offline: { baseUrl: string }[] }) : undefined;
     } catch {
       return undefined;

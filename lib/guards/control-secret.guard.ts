@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLUSTER_CONFIG } from '../clustershazbot.constants.js';
+import { CLUSTER_CONFIG, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
 import type { ClusterConfig } from '../clustershazbot.options.js';
-import { BearerSecretGuard } from './bearer-secret.guard.js';
+import type { RequestVerifier } from '../security/request-signature.js';
+import { SignedRequestGuard } from './signed-request.guard.js';
 
-/** Control: only `Authorization: Bearer <SHAZBOT_CONTROL_SECRET>`; the gossip secret is not enough. */
+/** Control: signed with a SHAZBOT_CONTROL_SECRET secret only; the gossip secret is not enough. */
 @Injectable()
-export class ControlSecretGuard extends BearerSecretGuard {
-  constructor(@Inject(CLUSTER_CONFIG) private readonly config: ClusterConfig) {
-    super();
+export class ControlSecretGuard extends SignedRequestGuard {
+  constructor(@Inject(CLUSTER_CONFIG) config: ClusterConfig, @Inject(REQUEST_VERIFIER) verifier: RequestVerifier) {
+    super(config, verifier);
   }
 
   protected acceptedSecrets(): readonly string[] {

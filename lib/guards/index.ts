@@ -1,3 +1,3 @@
 export * from './shared-secret.guard.js';
 export * from './control-secret.guard.js';
-export { bearerMatches } from './bearer-secret.js';
+export { SignedRequestGuard } from './signed-request.guard.js';

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLUSTER_CONFIG } from '../clustershazbot.constants.js';
+import { CLUSTER_CONFIG, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
 import type { ClusterConfig } from '../clustershazbot.options.js';
-import { BearerSecretGuard } from './bearer-secret.guard.js';
+import type { RequestVerifier } from '../security/request-signature.js';
+import { SignedRequestGuard } from './signed-request.guard.js';
 
-/** Gossip and list: `Authorization: Bearer <SHAZBOT_SECRET>` (any of the configured secrets). */
+/** Gossip, probe and list: signed with any of the SHAZBOT_SECRET secrets. */
 @Injectable()
-export class SharedSecretGuard extends BearerSecretGuard {
-  constructor(@Inject(CLUSTER_CONFIG) private readonly config: ClusterConfig) {
-    super();
+export class SharedSecretGuard extends SignedRequestGuard {
+  constructor(@Inject(CLUSTER_CONFIG) config: ClusterConfig, @Inject(REQUEST_VERIFIER) verifier: RequestVerifier) {
+    super(config, verifier);
   }
 
   protected acceptedSecrets(): readonly string[] {

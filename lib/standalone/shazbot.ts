@@ -1,16 +1,18 @@
 import type { INestApplicationContext, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClusterService, type ClusterHealthExtension } from '../cluster.service.js';
-import { CLUSTER_CONFIG } from '../clustershazbot.constants.js';
+import { CLUSTER_CONFIG, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
 import { ClustershazbotRequestError } from '../clustershazbot.errors.js';
 import { messages } from '../clustershazbot.messages.js';
 import { ClustershazbotModule } from '../clustershazbot.module.js';
 import type { ClusterConfig, ClustershazbotOptions } from '../clustershazbot.options.js';
-import type { ControlMessage, GossipMessage, ServerList } from '../core/types.js';
+import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList } from '../core/types.js';
 import { ControlMessageDto } from '../dto/control-message.dto.js';
 import { GossipMessageDto } from '../dto/gossip-message.dto.js';
+import { ProbeMessageDto } from '../dto/probe-message.dto.js';
 import { validateBody } from '../dto/validate-body.js';
-import { bearerMatches } from '../guards/bearer-secret.js';
+import { verifySignedRequest } from '../guards/signed-request.js';
+import type { RequestVerifier } from '../security/request-signature.js';
 
 /**
  * The page's plain-function API for Express (or any framework). It runs the very same module
@@ -20,13 +22,17 @@ import { bearerMatches } from '../guards/bearer-secret.js';
 let context: INestApplicationContext | undefined;
 let starting: Promise<void> | undefined;
 
-function started(): { cluster: ClusterService; config: ClusterConfig } {
+function started(): { cluster: ClusterService; config: ClusterConfig; verifier: RequestVerifier } {
   if (!context) throw new ClustershazbotRequestError(503, messages.notStarted());
-  return { cluster: context.get(ClusterService), config: context.get<ClusterConfig>(CLUSTER_CONFIG) };
+  return { cluster: context.get(ClusterService), config: context.get<ClusterConfig>(CLUSTER_CONFIG), verifier: context.get<RequestVerifier>(REQUEST_VERIFIER) };
 }
 
-function authenticate(auth: string, secrets: readonly string[]): void {
-  if (!bearerMatches(auth, secrets)) throw new ClustershazbotRequestError(401, messages.unauthorized());
+/** Same check as the Nest guards: 401 without a hint, 403 for a valid signature of another cluster. */
+function authenticate(auth: string, secrets: readonly string[], method: string, endpoint: string, body?: unknown): void {
+  const { config, verifier } = started();
+  const result = verifySignedRequest(verifier, config, secrets, auth, method, endpoint, body);
+  if (result === 'wrong-cluster') throw new ClustershazbotRequestError(403, messages.wrongCluster());
+  if (result !== 'ok') throw new ClustershazbotRequestError(401, messages.unauthorized());
 }
 
 async function validated<T extends object>(dto: new () => T, body: unknown): Promise<T> {
@@ -58,24 +64,31 @@ export async function shazbotShutDown(): Promise<void> {
   await app?.close();
 }
 
-/** Handles `POST /clustershazbot/gossip`: returns this server's view. Throws 401/400/503 errors. */
+/** Handles `POST /clustershazbot/gossip`: returns this server's view. Throws 401/403/400/503 errors. */
 export async function shazbotGossipRequest(auth: string, body: GossipMessage): Promise<ServerList> {
   const { cluster, config } = started();
-  authenticate(auth, config.secrets);
+  authenticate(auth, config.secrets, 'POST', 'gossip', body);
   return cluster.receiveGossip(await validated(GossipMessageDto, body));
 }
 
 /** Handles `GET /clustershazbot/list`. */
+/** Handles `POST /clustershazbot/probe` (failure detection). */
+export async function shazbotProbeRequest(auth: string, body: ProbeMessage): Promise<ProbeAck> {
+  const { cluster, config } = started();
+  authenticate(auth, config.secrets, 'POST', 'probe', body);
+  return cluster.receiveProbe(await validated(ProbeMessageDto, body));
+}
+
 export async function shazbotListRequest(auth: string): Promise<ServerList> {
   const { cluster, config } = started();
-  authenticate(auth, config.secrets);
+  authenticate(auth, config.secrets, 'GET', 'list');
   return cluster.view();
 }
 
 /** Handles `POST /clustershazbot/control` with the control secret. `from` is used in the audit log line. */
 export async function shazbotControlRequest(auth: string, body: ControlMessage, from = 'plain-function API'): Promise<void> {
   const { cluster, config } = started();
-  authenticate(auth, config.controlSecrets);
+  authenticate(auth, config.controlSecrets, 'POST', 'control', body);
   cluster.control(await validated(ControlMessageDto, body), from);
 }
 

@@ -3,7 +3,8 @@
  * the plain-function API, talking real HTTP. Every process is stopped by pid in afterAll.
  */
 import { createServer, type Server } from 'node:http';
-import { DEMO_CONTROL_SECRET, DEMO_SECRET, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
+import { signRequest } from '../../lib/index.js';
+import { DEMO_SECRET, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
 import { HostilePeers } from './hostile-peers.js';
 
 import { jest } from '@jest/globals';
@@ -12,13 +13,10 @@ jest.setTimeout(120_000);
 
 const INTERVAL_S = 0.5;
 
+let cluster: LocalCluster;
+
 async function control(server: ServerHandle, online: boolean): Promise<number> {
-  const res = await fetch(`${server.baseUrl}clustershazbot/control`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${DEMO_CONTROL_SECRET}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ message: 'control', online }),
-  });
-  return res.status;
+  return (await cluster.signedFetch(server, 'POST', 'control', { message: 'control', online })).status;
 }
 
 async function stats(server: ServerHandle): Promise<{ rounds: number; exchangesFailed: number }> {
@@ -28,7 +26,7 @@ async function stats(server: ServerHandle): Promise<{ rounds: number; exchangesF
 const onlineSet = async (cluster: LocalCluster, s: ServerHandle) => new Set((await cluster.list(s))?.online.map((e) => e.baseUrl));
 
 describe('a cluster of real processes', () => {
-  const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: String(INTERVAL_S) });
+  cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: String(INTERVAL_S) });
   const nest: ServerHandle[] = [];
   let express: ServerHandle;
   const hostile = new HostilePeers();
@@ -71,11 +69,13 @@ describe('a cluster of real processes', () => {
     await everyoneSees([...nest, express], 6);
   });
 
-  it('control needs the control secret', async () => {
+  it('control needs a request signed with the control secret', async () => {
+    const body = { message: 'control', online: false };
+    const withGossipSecret = signRequest(DEMO_SECRET, { method: 'POST', path: '/clustershazbot/control', cluster: 'default', body });
     const res = await fetch(`${nest[0].baseUrl}clustershazbot/control`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'control', online: false }),
+      headers: { authorization: withGossipSecret, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
     expect(res.status).toBe(401);
   });
@@ -84,11 +84,7 @@ describe('a cluster of real processes', () => {
     // a trusted peer reports the three bad servers online, so everyone probes and gossips to them
     const now = Date.now();
     const bad = Object.values(hostile.urls);
-    const res = await fetch(`${nest[0].baseUrl}clustershazbot/gossip`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${DEMO_SECRET}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'gossip', online: bad.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now })), offline: [] }),
-    });
+    const res = await cluster.signedFetch(nest[0], 'POST', 'gossip', { message: 'gossip', online: bad.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now })), offline: [] });
     expect(res.status).toBe(200);
     const before = await Promise.all(nest.map(stats));
     await cluster.waitFor('every bad peer to be tried', async () => ({ ...hostile.hits }), (h) => h.error500 > 0 && h.garbage > 0 && h.silent > 0, 60_000);
@@ -138,11 +134,11 @@ describe('a cluster of real processes', () => {
 });
 
 describe('a master-list server that is down at start', () => {
-  const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: String(INTERVAL_S) });
+  const listCluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: String(INTERVAL_S) });
   let listServer: Server | undefined;
 
   afterAll(async () => {
-    await cluster.stopAll();
+    await listCluster.stopAll();
     await new Promise((r) => (listServer ? listServer.close(r) : r(undefined)));
   });
 
@@ -150,10 +146,10 @@ describe('a master-list server that is down at start', () => {
     const { freePort } = await import('../../sample/local-cluster.js');
     const listPort = await freePort();
     const env = { SHAZBOT_MASTER_LIST: `http://127.0.0.1:${listPort}/master.json` };
-    const a = await cluster.add('a', { env });
-    const b = await cluster.add('b', { env });
-    cluster.start(a);
-    cluster.start(b);
+    const a = await listCluster.add('a', { env });
+    const b = await listCluster.add('b', { env });
+    listCluster.start(a);
+    listCluster.start(b);
     const health = async (s: ServerHandle) => {
       try {
         return (await (await fetch(`${s.baseUrl}health`)).json()) as { status: string; info?: { cluster?: { message?: string } } };
@@ -161,17 +157,17 @@ describe('a master-list server that is down at start', () => {
         return undefined;
       }
     };
-    const [degraded] = await cluster.waitFor('degraded health', async () => Promise.all([health(a), health(b)]), (h) => h.every((x) => x?.status === 'degraded'), 60_000);
+    const [degraded] = await listCluster.waitFor('degraded health', async () => Promise.all([health(a), health(b)]), (h) => h.every((x) => x?.status === 'degraded'), 60_000);
     expect(degraded?.info?.cluster?.message).toMatch(/master list unavailable: ECONNREFUSED/);
-    expect(await cluster.onlineCounts([a, b])).toEqual([1, 1]); // each knows itself: started from what is known
+    expect(await listCluster.onlineCounts([a, b])).toEqual([1, 1]); // each knows itself: started from what is known
     listServer = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ online: [{ baseUrl: a.baseUrl, monitor: false, lastUpdate: 0 }] }));
     });
     await new Promise<void>((r) => listServer!.listen(listPort, '127.0.0.1', r));
     // backoff from min(5 s, interval) doubling: both retry within a few seconds
-    await cluster.waitFor('both healthy', async () => Promise.all([health(a), health(b)]), (h) => h.every((x) => x?.status === 'ok'), 60_000);
-    await cluster.waitFor('both see both', () => cluster.onlineCounts([a, b]), (c) => c.every((n) => n === 2), 30_000);
+    await listCluster.waitFor('both healthy', async () => Promise.all([health(a), health(b)]), (h) => h.every((x) => x?.status === 'ok'), 60_000);
+    await listCluster.waitFor('both see both', () => listCluster.onlineCounts([a, b]), (c) => c.every((n) => n === 2), 30_000);
     expect(b.output.join('\n')).toMatch(/master list http:\/\/127\.0\.0\.1:\d+\/master\.json unavailable \(ECONNREFUSED\)/);
   });
 });

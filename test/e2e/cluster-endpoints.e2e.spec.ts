@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { ClustershazbotModule } from '../../lib/index.js';
-import { baseOptions, bearer, CONTROL_SECRET, createApp, entry, PLATFORMS, ROTATED_SECRET, SECRET, SELF } from './app-fixture.js';
+import { ClustershazbotModule, signRequest } from '../../lib/index.js';
+import { auth, signedGet, signedPost } from '../support/signed.js';
+import { baseOptions, CONTROL_SECRET, createApp, entry, PLATFORMS, ROTATED_SECRET, SECRET, SELF } from './app-fixture.js';
 
 describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   let app: INestApplication;
@@ -19,9 +20,10 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
 
     it.each([
       ['no header', {}],
-      ['a wrong secret', bearer('nope')],
-      ['the control secret', bearer(CONTROL_SECRET)],
-      ['the secret without Bearer', { authorization: SECRET }],
+      ['a wrong secret', auth('nope', 'POST', '/clustershazbot/gossip', gossip)],
+      ['the control secret', auth(CONTROL_SECRET, 'POST', '/clustershazbot/gossip', gossip)],
+      ['the bare secret', { authorization: SECRET }],
+      ['the secret as a bearer token (the unsigned form: no downgrade)', { authorization: `Bearer ${SECRET}` }],
       ['another scheme', { authorization: `Basic ${SECRET}` }],
     ])('refuses gossip with %s: 401 and no hint', async (_what, headers) => {
       const res = await http().post('/clustershazbot/gossip').set(headers).send(gossip);
@@ -32,15 +34,33 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
 
     it('accepts both the current and the rotated secret', async () => {
       for (const secret of [SECRET, ROTATED_SECRET]) {
-        await http().post('/clustershazbot/gossip').set(bearer(secret)).send(gossip).expect(200);
-        await http().get('/clustershazbot/list').set(bearer(secret)).expect(200);
+        await signedPost(http(), '/clustershazbot/gossip', secret, gossip).expect(200);
+        await signedGet(http(), '/clustershazbot/list', secret).expect(200);
       }
     });
 
     it('refuses list without the shared secret, and control with the shared secret', async () => {
       await http().get('/clustershazbot/list').expect(401);
-      await http().get('/clustershazbot/list').set(bearer(CONTROL_SECRET)).expect(401);
-      await http().post('/clustershazbot/control').set(bearer(SECRET)).send({ message: 'control', online: false }).expect(401);
+      await signedGet(http(), '/clustershazbot/list', CONTROL_SECRET).expect(401);
+      await signedPost(http(), '/clustershazbot/control', SECRET, { message: 'control', online: false }).expect(401);
+    });
+
+    it('refuses a replayed, a stale, a future-dated or a tampered request; 403 only for another cluster', async () => {
+      const path = '/clustershazbot/gossip';
+      const fresh = auth(SECRET, 'POST', path, gossip);
+      await http().post(path).set(fresh).send(gossip).expect(200);
+      await http().post(path).set(fresh).send(gossip).expect(401); // replay
+      const at = (ts: number) => ({ authorization: signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: gossip }, ts) });
+      await http().post(path).set(at(Date.now() - 11 * 60_000)).send(gossip).expect(401);
+      await http().post(path).set(at(Date.now() + 11 * 60_000)).send(gossip).expect(401);
+      const tampered = { ...gossip, online: [entry('http://127.0.0.66:1/')] };
+      await http().post(path).set(auth(SECRET, 'POST', path, gossip)).send(tampered).expect(401);
+      await http().post(path).set(auth(SECRET, 'GET', '/clustershazbot/list')).send(gossip).expect(401);
+      const other = await http().post(path).set(auth(SECRET, 'POST', path, gossip, 'another-cluster')).send(gossip);
+      expect(other.status).toBe(403);
+      expect(other.body.message).toBe('Forbidden: the request was signed for another cluster');
+      const list = await signedGet(http(), '/clustershazbot/list', SECRET);
+      expect(JSON.stringify(list.body)).not.toContain('127.0.0.66');
     });
 
     it('checks credentials before the body: an unauthenticated bad body gets 401, not 400', async () => {
@@ -65,13 +85,13 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
     ];
 
     it.each(cases)('refuses %s with 400 and the field message', async (_what, body, message) => {
-      const res = await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send(body() as object);
+      const res = await signedPost(http(), '/clustershazbot/gossip', SECRET, body() as object);
       expect(res.status).toBe(400);
       expect(res.body.message).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
     });
 
     it('refuses a body that is not JSON with 400', async () => {
-      const res = await http().post('/clustershazbot/gossip').set(bearer(SECRET)).set('content-type', 'application/json').send('{"message":');
+      const res = await http().post('/clustershazbot/gossip').set(auth(SECRET, 'POST', '/clustershazbot/gossip')).set('content-type', 'application/json').send('{"message":');
       expect(res.status).toBe(400);
     });
 
@@ -80,46 +100,46 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
       ['a missing online flag', { message: 'control' }, 'online must be a boolean value'],
       ['an unknown field', { message: 'control', online: true, force: true }, 'property force should not exist'],
     ])('refuses control with %s', async (_what, body, message) => {
-      const res = await http().post('/clustershazbot/control').set(bearer(CONTROL_SECRET)).send(body);
+      const res = await signedPost(http(), '/clustershazbot/control', CONTROL_SECRET, body);
       expect(res.status).toBe(400);
       expect(res.body.message).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
     });
 
     it('leaves the view unchanged after refused requests', async () => {
-      const before = (await http().get('/clustershazbot/list').set(bearer(SECRET))).body;
-      for (const [, body] of cases) await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send(body() as object);
-      await http().post('/clustershazbot/gossip').set(bearer('wrong')).send(valid());
-      expect((await http().get('/clustershazbot/list').set(bearer(SECRET))).body).toEqual(before);
+      const before = (await signedGet(http(), '/clustershazbot/list', SECRET)).body;
+      for (const [, body] of cases) await signedPost(http(), '/clustershazbot/gossip', SECRET, body() as object);
+      await signedPost(http(), '/clustershazbot/gossip', 'wrong', valid());
+      expect((await signedGet(http(), '/clustershazbot/list', SECRET)).body).toEqual(before);
     });
   });
 
   it('gossip merges the sender view and answers with the whole view (push-pull)', async () => {
     const peer = entry('http://[::1]:4000');
     const gone = entry('http://127.0.0.9/');
-    const res = await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online: [peer], offline: [gone] }).expect(200);
+    const res = await signedPost(http(), '/clustershazbot/gossip', SECRET, { message: 'gossip', online: [peer], offline: [gone] }).expect(200);
     const self = res.body.online.find((s: { baseUrl: string }) => s.baseUrl === SELF);
     expect(res.body).toEqual({
       online: expect.arrayContaining([{ ...peer, baseUrl: 'http://[::1]:4000/' }, self]),
       offline: [gone],
     });
     expect(res.body.online).toHaveLength(2);
-    const list = await http().get('/clustershazbot/list').set(bearer(SECRET)).expect(200);
+    const list = await signedGet(http(), '/clustershazbot/list', SECRET).expect(200);
     expect(list.body).toEqual({ online: expect.arrayContaining(res.body.online), offline: res.body.offline });
     expect(list.body.online).toHaveLength(2);
   });
 
   it('control takes the server offline, keeps it a member, and brings it back', async () => {
-    await http().post('/clustershazbot/control').set(bearer(CONTROL_SECRET)).send({ message: 'control', online: false }).expect(200, { success: true });
-    let list = (await http().get('/clustershazbot/list').set(bearer(SECRET))).body;
+    await signedPost(http(), '/clustershazbot/control', CONTROL_SECRET, { message: 'control', online: false }).expect(200, { success: true });
+    let list = (await signedGet(http(), '/clustershazbot/list', SECRET)).body;
     expect(list.online).toEqual([]);
     expect(list.offline.map((s: { baseUrl: string }) => s.baseUrl)).toEqual([SELF]);
-    await http().post('/clustershazbot/control').set(bearer(CONTROL_SECRET)).send({ message: 'control', online: true }).expect(200);
-    list = (await http().get('/clustershazbot/list').set(bearer(SECRET))).body;
+    await signedPost(http(), '/clustershazbot/control', CONTROL_SECRET, { message: 'control', online: true }).expect(200);
+    list = (await signedGet(http(), '/clustershazbot/list', SECRET)).body;
     expect(list.online.map((s: { baseUrl: string }) => s.baseUrl)).toEqual([SELF]);
   });
 
   it('health is up with the online and offline lists', async () => {
-    await http().post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online: [], offline: [entry('http://127.0.0.10:1/')] });
+    await signedPost(http(), '/clustershazbot/gossip', SECRET, { message: 'gossip', online: [], offline: [entry('http://127.0.0.10:1/')] });
     const res = await http().get('/health').expect(200);
     expect(res.body).toEqual({
       status: 'ok',

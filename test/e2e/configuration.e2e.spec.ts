@@ -4,7 +4,8 @@ import { Test } from '@nestjs/testing';
 import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import { ClusterService, ClustershazbotModule, resolveClusterConfig, type ClustershazbotOptions } from '../../lib/index.js';
-import { baseOptions, bearer, createApp, masterListFile, PLATFORMS, SECRET } from './app-fixture.js';
+import { auth, signedGet, signedPost } from '../support/signed.js';
+import { baseOptions, createApp, masterListFile, PLATFORMS, SECRET } from './app-fixture.js';
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 const REQUIRED = {
@@ -107,9 +108,9 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
       }),
       [ConfigModule.forRoot({ ignoreEnvFile: true })],
     );
-    const res = await request(app.getHttpServer()).get('/internal/cluster/list').set(bearer(SECRET)).expect(200);
+    const res = await signedGet(request(app.getHttpServer()), '/internal/cluster/list', SECRET).expect(200);
     expect(res.body.online).toEqual([expect.objectContaining({ baseUrl: 'http://[::1]:7000/', monitor: true })]);
-    await request(app.getHttpServer()).get('/clustershazbot/list').set(bearer(SECRET)).expect(404);
+    await signedGet(request(app.getHttpServer()), '/clustershazbot/list', SECRET).expect(404);
   });
 
   it('health is degraded (still 200) while the master list file is missing', async () => {
@@ -159,7 +160,7 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
     const sub = app.get(ClusterService).changes$.subscribe((c) => seen.push(`${c.type} ${c.server.baseUrl}`));
     const now = Date.now();
     const send = (online: object[], offline: object[]) =>
-      request(app!.getHttpServer()).post('/clustershazbot/gossip').set(bearer(SECRET)).send({ message: 'gossip', online, offline }).expect(200);
+      signedPost(request(app!.getHttpServer()), '/clustershazbot/gossip', SECRET, { message: 'gossip', online, offline }).expect(200);
     await send([{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now }], []);
     await send([], [{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now + 1 }]);
     await send([{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now + 2 }], []);

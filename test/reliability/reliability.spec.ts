@@ -174,12 +174,7 @@ describeIfFaketime('one server five minutes ahead (libfaketime)', () => {
     const servers = await startCluster(cluster, 5, (i) => (i === 4 ? ahead : i === 3 ? behind : {}));
     const watcher = new OfflineWatcher(cluster, servers);
     await sleep(30_000);
-    const controlled = async (target: ServerHandle, online: boolean) =>
-      fetch(`${target.baseUrl}clustershazbot/control`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${target.env.SHAZBOT_CONTROL_SECRET}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ message: 'control', online }),
-      });
+    const controlled = async (target: ServerHandle, online: boolean) => cluster.signedFetch(target, 'POST', 'control', { message: 'control', online });
     const spread: number[] = [];
     for (const target of [servers[1], servers[4], servers[3]]) {
       watcher.expectDown(target);

@@ -1,0 +1,28 @@
+import type { ClusterConfig } from '../clustershazbot.options.js';
+import { signRequest, type RequestVerifier } from '../security/request-signature.js';
+
+/** The logical path a signature covers: independent of proxies and global prefixes. */
+export function signedPath(config: Pick<ClusterConfig, 'routePrefix'>, endpoint: string): string {
+  return `/${config.routePrefix ? `${config.routePrefix}/` : ''}${endpoint}`;
+}
+
+/** One verification for guards and the plain-function API alike. */
+export function verifySignedRequest(
+  verifier: RequestVerifier,
+  config: Pick<ClusterConfig, 'routePrefix'>,
+  secrets: readonly string[],
+  header: unknown,
+  method: string,
+  endpoint: string,
+  body: unknown,
+): 'ok' | 'unauthorized' | 'wrong-cluster' {
+  const hasBody = method.toUpperCase() !== 'GET' && method.toUpperCase() !== 'HEAD';
+  const result = verifier.verify(header, secrets, { method, path: signedPath(config, endpoint), body: hasBody ? body : undefined });
+  if (result.ok) return 'ok';
+  return result.reason === 'wrong-cluster' ? 'wrong-cluster' : 'unauthorized';
+}
+
+/** The Authorization header this server sends: signed with its first secret. */
+export function signedHeader(config: Pick<ClusterConfig, 'routePrefix' | 'cluster'>, secret: string, method: string, endpoint: string, body?: unknown): string {
+  return signRequest(secret, { method, path: signedPath(config, endpoint), cluster: config.cluster, body });
+}
