@@ -1,5 +1,6 @@
 import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
 import { DETECTOR_PROFILES, type DetectorSettings } from './core/cluster-engine.js';
+import { AddressGuard } from './security/address-guard.js';
 import { isValidClusterName } from './security/request-signature.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';
 import { messages } from './clustershazbot.messages.js';
@@ -26,6 +27,7 @@ export const ENVIRONMENT_VARIABLES = {
   probeTimeoutSeconds: 'SHAZBOT_PROBE_TIMEOUT',
   cluster: 'SHAZBOT_CLUSTER',
   signatureWindowSeconds: 'SHAZBOT_SIGNATURE_WINDOW',
+  allowedPeers: 'SHAZBOT_ALLOWED_PEERS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 type Env = (name: string) => string | undefined;
@@ -135,8 +137,18 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   const seconds = 1000;
   const cluster = String(read.raw('cluster') ?? 'default');
   if (!isValidClusterName(cluster)) throw new ClustershazbotConfigError(messages.invalidCluster(label('cluster'), cluster));
+  const allowedRaw = read.raw('allowedPeers');
+  const allowedPeers = (Array.isArray(allowedRaw) ? allowedRaw.map(String) : allowedRaw === undefined ? [] : String(allowedRaw).split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
+  try {
+    new AddressGuard(allowedPeers);
+  } catch (error) {
+    throw new ClustershazbotConfigError(`clustershazbot: ${label('allowedPeers')}: ${(error as Error).message}`);
+  }
   return {
     cluster,
+    allowedPeers,
     signatureWindowMs: read.number('signatureWindowSeconds', 600, 1, 86_400) * seconds,
     secrets,
     controlSecrets,

@@ -5,7 +5,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterService } from './cluster.service.js';
 import { resolveClusterConfig } from './clustershazbot.config.js';
-import { CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { AddressGuard } from './security/address-guard.js';
 import { RequestVerifier } from './security/request-signature.js';
 import { ASYNC_OPTIONS_TYPE, CLUSTERSHAZBOT_MODULE_OPTIONS, ClustershazbotConfigurableModule, OPTIONS_TYPE } from './clustershazbot.module-definition.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
@@ -36,6 +37,7 @@ const engineLogger = new Logger('Clustershazbot');
       useFactory: (options: ClustershazbotOptions, env: ConfigService, routePrefix: string): ClusterConfig =>
         resolveClusterConfig(options ?? {}, (name) => env.get<string>(name), routePrefix),
     },
+    { provide: ADDRESS_GUARD, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new AddressGuard(config.allowedPeers) },
     { provide: GOSSIP_TRANSPORT, useClass: HttpGossipTransport },
     {
       provide: REQUEST_VERIFIER,
@@ -57,8 +59,8 @@ const engineLogger = new Logger('Clustershazbot');
     },
     {
       provide: CLUSTER_ENGINE,
-      inject: [CLUSTER_CONFIG, GOSSIP_TRANSPORT],
-      useFactory: (config: ClusterConfig, transport: GossipTransport) =>
+      inject: [CLUSTER_CONFIG, GOSSIP_TRANSPORT, ADDRESS_GUARD],
+      useFactory: (config: ClusterConfig, transport: GossipTransport, guard: AddressGuard) =>
         new ClusterEngine(
           {
             selfUrl: config.baseUrl,
@@ -75,6 +77,7 @@ const engineLogger = new Logger('Clustershazbot');
             random: Math.random,
             transport,
             log: { warn: (m) => engineLogger.warn(m), debug: (m) => engineLogger.debug(m) },
+            acceptPeer: (url) => guard.acceptsUrl(url),
           },
         ),
     },

@@ -76,6 +76,12 @@ export interface ClustershazbotOptions {
    * the clock skew you tolerate between servers. Env: `SHAZBOT_SIGNATURE_WINDOW`. @default 600
    */
   signatureWindowSeconds?: number;
+  /**
+   * Peers this server accepts and connects to: CIDRs, addresses, host names (`*.internal`),
+   * each with an optional `:port`. Unset: any address except link-local and cloud-metadata
+   * ones, which are refused unless listed here. Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
+   */
+  allowedPeers?: string[];
   /** Replaces the built-in http(s)/file master-list store. */
   masterListStore?: MasterListStore;
   /** Read `SHAZBOT_*` environment variables for options not given. @default true */
@@ -115,6 +121,7 @@ export interface ClusterConfig {
   offlineProbeProbability: number;
   cluster: string;
   signatureWindowMs: number;
+  allowedPeers: string[];
   /** Failure-detector settings after the profile and overrides; probeIntervalMs 0 when off. */
   detector: Partial<DetectorSettings>;
   masterListStore?: MasterListStore;

@@ -1,7 +1,10 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
-import { CLUSTER_CONFIG } from './clustershazbot.constants.js';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { ADDRESS_GUARD, CLUSTER_CONFIG } from './clustershazbot.constants.js';
+import type { AddressGuard } from './security/address-guard.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
 import { endpointUrl } from './core/base-url.js';
 import type { GossipTransport } from './core/cluster-engine.js';
@@ -21,11 +24,25 @@ const MAX_REPLY_BYTES = 4 * 1024 * 1024;
  * accepts the connection and never answers; redirects are never followed.
  */
 @Injectable()
-export class HttpGossipTransport implements GossipTransport {
+export class HttpGossipTransport implements GossipTransport, OnApplicationShutdown {
+  /** Keep-alive agents whose DNS lookups go through the address guard. */
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
+
   constructor(
     private readonly http: HttpService,
     @Inject(CLUSTER_CONFIG) private readonly config: ClusterConfig,
-  ) {}
+    @Inject(ADDRESS_GUARD) guard: AddressGuard,
+  ) {
+    this.httpAgent = new HttpAgent({ keepAlive: true, lookup: guard.lookup as never });
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, lookup: guard.lookup as never });
+  }
+
+  /** After every module has shut down (the leave messages went out through these agents). */
+  onApplicationShutdown(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
 
   async exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList> {
     return this.post(peerBaseUrl, 'gossip', message, ServerListDto, this.config.requestTimeoutMs);
@@ -46,6 +63,8 @@ export class HttpGossipTransport implements GossipTransport {
           timeout,
           signal: AbortSignal.timeout(timeout),
           maxRedirects: 0,
+          httpAgent: this.httpAgent,
+          httpsAgent: this.httpsAgent,
           maxContentLength: MAX_REPLY_BYTES,
           responseType: 'json',
           validateStatus: (status) => status === 200,

@@ -175,7 +175,14 @@ export class ClusterEngine {
 
   constructor(
     settings: Partial<EngineSettings> & Pick<EngineSettings, 'selfUrl'>,
-    private readonly deps: { now: () => number; random: () => number; transport: GossipTransport; log?: EngineLog },
+    private readonly deps: {
+      now: () => number;
+      random: () => number;
+      transport: GossipTransport;
+      log?: EngineLog;
+      /** Address policy: a peer URL for which this is false never enters the view and is never contacted. */
+      acceptPeer?: (baseUrl: string) => boolean;
+    },
   ) {
     this.settings = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) };
     this.clock = new HybridClock(deps.now, this.settings.maxClockSkewMs);
@@ -229,7 +236,8 @@ export class ClusterEngine {
     for (const raw of baseUrls) {
       try {
         const url = normalizeBaseUrl(raw);
-        if (url !== this.settings.selfUrl) this.seeds.add(url);
+        if (url !== this.settings.selfUrl && (this.deps.acceptPeer?.(url) ?? true)) this.seeds.add(url);
+        else if (url !== this.settings.selfUrl) this.counters.entriesRefused++;
       } catch {
         this.counters.entriesRefused++;
       }
@@ -557,6 +565,10 @@ export class ClusterEngine {
     const normal = (url: string) => (typeof url === 'string' && this.view.get(url) ? url : normalizeBaseUrl(url));
     try {
       const entry: MemberEntry = { baseUrl: normal(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
+      if (entry.baseUrl !== this.settings.selfUrl && this.deps.acceptPeer && !this.view.get(entry.baseUrl) && !this.deps.acceptPeer(entry.baseUrl)) {
+        this.deps.log?.debug(`refused ${entry.baseUrl}: not an address this server accepts`);
+        return null;
+      }
       if (raw.suspect) entry.suspect = true;
       if (typeof raw.by === 'string' && (raw.suspect || !raw.online)) entry.by = normal(raw.by);
       return entry;

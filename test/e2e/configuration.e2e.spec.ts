@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import { ClusterService, ClustershazbotModule, resolveClusterConfig, type ClustershazbotOptions } from '../../lib/index.js';
-import { auth, signedGet, signedPost } from '../support/signed.js';
+import { signedGet, signedPost } from '../support/signed.js';
 import { baseOptions, createApp, masterListFile, PLATFORMS, SECRET } from './app-fixture.js';
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
@@ -172,5 +172,45 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
     await send([], [{ baseUrl: 'http://127.0.0.11:1/', monitor: false, lastUpdate: now + 3, by: 'http://127.0.0.12:1/' }]);
     off();
     expect(events).toEqual(['http://127.0.0.11:1/ failed: declared by http://127.0.0.12:1/']);
+  });
+});
+
+describe('address guard against a real server', () => {
+  it('never contacts a peer outside the allow-list or on a metadata address; contacts the allowed one', async () => {
+    const connections = { refused: 0, allowed: 0 };
+    const listen = (host: string, count: () => void) =>
+      new Promise<Server>((resolve) => {
+        const s = createServer((_req, res) => res.end());
+        s.on('connection', count);
+        s.listen(0, host, () => resolve(s));
+      });
+    const sentinel = await listen('127.0.0.2', () => connections.refused++);
+    const allowed = await listen('127.0.0.1', () => connections.allowed++);
+    const port = (s: Server) => (s.address() as { port: number }).port;
+    const app = await createApp(
+      'express',
+      ClustershazbotModule.forRoot(baseOptions({ allowedPeers: ['127.0.0.1/32'], failureDetection: 'local', probeIntervalSeconds: 0.1, probeTimeoutSeconds: 0.05 })),
+    );
+    try {
+      const now = Date.now();
+      const peers = [`http://127.0.0.2:${port(sentinel)}/`, 'http://169.254.169.254/', `http://127.0.0.1:${port(allowed)}/`];
+      await signedPost(request(app.getHttpServer()), '/clustershazbot/gossip', SECRET, { message: 'gossip', online: peers.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now })) }).expect(200);
+      const list = (await signedGet(request(app.getHttpServer()), '/clustershazbot/list', SECRET)).body;
+      const known = [...list.online, ...list.offline, ...(list.suspect ?? [])].map((e: { baseUrl: string }) => e.baseUrl);
+      expect(known).toEqual(expect.arrayContaining([`http://127.0.0.1:${port(allowed)}/`]));
+      expect(known).not.toContain(peers[0]);
+      expect(known).not.toContain(peers[1]);
+      await new Promise((r) => setTimeout(r, 1500)); // ~15 probe intervals
+      expect(connections.allowed).toBeGreaterThan(0);
+      expect(connections.refused).toBe(0);
+    } finally {
+      await app.close();
+      sentinel.close();
+      allowed.close();
+    }
+  });
+
+  it('stops start-up with a clear message for a malformed allow-list', () => {
+    expect(() => resolveClusterConfig({ allowedPeers: ['10.0.0.0/99'] }, env(REQUIRED), 'p')).toThrow('SHAZBOT_ALLOWED_PEERS: allowed peer "10.0.0.0/99" has an invalid prefix length');
   });
 });
