@@ -87,7 +87,7 @@ export const DEFAULT_ENGINE_SETTINGS = {
   monitorPreference: 0.5,
   offlineProbeProbability: 0.1,
   ...DETECTOR_PROFILES.lan,
-  maxPiggyback: 16,
+  maxPiggyback: 64,
   awarenessMax: 8,
   flapHalfLifeMs: 60_000,
   flapThreshold: 3,
