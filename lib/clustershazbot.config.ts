@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
 import { DETECTOR_PROFILES, type DetectorSettings } from './core/cluster-engine.js';
 import { AddressGuard } from './security/address-guard.js';
@@ -29,6 +30,9 @@ export const ENVIRONMENT_VARIABLES = {
   signatureWindowSeconds: 'SHAZBOT_SIGNATURE_WINDOW',
   allowedPeers: 'SHAZBOT_ALLOWED_PEERS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
+
+/** TLS material from files named by these variables (when the `tls` option is not given). */
+export const TLS_FILE_VARIABLES = { ca: 'SHAZBOT_TLS_CA_FILE', cert: 'SHAZBOT_TLS_CERT_FILE', key: 'SHAZBOT_TLS_KEY_FILE' } as const;
 
 type Env = (name: string) => string | undefined;
 
@@ -149,6 +153,9 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   return {
     cluster,
     allowedPeers,
+    tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
+    authFailureLimit: read.number('authFailureLimit', 30, 0, 1_000_000, true),
+    maxBodyBytes: read.number('maxBodyBytes', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, true),
     signatureWindowMs: read.number('signatureWindowSeconds', 600, 1, 86_400) * seconds,
     secrets,
     controlSecrets,
@@ -174,6 +181,21 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     detector: resolveDetector(read),
     masterListStore: options.masterListStore,
   };
+}
+
+function resolveTls(options: ClustershazbotOptions, env: Env): ClusterConfig['tls'] {
+  const tls: ClusterConfig['tls'] = { ...options.tls };
+  for (const [field, variable] of Object.entries(TLS_FILE_VARIABLES) as [keyof typeof TLS_FILE_VARIABLES, string][]) {
+    const path = env(variable)?.trim();
+    if (tls[field] !== undefined || !path) continue;
+    try {
+      tls[field] = readFileSync(path);
+    } catch (error) {
+      throw new ClustershazbotConfigError(`clustershazbot: ${variable} names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (!!tls.cert !== !!tls.key) throw new ClustershazbotConfigError('clustershazbot: a TLS client certificate needs its key, and a key its certificate (SHAZBOT_TLS_CERT_FILE, SHAZBOT_TLS_KEY_FILE)');
+  return tls;
 }
 
 function resolveDetector(read: Reader): Partial<DetectorSettings> {

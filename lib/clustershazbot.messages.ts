@@ -19,6 +19,9 @@ export const messages = {
   invalidCluster: (variable: string, raw: string) =>
     `clustershazbot: ${variable} must be 1 to 64 letters, digits, '.', '_' or '-', got "${raw.slice(0, 80)}"`,
   wrongCluster: () => 'Forbidden: the request was signed for another cluster',
+  tooDeep: (max: number) => `JSON body nested deeper than ${max} levels`,
+  tooManyFailures: () => 'Too many failed authentications from this address; try again later',
+  bodyTooLarge: (limit: number) => `Request body larger than ${limit} bytes`,
   notStarted: () => 'clustershazbot is not started: call shazbotStart() first',
   unauthorized: () => 'Unauthorized',
   masterListUnavailable: (where: string, reason: string, retryInSeconds: number) =>

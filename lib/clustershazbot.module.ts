@@ -5,8 +5,9 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterService } from './cluster.service.js';
 import { resolveClusterConfig } from './clustershazbot.config.js';
-import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { ADDRESS_GUARD, FAILED_AUTH_LIMITER, CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
 import { AddressGuard } from './security/address-guard.js';
+import { FailedAuthLimiter } from './security/failed-auth-limiter.js';
 import { RequestVerifier } from './security/request-signature.js';
 import { ASYNC_OPTIONS_TYPE, CLUSTERSHAZBOT_MODULE_OPTIONS, ClustershazbotConfigurableModule, OPTIONS_TYPE } from './clustershazbot.module-definition.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
@@ -38,6 +39,7 @@ const engineLogger = new Logger('Clustershazbot');
         resolveClusterConfig(options ?? {}, (name) => env.get<string>(name), routePrefix),
     },
     { provide: ADDRESS_GUARD, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new AddressGuard(config.allowedPeers) },
+    { provide: FAILED_AUTH_LIMITER, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new FailedAuthLimiter(config.authFailureLimit) },
     { provide: GOSSIP_TRANSPORT, useClass: HttpGossipTransport },
     {
       provide: REQUEST_VERIFIER,

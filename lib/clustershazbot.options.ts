@@ -82,6 +82,16 @@ export interface ClustershazbotOptions {
    * ones, which are refused unless listed here. Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
    */
   allowedPeers?: string[];
+  /** Failed authentications per client address per minute before it gets 429. 0: no limit. @default 30 */
+  authFailureLimit?: number;
+  /** Requests whose Content-Length is larger get 413 (the host's body parser may refuse earlier). @default 4194304 */
+  maxBodyBytes?: number;
+  /**
+   * TLS for https:// peers: a CA to trust (instead of the system's), and a client certificate
+   * and key for mutual TLS. PEM text or Buffers. Certificate errors are always errors.
+   * Env (file paths): `SHAZBOT_TLS_CA_FILE`, `SHAZBOT_TLS_CERT_FILE`, `SHAZBOT_TLS_KEY_FILE`.
+   */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   /** Replaces the built-in http(s)/file master-list store. */
   masterListStore?: MasterListStore;
   /** Read `SHAZBOT_*` environment variables for options not given. @default true */
@@ -122,6 +132,9 @@ export interface ClusterConfig {
   cluster: string;
   signatureWindowMs: number;
   allowedPeers: string[];
+  authFailureLimit: number;
+  maxBodyBytes: number;
+  tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   /** Failure-detector settings after the profile and overrides; probeIntervalMs 0 when off. */
   detector: Partial<DetectorSettings>;
   masterListStore?: MasterListStore;

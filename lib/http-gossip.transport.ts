@@ -35,7 +35,8 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
     @Inject(ADDRESS_GUARD) guard: AddressGuard,
   ) {
     this.httpAgent = new HttpAgent({ keepAlive: true, lookup: guard.lookup as never });
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, lookup: guard.lookup as never });
+    const { ca, cert, key } = config.tls;
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, lookup: guard.lookup as never, ca, cert, key, rejectUnauthorized: true });
   }
 
   /** After every module has shut down (the leave messages went out through these agents). */

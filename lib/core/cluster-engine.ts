@@ -355,8 +355,9 @@ export class ClusterEngine {
   /**
    * One probe interval: expire suspicions, then probe one member (round-robin over a shuffled
    * list), falling back to indirect probes, and suspect it when nobody got an answer. With
-   * probability `offlineProbeProbability` an offline server or seed is probed instead, and
-   * a full exchange follows when it answers (this is how partitions heal). Accusations are
+   * probability `offlineProbeProbability` (always, while no online peer is known) an offline
+   * server or seed is probed instead, and a full exchange follows when it answers (this is
+   * how partitions heal and cold starts join). Accusations are
    * withheld while this server's own timers run late (local health).
    */
   async probeTick(): Promise<ProbeOutcome> {
@@ -371,7 +372,9 @@ export class ClusterEngine {
     this.maintain();
     this.expireSuspicions(now);
 
-    const reserve = this.deps.random() < this.settings.offlineProbeProbability ? this.reserve() : [];
+    // alone (nothing online but us): try a seed or offline server every tick, so a cold start
+    // joins as soon as the seed answers instead of at the next full exchange
+    const reserve = !this.knowsOnlinePeer() || this.deps.random() < this.settings.offlineProbeProbability ? this.reserve() : [];
     if (reserve.length) {
       const target = reserve[Math.floor(this.deps.random() * reserve.length)];
       if (!(await this.probeDirect(target))) return { kind: 'unreachable', target };
@@ -502,6 +505,11 @@ export class ClusterEngine {
     this.probeOrder = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
     this.shuffle(this.probeOrder);
     return this.probeOrder.pop();
+  }
+
+  private knowsOnlinePeer(): boolean {
+    for (const e of this.view.values()) if (e.online && e.baseUrl !== this.settings.selfUrl) return true;
+    return false;
   }
 
   /** Offline servers and seeds not in the view: where reconnect probes go. */

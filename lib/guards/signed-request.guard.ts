@@ -1,13 +1,24 @@
-import { ForbiddenException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, HttpException, HttpStatus, PayloadTooLargeException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { messages } from '../clustershazbot.messages.js';
 import type { ClusterConfig } from '../clustershazbot.options.js';
+import type { FailedAuthLimiter } from '../security/failed-auth-limiter.js';
 import type { RequestVerifier } from '../security/request-signature.js';
+import { MAX_JSON_DEPTH } from '../security/canonical-json.js';
 import { verifySignedRequest } from './signed-request.js';
+
+interface GuardedRequest {
+  headers: Record<string, unknown>;
+  method: string;
+  url: string;
+  ip?: string;
+  body?: unknown;
+}
 
 /**
  * Checks a signed request (see `security/request-signature.ts`) against the secrets a
  * subclass names. 401 never says what was wrong; 403 only for a valid signature made for
- * another cluster.
+ * another cluster; 429 for a client with too many failures in the last minute; 413 for a
+ * body over the module's limit.
  */
 export abstract class SignedRequestGuard implements CanActivate {
   protected abstract acceptedSecrets(): readonly string[];
@@ -15,14 +26,20 @@ export abstract class SignedRequestGuard implements CanActivate {
   constructor(
     protected readonly config: ClusterConfig,
     private readonly verifier: RequestVerifier,
+    private readonly limiter: FailedAuthLimiter,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; method: string; url: string; body?: unknown }>();
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const client = request.ip ?? 'unknown';
+    if (this.limiter.isBlocked(client)) throw new HttpException(messages.tooManyFailures(), HttpStatus.TOO_MANY_REQUESTS);
+    if (Number(request.headers['content-length'] ?? 0) > this.config.maxBodyBytes) throw new PayloadTooLargeException(messages.bodyTooLarge(this.config.maxBodyBytes));
     const endpoint = new URL(request.url, 'http://x').pathname.split('/').filter(Boolean).pop() ?? '';
     const result = verifySignedRequest(this.verifier, this.config, this.acceptedSecrets(), request.headers.authorization, request.method, endpoint, request.body);
+    if (result === 'ok') return true;
+    if (result === 'too-deep') throw new BadRequestException(messages.tooDeep(MAX_JSON_DEPTH));
+    this.limiter.recordFailure(client);
     if (result === 'wrong-cluster') throw new ForbiddenException(messages.wrongCluster());
-    if (result !== 'ok') throw new UnauthorizedException(messages.unauthorized());
-    return true;
+    throw new UnauthorizedException(messages.unauthorized());
   }
 }

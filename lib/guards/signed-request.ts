@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../clustershazbot.options.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../security/canonical-json.js';
 import { signRequest, type RequestVerifier } from '../security/request-signature.js';
 
 /** The logical path a signature covers: independent of proxies and global prefixes. */
@@ -15,8 +16,10 @@ export function verifySignedRequest(
   method: string,
   endpoint: string,
   body: unknown,
-): 'ok' | 'unauthorized' | 'wrong-cluster' {
+): 'ok' | 'unauthorized' | 'wrong-cluster' | 'too-deep' {
   const hasBody = method.toUpperCase() !== 'GET' && method.toUpperCase() !== 'HEAD';
+  // before anything recursive touches it (canonical JSON, validation)
+  if (hasBody && nestedDeeperThan(body, MAX_JSON_DEPTH)) return 'too-deep';
   const result = verifier.verify(header, secrets, { method, path: signedPath(config, endpoint), body: hasBody ? body : undefined });
   if (result.ok) return 'ok';
   return result.reason === 'wrong-cluster' ? 'wrong-cluster' : 'unauthorized';

@@ -12,6 +12,7 @@ import { GossipMessageDto } from '../dto/gossip-message.dto.js';
 import { ProbeMessageDto } from '../dto/probe-message.dto.js';
 import { validateBody } from '../dto/validate-body.js';
 import { verifySignedRequest } from '../guards/signed-request.js';
+import { MAX_JSON_DEPTH } from '../security/canonical-json.js';
 import type { RequestVerifier } from '../security/request-signature.js';
 
 /**
@@ -32,6 +33,7 @@ function authenticate(auth: string, secrets: readonly string[], method: string, 
   const { config, verifier } = started();
   const result = verifySignedRequest(verifier, config, secrets, auth, method, endpoint, body);
   if (result === 'wrong-cluster') throw new ClustershazbotRequestError(403, messages.wrongCluster());
+  if (result === 'too-deep') throw new ClustershazbotRequestError(400, messages.tooDeep(MAX_JSON_DEPTH));
   if (result !== 'ok') throw new ClustershazbotRequestError(401, messages.unauthorized());
 }
 

@@ -1,0 +1,37 @@
+/**
+ * Counts failed authentications per client address in a sliding minute; past `limit`, the
+ * client is refused (429) until its oldest failure leaves the window. Bounded memory: at most
+ * `maxClients` addresses are tracked, the stalest forgotten first.
+ */
+export class FailedAuthLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+    private readonly maxClients = 10_000,
+  ) {}
+
+  isBlocked(client: string): boolean {
+    if (this.limit <= 0) return false;
+    return this.recent(client).length >= this.limit;
+  }
+
+  recordFailure(client: string): void {
+    if (this.limit <= 0) return;
+    const times = this.recent(client);
+    times.push(this.now());
+    this.failures.delete(client); // re-insert: Map order is then least recently failed first
+    this.failures.set(client, times);
+    if (this.failures.size > this.maxClients) this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  private recent(client: string): number[] {
+    const cutoff = this.now() - this.windowMs;
+    const times = (this.failures.get(client) ?? []).filter((t) => t > cutoff);
+    if (times.length) this.failures.set(client, times);
+    else this.failures.delete(client);
+    return times;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Hostile input against the real endpoints (Express and Fastify): property-based bodies and
+ * headers. Never a 5xx, never a crash, the view unchanged by every refused request, and no
+ * secret in any log line captured meanwhile.
+ */
+import { jest } from '@jest/globals';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import fc from 'fast-check';
+import request from 'supertest';
+import { ClustershazbotModule, signRequest } from '../../lib/index.js';
+import { auth, signedGet } from '../support/signed.js';
+import { baseOptions, CONTROL_SECRET, createApp, PLATFORMS, ROTATED_SECRET, SECRET } from './app-fixture.js';
+
+jest.setTimeout(120_000);
+
+const ENDPOINTS = ['gossip', 'probe', 'control'] as const;
+const RUNS = 150;
+
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private keep = (...parts: unknown[]) => this.lines.push(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' '));
+  log = this.keep;
+  error = this.keep;
+  warn = this.keep;
+  debug = this.keep;
+  verbose = this.keep;
+  fatal = this.keep;
+}
+
+/** Bodies that look almost right: valid shapes with one field broken, plus arbitrary JSON. */
+const entryArb = fc.record(
+  {
+    baseUrl: fc.oneof(fc.webUrl(), fc.string(), fc.constant('http://169.254.169.254/'), fc.constant('javascript:alert(1)'), fc.integer()),
+    monitor: fc.oneof(fc.boolean(), fc.string(), fc.constant(null)),
+    lastUpdate: fc.oneof(fc.integer(), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER), fc.string()),
+    by: fc.oneof(fc.webUrl(), fc.string()),
+  },
+  { requiredKeys: [] },
+);
+const bodyArb = fc.oneof(
+  fc.jsonValue(),
+  fc.record({ message: fc.oneof(fc.constantFrom('gossip', 'probe', 'control', 'ack'), fc.string()), online: fc.oneof(fc.array(entryArb, { maxLength: 5 }), fc.jsonValue()), offline: fc.array(entryArb, { maxLength: 3 }), target: fc.oneof(fc.webUrl(), fc.string()), extra: fc.jsonValue() }, { requiredKeys: [] }),
+  fc.integer({ min: 1, max: 200 }).map((depth) => JSON.parse('['.repeat(depth) + ']'.repeat(depth))),
+);
+const headerArb = fc.oneof(
+  fc.string(),
+  fc.constant(`Bearer ${SECRET}`),
+  fc.string().map((s) => `Shazbot-HMAC-SHA256 ${s}`),
+  fc.record({ ts: fc.integer(), nonce: fc.base64String(), sig: fc.base64String(), cluster: fc.string() }).map((h) => `Shazbot-HMAC-SHA256 cluster=${h.cluster}, ts=${h.ts}, nonce=${h.nonce}, sig=${h.sig}`),
+);
+
+describe.each(PLATFORMS)('hostile input on %s', (platform) => {
+  let app: INestApplication;
+  const logger = new CapturingLogger();
+  let tried = 0;
+
+  beforeAll(async () => {
+    // the failed-authentication limit is tested on its own below; here every request must reach the checks
+    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ authFailureLimit: 0 })));
+    app.useLogger(logger);
+  });
+  afterAll(async () => {
+    await app.close();
+    console.log(`${platform}: ${tried} hostile requests, no 5xx, view unchanged, no secret in ${logger.lines.length} log lines`);
+  });
+
+  const view = async () => (await signedGet(request(app.getHttpServer()), '/clustershazbot/list', SECRET)).body;
+
+  it.each(ENDPOINTS)('POST %s: arbitrary bodies and headers are refused with a 4xx and change nothing', async (endpoint) => {
+    const before = await view();
+    await fc.assert(
+      fc.asyncProperty(bodyArb, headerArb, fc.boolean(), async (body, header, signIt) => {
+        tried++;
+        const path = `/clustershazbot/${endpoint}`;
+        // half the cases carry a valid signature over a different body: authentic sender, tampered payload
+        const authorization = signIt ? signRequest(endpoint === 'control' ? CONTROL_SECRET : ROTATED_SECRET, { method: 'POST', path, cluster: 'default', body: { tampered: true } }) : header;
+        const res = await request(app.getHttpServer()).post(path).set('authorization', authorization).set('content-type', 'application/json').send(JSON.stringify(body));
+        return res.status >= 400 && res.status < 500;
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await view()).toEqual(before);
+  });
+
+  it.each(ENDPOINTS)('POST %s: validly signed but invalid bodies get 400 and change nothing', async (endpoint) => {
+    const before = await view();
+    await fc.assert(
+      fc.asyncProperty(bodyArb, async (body) => {
+        tried++;
+        const path = `/clustershazbot/${endpoint}`;
+        const secret = endpoint === 'control' ? CONTROL_SECRET : SECRET;
+        const res = await request(app.getHttpServer()).post(path).set(auth(secret, 'POST', path, body)).set('content-type', 'application/json').send(JSON.stringify(body));
+        // an arbitrary body is almost never valid; when it is, it is a legitimate request
+        return (res.status >= 400 && res.status < 500) || res.status === 200;
+      }),
+      { numRuns: RUNS },
+    );
+    const after = await view();
+    // valid gossip could add entries; nothing that was there may be lost or downgraded
+    for (const e of before.online) expect(after.online.concat(after.offline, after.suspect ?? []).map((x: { baseUrl: string }) => x.baseUrl)).toContain(e.baseUrl);
+  });
+
+  it('oversized, non-JSON and deeply nested bodies are 4xx, not 5xx', async () => {
+    const path = '/clustershazbot/gossip';
+    const huge = { message: 'gossip', online: Array.from({ length: 60_000 }, (_, i) => ({ baseUrl: `http://127.0.0.1:${i}/`, monitor: false, lastUpdate: 1 })) };
+    const cases: [string, string][] = [
+      ['huge', JSON.stringify(huge)],
+      ['not json', '{"message": gossip'],
+      ['deep', '['.repeat(100_000) + ']'.repeat(100_000)],
+      ['deep object', '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000)],
+    ];
+    for (const [what, text] of cases) {
+      tried++;
+      const res = await request(app.getHttpServer()).post(path).set(auth(SECRET, 'POST', path, undefined)).set('content-type', 'application/json').send(text);
+      expect([what, res.status >= 400 && res.status < 500, res.status]).toEqual([what, true, res.status]);
+    }
+  });
+
+  it('a client with too many failed authentications gets 429, then even a valid request does; others are unaffected by its body limit', async () => {
+    const limited = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ authFailureLimit: 5, maxBodyBytes: 2048 })));
+    try {
+      const http = () => request(limited.getHttpServer());
+      const path = '/clustershazbot/gossip';
+      const body = { message: 'gossip', online: [] };
+      const big = { message: 'gossip', online: Array.from({ length: 40 }, (_, i) => ({ baseUrl: `http://127.0.0.1:${1000 + i}/`, monitor: false, lastUpdate: 1 })) };
+      const tooBig = await http().post(path).set(auth(SECRET, 'POST', path, big)).send(big);
+      expect(tooBig.status).toBe(413);
+      expect(tooBig.body.message).toBe('Request body larger than 2048 bytes');
+      for (let i = 0; i < 5; i++) await http().post(path).set('authorization', 'Bearer nope').send(body).expect(401);
+      const blocked = await http().post(path).set(auth(SECRET, 'POST', path, body)).send(body);
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.message).toBe('Too many failed authentications from this address; try again later');
+      tried += 7;
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('no secret appears in any log line (with audit and warning lines among them)', async () => {
+    const http = () => request(app.getHttpServer());
+    for (const online of [false, true]) {
+      const body = { message: 'control', online };
+      await http().post('/clustershazbot/control').set(auth(CONTROL_SECRET, 'POST', '/clustershazbot/control', body)).send(body).expect(200);
+    }
+    const future = { message: 'gossip', online: [{ baseUrl: 'http://127.0.0.77:1/', monitor: false, lastUpdate: Date.now() + 3_600_000 }] };
+    await http().post('/clustershazbot/gossip').set(auth(SECRET, 'POST', '/clustershazbot/gossip', future)).send(future).expect(200);
+    expect(logger.lines.some((l) => l.includes('control from'))).toBe(true);
+    expect(logger.lines.some((l) => l.includes('in the future'))).toBe(true);
+    const all = logger.lines.join('\n');
+    for (const secret of [SECRET, ROTATED_SECRET, CONTROL_SECRET]) expect(all).not.toContain(secret);
+  });
+});
