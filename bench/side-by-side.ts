@@ -60,13 +60,14 @@ async function runScenario(impl: Impl, n: number) {
     const child = spawn(process.execPath, [script], { env, stdio: ['pipe', 'pipe', 'ignore'] });
     const agent: Agent = { id: ids[i], child, alive: new Set(), failedAt: new Map(), valueAt: new Map(), wire: 0, body: 0, ready: false };
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      let e: { ev: string; peer?: string; wire?: number; body?: number };
+      let e: { ev: string; peer?: string; peers?: string[]; wire?: number; body?: number };
       try {
         e = JSON.parse(line);
       } catch {
         return;
       }
       if (e.ev === 'ready') agent.ready = true;
+      if (e.ev === 'members' && e.peers) agent.alive = new Set(e.peers.filter((p) => p !== agent.id));
       if (e.ev === 'alive' && e.peer && e.peer !== agent.id) agent.alive.add(e.peer);
       if (e.ev === 'failed' && e.peer) {
         agent.alive.delete(e.peer);

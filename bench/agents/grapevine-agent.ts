@@ -11,6 +11,8 @@ gossiper.on('peer_alive', (peer: string) => emit({ ev: 'alive', peer }));
 gossiper.on('peer_failed', (peer: string) => emit({ ev: 'failed', peer }));
 gossiper.on('update', (peer: string, key: string) => key === 'bench' && emit({ ev: 'value', peer }));
 gossiper.start(() => emit({ ev: 'ready', self: `127.0.0.1:${port}` }));
+// its own view of who is alive (phi below threshold), as the controller counts membership
+setInterval(() => emit({ ev: 'members', peers: gossiper.livePeers() }), 500).unref();
 onCommand((command) => command === 'change' && gossiper.setLocalState('bench', Date.now()));
 reportBytesEverySecond();
 void bytes;

@@ -48,7 +48,7 @@ describe('packed tarball', () => {
       import 'reflect-metadata';
       import * as lib from 'clustershazbot';
       const names = ['ClustershazbotModule','ClusterService','ClusterHealthIndicator','GossipMessageDto','ControlMessageDto','ServerListDto','GossipServerDto',
-        'shazbotStart','shazbotShutDown','shazbotGossipRequest','shazbotListRequest','shazbotControlRequest','shazbotHealthExtension'];
+        'shazbotStart','shazbotShutDown','shazbotGossipRequest','shazbotListRequest','shazbotControlRequest','shazbotProbeRequest','shazbotHealthExtension','signRequest'];
       const missing = names.filter((n) => typeof lib[n] !== 'function');
       const mod = lib.ClustershazbotModule.forRoot({});
       console.log(JSON.stringify({ missing, module: mod.module.name, controllers: mod.controllers.length }));
@@ -56,6 +56,13 @@ describe('packed tarball', () => {
     writeFileSync(join(app, 'check.mjs'), script);
     const out = JSON.parse(execFileSync(process.execPath, ['check.mjs'], { cwd: app, encoding: 'utf8' }).trim());
     expect(out).toEqual({ missing: [], module: 'ClustershazbotModule', controllers: 1 });
+    // the operators' command is installed and signs with the secret from the environment
+    const header = execFileSync(join(app, 'node_modules/.bin/clustershazbot'), ['sign', 'GET', '/clustershazbot/list'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, SHAZBOT_SECRET: 'package-test-secret' },
+    });
+    expect(header).toMatch(/^Shazbot-HMAC-SHA256 cluster=default, ts=\d+, nonce=[A-Za-z0-9_-]{22}, sig=[A-Za-z0-9_-]{43}\n$/);
     const typesFile = join(app, 'node_modules/clustershazbot/dist/index.d.ts');
     expect(readFileSync(typesFile, 'utf8')).toContain('ClustershazbotModule');
   }, 300_000);
