@@ -55,8 +55,8 @@ async function main(): Promise<void> {
   for (const s of cluster.servers) console.log(`  ${s.name}: ${s.baseUrl}health   ${s.baseUrl}cluster`);
   const target = cluster.servers[SIZE - 1];
   console.log('\ntry, in another terminal (requests are signed; the CLI signs them for you):');
-  console.log(`  SHAZBOT_SECRET=${DEMO_SECRET} npx clustershazbot list ${cluster.servers[0].baseUrl}`);
-  console.log(`  SHAZBOT_CONTROL_SECRET=${DEMO_CONTROL_SECRET} npx clustershazbot control ${target.baseUrl} --offline`);
+  console.log(`  SHAZBOT_SECRET=${DEMO_SECRET} node dist/cli.js list ${cluster.servers[0].baseUrl}`);
+  console.log(`  SHAZBOT_CONTROL_SECRET=${DEMO_CONTROL_SECRET} node dist/cli.js control ${target.baseUrl} --offline`);
   console.log('(demo secrets, loopback only)   Ctrl-C stops all servers.');
   if (process.env.DEMO_EXIT_AFTER_CONVERGED) await stop(0);
 }
