@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import { CLUSTER_ENGINE } from './clustershazbot.constants.js';
+import { CLUSTER_ENGINE, FAILED_AUTH_LIMITER } from './clustershazbot.constants.js';
+import type { FailedAuthLimiter } from './security/failed-auth-limiter.js';
 import type { ClusterEngine, EngineStats } from './core/cluster-engine.js';
 import type { MemberEntry, MembershipChange } from './core/membership-view.js';
 import type { ControlMessage, GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList } from './core/types.js';
@@ -39,7 +40,7 @@ export interface ClusterStatus {
   state: LifecycleState;
   failure?: string;
   masterList: MasterListStatus;
-  stats: EngineStats;
+  stats: EngineStats & { authRefused: number };
 }
 
 /** What a host app injects: the live view, this server, online/offline control and change events. */
@@ -55,6 +56,7 @@ export class ClusterService implements OnModuleDestroy {
   constructor(
     @Inject(CLUSTER_ENGINE) private readonly engine: ClusterEngine,
     private readonly gossip: GossipService,
+    @Inject(FAILED_AUTH_LIMITER) private readonly authLimiter: FailedAuthLimiter,
   ) {
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
   }
@@ -89,7 +91,12 @@ export class ClusterService implements OnModuleDestroy {
   }
 
   status(): ClusterStatus {
-    return { state: this.gossip.state, failure: this.gossip.failureReason, masterList: this.gossip.masterListStatus(), stats: this.engine.stats() };
+    return {
+      state: this.gossip.state,
+      failure: this.gossip.failureReason,
+      masterList: this.gossip.masterListStatus(),
+      stats: { ...this.engine.stats(), authRefused: this.authLimiter.refusedTotal },
+    };
   }
 
   /** The page's extension object for health and monitoring endpoints. */

@@ -118,7 +118,8 @@ export class LocalCluster {
   async signedFetch(server: ServerHandle, method: 'GET' | 'POST', endpoint: string, body?: unknown, timeoutMs = 2000): Promise<Response> {
     const secretVariable = endpoint === 'control' ? 'SHAZBOT_CONTROL_SECRET' : 'SHAZBOT_SECRET';
     const path = `/clustershazbot/${endpoint}`;
-    const authorization = signRequest(server.env[secretVariable], { method, path, cluster: server.env.SHAZBOT_CLUSTER ?? 'default', body });
+    const secret = server.env[secretVariable].split(',')[0].trim(); // the first secret signs, as servers do
+    const authorization = signRequest(secret, { method, path, cluster: server.env.SHAZBOT_CLUSTER ?? 'default', body });
     return fetch(`${server.adminUrl ?? server.baseUrl}clustershazbot/${endpoint}`, {
       method,
       headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

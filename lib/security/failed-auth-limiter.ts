@@ -5,6 +5,8 @@
  */
 export class FailedAuthLimiter {
   private readonly failures = new Map<string, number[]>();
+  /** Requests refused for authentication since start (every failure, limited or not). */
+  refusedTotal = 0;
 
   constructor(
     private readonly limit: number,
@@ -19,6 +21,7 @@ export class FailedAuthLimiter {
   }
 
   recordFailure(client: string): void {
+    this.refusedTotal++;
     if (this.limit <= 0) return;
     const times = this.recent(client);
     times.push(this.now());
