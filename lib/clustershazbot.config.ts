@@ -156,7 +156,7 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
     authFailureLimit: read.number('authFailureLimit', 30, 0, 1_000_000, true),
     maxBodyBytes: read.number('maxBodyBytes', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, true),
-    signatureWindowMs: read.number('signatureWindowSeconds', 600, 1, 86_400) * seconds,
+    signatureWindowMs: read.number('signatureWindowSeconds', 300, 1, 86_400) * seconds,
     secrets,
     controlSecrets,
     baseUrl,

@@ -72,8 +72,9 @@ export interface ClustershazbotOptions {
    */
   cluster?: string;
   /**
-   * A signed request is accepted within this many seconds of its timestamp, once. At least
-   * the clock skew you tolerate between servers. Env: `SHAZBOT_SIGNATURE_WINDOW`. @default 600
+   * A signed request is accepted within this many seconds of its timestamp, once. Servers
+   * whose clocks differ by more than this cannot talk: widen it if yours drift that far.
+   * Env: `SHAZBOT_SIGNATURE_WINDOW`. @default 300
    */
   signatureWindowSeconds?: number;
   /**

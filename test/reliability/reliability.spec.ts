@@ -171,7 +171,9 @@ describeIfFaketime('one server five minutes ahead (libfaketime)', () => {
   it('it joins and stays online; changes still propagate both ways; no false offline', async () => {
     const ahead = { LD_PRELOAD: FAKETIME_LIB, FAKETIME: '+5m', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
     const behind = { LD_PRELOAD: FAKETIME_LIB, FAKETIME: '-5m', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
-    const servers = await startCluster(cluster, 5, (i) => (i === 4 ? ahead : i === 3 ? behind : {}));
+    // clocks 10 min apart: the signature window (default 300 s) must cover the spread
+    const window = { SHAZBOT_SIGNATURE_WINDOW: '660' };
+    const servers = await startCluster(cluster, 5, (i) => ({ ...window, ...(i === 4 ? ahead : i === 3 ? behind : {}) }));
     const watcher = new OfflineWatcher(cluster, servers);
     await sleep(30_000);
     const controlled = async (target: ServerHandle, online: boolean) => cluster.signedFetch(target, 'POST', 'control', { message: 'control', online });
@@ -186,7 +188,7 @@ describeIfFaketime('one server five minutes ahead (libfaketime)', () => {
     }
     await sleep(5000);
     await watcher.stop();
-    report('clock-skew', { servers: 5, skew: 'one +5 min, one -5 min', controlOfflineReachedAllSeconds: spread.map(seconds), falseOfflines: watcher.falseOfflines.size });
+    report('clock-skew', { servers: 5, skew: 'one +5 min, one -5 min', signatureWindowSeconds: 660, controlOfflineReachedAllSeconds: spread.map(seconds), falseOfflines: watcher.falseOfflines.size });
     expect([...watcher.falseOfflines]).toEqual([]);
   });
 });
