@@ -27,7 +27,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 
 app.post('/clustershazbot/gossip', async (req, res) => {
   try {
-    res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage));
+    res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage, req.ip));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -35,7 +35,7 @@ app.post('/clustershazbot/gossip', async (req, res) => {
 
 app.post('/clustershazbot/probe', async (req, res) => {
   try {
-    res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage));
+    res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage, req.ip));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -43,7 +43,7 @@ app.post('/clustershazbot/probe', async (req, res) => {
 
 app.get('/clustershazbot/list', async (req, res) => {
   try {
-    res.json(await shazbotListRequest(req.headers.authorization || ''));
+    res.json(await shazbotListRequest(req.headers.authorization || '', req.ip));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }

@@ -1,7 +1,8 @@
 import type { INestApplicationContext, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClusterService, type ClusterHealthExtension } from '../cluster.service.js';
-import { CLUSTER_CONFIG, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
+import { CLUSTER_CONFIG, FAILED_AUTH_LIMITER, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
+import type { FailedAuthLimiter } from '../security/failed-auth-limiter.js';
 import { ClustershazbotRequestError } from '../clustershazbot.errors.js';
 import { messages } from '../clustershazbot.messages.js';
 import { ClustershazbotModule } from '../clustershazbot.module.js';
@@ -23,18 +24,29 @@ import type { RequestVerifier } from '../security/request-signature.js';
 let context: INestApplicationContext | undefined;
 let starting: Promise<void> | undefined;
 
-function started(): { cluster: ClusterService; config: ClusterConfig; verifier: RequestVerifier } {
+function started(): { cluster: ClusterService; config: ClusterConfig; verifier: RequestVerifier; limiter: FailedAuthLimiter } {
   if (!context) throw new ClustershazbotRequestError(503, messages.notStarted());
-  return { cluster: context.get(ClusterService), config: context.get<ClusterConfig>(CLUSTER_CONFIG), verifier: context.get<RequestVerifier>(REQUEST_VERIFIER) };
+  return {
+    cluster: context.get(ClusterService),
+    config: context.get<ClusterConfig>(CLUSTER_CONFIG),
+    verifier: context.get<RequestVerifier>(REQUEST_VERIFIER),
+    limiter: context.get<FailedAuthLimiter>(FAILED_AUTH_LIMITER),
+  };
 }
 
-/** Same check as the Nest guards: 401 without a hint, 403 for a valid signature of another cluster. */
-function authenticate(auth: string, secrets: readonly string[], method: string, endpoint: string, body?: unknown): void {
-  const { config, verifier } = started();
+/**
+ * Same checks as the Nest guards: 429 for a client with too many recent failures (when the
+ * caller passes its address), 401 without a hint, 403 for a valid signature of another cluster.
+ */
+function authenticate(auth: string, secrets: readonly string[], method: string, endpoint: string, body: unknown, client: string | undefined): void {
+  const { config, verifier, limiter } = started();
+  if (client && limiter.isBlocked(client)) throw new ClustershazbotRequestError(429, messages.tooManyFailures());
   const result = verifySignedRequest(verifier, config, secrets, auth, method, endpoint, body);
-  if (result === 'wrong-cluster') throw new ClustershazbotRequestError(403, messages.wrongCluster());
+  if (result === 'ok') return;
   if (result === 'too-deep') throw new ClustershazbotRequestError(400, messages.tooDeep(MAX_JSON_DEPTH));
-  if (result !== 'ok') throw new ClustershazbotRequestError(401, messages.unauthorized());
+  limiter.recordFailure(client ?? 'unknown');
+  if (result === 'wrong-cluster') throw new ClustershazbotRequestError(403, messages.wrongCluster());
+  throw new ClustershazbotRequestError(401, messages.unauthorized());
 }
 
 async function validated<T extends object>(dto: new () => T, body: unknown): Promise<T> {
@@ -66,31 +78,34 @@ export async function shazbotShutDown(): Promise<void> {
   await app?.close();
 }
 
-/** Handles `POST /clustershazbot/gossip`: returns this server's view. Throws 401/403/400/503 errors. */
-export async function shazbotGossipRequest(auth: string, body: GossipMessage): Promise<ServerList> {
+/**
+ * Handles `POST /clustershazbot/gossip`: returns this server's view. Throws 400/401/403/429/503
+ * errors. Pass the client's address (`req.ip`) to enable the failed-authentication limit.
+ */
+export async function shazbotGossipRequest(auth: string, body: GossipMessage, client?: string): Promise<ServerList> {
   const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'POST', 'gossip', body);
+  authenticate(auth, config.secrets, 'POST', 'gossip', body, client);
   return cluster.receiveGossip(await validated(GossipMessageDto, body));
 }
 
 /** Handles `GET /clustershazbot/list`. */
 /** Handles `POST /clustershazbot/probe` (failure detection). */
-export async function shazbotProbeRequest(auth: string, body: ProbeMessage): Promise<ProbeAck> {
+export async function shazbotProbeRequest(auth: string, body: ProbeMessage, client?: string): Promise<ProbeAck> {
   const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'POST', 'probe', body);
+  authenticate(auth, config.secrets, 'POST', 'probe', body, client);
   return cluster.receiveProbe(await validated(ProbeMessageDto, body));
 }
 
-export async function shazbotListRequest(auth: string): Promise<ServerList> {
+export async function shazbotListRequest(auth: string, client?: string): Promise<ServerList> {
   const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'GET', 'list');
+  authenticate(auth, config.secrets, 'GET', 'list', undefined, client);
   return cluster.view();
 }
 
 /** Handles `POST /clustershazbot/control` with the control secret. `from` is used in the audit log line. */
 export async function shazbotControlRequest(auth: string, body: ControlMessage, from = 'plain-function API'): Promise<void> {
   const { cluster, config } = started();
-  authenticate(auth, config.controlSecrets, 'POST', 'control', body);
+  authenticate(auth, config.controlSecrets, 'POST', 'control', body, from === 'plain-function API' ? undefined : from);
   cluster.control(await validated(ControlMessageDto, body), from);
 }
 

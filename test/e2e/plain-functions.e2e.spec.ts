@@ -66,6 +66,14 @@ describe('plain-function API', () => {
     expect(notObject).toMatchObject({ status: 400, details: ['body must be a JSON object'] });
   });
 
+  it('with the client address, too many failed authentications get 429', async () => {
+    await shazbotStart(baseOptions({ authFailureLimit: 3 }), []);
+    const gossip: GossipMessage = { message: 'gossip', online: [] };
+    for (let i = 0; i < 3; i++) expect((await rejection(shazbotGossipRequest('Bearer nope', gossip, '203.0.113.9'))).status).toBe(401);
+    expect((await rejection(shazbotGossipRequest(signed(SECRET, 'POST', 'gossip', gossip), gossip, '203.0.113.9'))).status).toBe(429);
+    await expect(shazbotGossipRequest(signed(SECRET, 'POST', 'gossip', gossip), gossip, '203.0.113.10')).resolves.toMatchObject({ online: [expect.objectContaining({ baseUrl: SELF })] });
+  });
+
   it('shazbotShutDown moves the server offline and stops; start again works', async () => {
     await shazbotStart(baseOptions(), []);
     const cluster = shazbotCluster();
