@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UsePipes, type Type } from '@nestjs/common';
 import { ClusterService } from './cluster.service.js';
-import type { ProbeAck, ServerList } from './core/types.js';
+import type { JsonValue } from './core/replicated-state.js';
+import type { ProbeAck, ServerList, SyncMessage } from './core/types.js';
 import { ControlMessageDto } from './dto/control-message.dto.js';
 import { GossipMessageDto } from './dto/gossip-message.dto.js';
 import { ProbeMessageDto } from './dto/probe-message.dto.js';
+import { SyncMessageDto } from './dto/sync-message.dto.js';
 import { createValidationPipe } from './dto/validate-body.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
@@ -30,6 +32,19 @@ export function createClusterController(routePrefix: string): Type<unknown> {
     @UseGuards(SharedSecretGuard)
     probe(@Body() body: ProbeMessageDto): Promise<ProbeAck> {
       return this.cluster.receiveProbe(body);
+    }
+
+    @Post('sync')
+    @HttpCode(200)
+    @UseGuards(SharedSecretGuard)
+    sync(@Body() body: SyncMessageDto): SyncMessage {
+      return this.cluster.receiveSync(body);
+    }
+
+    @Get('state')
+    @UseGuards(SharedSecretGuard)
+    state(): Record<string, Record<string, JsonValue>> {
+      return this.cluster.state();
     }
 
     @Get('list')

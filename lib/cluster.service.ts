@@ -4,7 +4,9 @@ import { CLUSTER_ENGINE, FAILED_AUTH_LIMITER } from './clustershazbot.constants.
 import type { FailedAuthLimiter } from './security/failed-auth-limiter.js';
 import type { ClusterEngine, EngineStats } from './core/cluster-engine.js';
 import type { MemberEntry, MembershipChange } from './core/membership-view.js';
-import type { ControlMessage, GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList } from './core/types.js';
+import { normalizeBaseUrl } from './core/base-url.js';
+import type { JsonValue, StateChange } from './core/replicated-state.js';
+import type { ControlMessage, GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
 
 /** The page's health extension object. */
@@ -48,10 +50,15 @@ export interface ClusterStatus {
 export class ClusterService implements OnModuleDestroy {
   private readonly logger = new Logger('Clustershazbot');
   private readonly changeSubject = new Subject<MembershipChange>();
+  private readonly stateSubject = new Subject<StateChange>();
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeState: () => void;
 
   /** Membership transitions as they are learned (joined, suspect, offline, online, removed), each with its reason. */
   readonly changes$: Observable<MembershipChange> = this.changeSubject.asObservable();
+
+  /** Key/value changes, this server's and its peers': `update` (value undefined when deleted) and `expire`. */
+  readonly stateChanges$: Observable<StateChange> = this.stateSubject.asObservable();
 
   constructor(
     @Inject(CLUSTER_ENGINE) private readonly engine: ClusterEngine,
@@ -59,19 +66,70 @@ export class ClusterService implements OnModuleDestroy {
     @Inject(FAILED_AUTH_LIMITER) private readonly authLimiter: FailedAuthLimiter,
   ) {
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
+    this.unsubscribeState = engine.onStateChange((change) => this.stateSubject.next(change));
   }
 
-  /** Grapevine-style listener: `on('peer_failed', (server, reason) => ...)`. Returns an unsubscribe function. */
-  on(event: PeerEvent, listener: (server: MemberEntry, reason: string) => void): () => void {
-    const subscription = this.changes$.subscribe((change) => {
-      if (peerEventOf(change) === event) listener(change.server, change.reason);
-    });
+  /**
+   * Grapevine-style listeners. Membership: `on('peer_failed', (server, reason) => ...)`.
+   * State: `on('update', (server, key, value) => ...)` (value undefined: deleted) and
+   * `on('expire', (server, key) => ...)`. Returns an unsubscribe function.
+   */
+  on(event: PeerEvent, listener: (server: MemberEntry, reason: string) => void): () => void;
+  on(event: 'update', listener: (server: string, key: string, value: JsonValue | undefined) => void): () => void;
+  on(event: 'expire', listener: (server: string, key: string) => void): () => void;
+  on(event: PeerEvent | 'update' | 'expire', listener: (...args: never[]) => void): () => void {
+    const call = listener as (...args: unknown[]) => void;
+    const subscription =
+      event === 'update' || event === 'expire'
+        ? this.stateChanges$.subscribe((change) => {
+            if (change.type === event) call(change.server, change.key, change.type === 'update' ? change.value : undefined);
+          })
+        : this.changes$.subscribe((change) => {
+            if (peerEventOf(change) === event) call(change.server, change.reason);
+          });
     return () => subscription.unsubscribe();
   }
 
   onModuleDestroy(): void {
     this.unsubscribe();
+    this.unsubscribeState();
     this.changeSubject.complete();
+    this.stateSubject.complete();
+  }
+
+  /**
+   * Sets a key of this server's state, for every peer to read. `value` is any JSON within
+   * `maxStateValueBytes`; `expiresAt` (a Date or ms since epoch, on this server's clock)
+   * removes it everywhere at that time. Throws StateValueError with the reason on bad input.
+   */
+  setLocalState(key: string, value: JsonValue, expiresAt?: Date | number): void {
+    this.engine.setLocalState(key, value, expiresAt instanceof Date ? expiresAt.getTime() : expiresAt);
+  }
+
+  /** Deletes a key of this server's state everywhere. False when it was not set. */
+  deleteLocalState(key: string): boolean {
+    return this.engine.deleteLocalState(key);
+  }
+
+  /** A key of a server's state (this one included), or undefined. */
+  peerValue(server: string, key: string): JsonValue | undefined {
+    let url: string;
+    try {
+      url = normalizeBaseUrl(server);
+    } catch {
+      return undefined;
+    }
+    return this.engine.state.get(url, key);
+  }
+
+  /** This server's own keys. */
+  localState(): Record<string, JsonValue> {
+    return this.engine.state.entriesOf(this.engine.settings.selfUrl);
+  }
+
+  /** Every server's keys, by base URL (servers without keys are left out). */
+  state(): Record<string, Record<string, JsonValue>> {
+    return this.engine.state.snapshot();
   }
 
   /** The current view in the page's wire form. */
@@ -109,6 +167,11 @@ export class ClusterService implements OnModuleDestroy {
   /** Answers a gossip message (already authenticated and validated). */
   receiveGossip(message: GossipMessage): ServerList {
     return this.engine.handleGossip(message);
+  }
+
+  /** Answers one leg of a digest-and-delta sync (already authenticated and validated). */
+  receiveSync(message: SyncMessage): SyncMessage {
+    return this.engine.handleSync(message);
   }
 
   /** Answers a liveness probe (already authenticated and validated). */

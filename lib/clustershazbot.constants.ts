@@ -12,3 +12,6 @@ export const DEFAULT_ROUTE_PREFIX = 'clustershazbot';
 
 /** Bounds on what one message may carry; the DTOs enforce them. */
 export const MAX_SERVERS_PER_LIST = 10_000;
+/** Most key/value deltas (servers) in one message, and most keys in one delta. */
+export const MAX_STATE_DELTAS = 10_000;
+export const MAX_KEYS_PER_DELTA = 10_000;

@@ -1,4 +1,5 @@
 import { HttpService } from '@nestjs/axios';
+import { isAxiosError } from 'axios';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
 import { Agent as HttpAgent } from 'node:http';
@@ -8,10 +9,11 @@ import type { AddressGuard } from './security/address-guard.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
 import { endpointUrl } from './core/base-url.js';
 import type { GossipTransport } from './core/cluster-engine.js';
-import type { GossipMessage, ProbeAck, ProbeMessage, ServerList } from './core/types.js';
+import type { GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
 import { describeError } from './describe-error.js';
 import { ProbeAckDto } from './dto/probe-message.dto.js';
 import { ServerListDto } from './dto/server-list.dto.js';
+import { SyncMessageDto } from './dto/sync-message.dto.js';
 import { validateBody } from './dto/validate-body.js';
 import { signedHeader } from './guards/signed-request.js';
 
@@ -53,7 +55,11 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
     return this.post(peerBaseUrl, 'probe', message, ProbeAckDto, timeoutMs);
   }
 
-  private async post<T extends object>(peerBaseUrl: string, endpoint: 'gossip' | 'probe', body: object, replyDto: new () => T, timeout: number): Promise<T> {
+  async sync(peerBaseUrl: string, message: SyncMessage): Promise<SyncMessage> {
+    return this.post(peerBaseUrl, 'sync', message, SyncMessageDto, this.config.requestTimeoutMs);
+  }
+
+  private async post<T extends object>(peerBaseUrl: string, endpoint: 'gossip' | 'probe' | 'sync', body: object, replyDto: new () => T, timeout: number): Promise<T> {
     const { routePrefix, secrets } = this.config;
     const authorization = signedHeader(this.config, secrets[0], 'POST', endpoint, body);
     let data: unknown;
@@ -73,7 +79,9 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
       );
       data = response.data;
     } catch (error) {
-      throw new Error(describeError(error));
+      // the status lets the engine recognise a page-format peer (404: no such endpoint)
+      const status = isAxiosError(error) ? error.response?.status : undefined;
+      throw Object.assign(new Error(describeError(error)), status === undefined ? {} : { status });
     }
     const { value, errors } = await validateBody(replyDto, data, false);
     if (!value) throw new Error(`invalid reply (${errors.slice(0, 3).join('; ')})`);

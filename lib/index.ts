@@ -11,7 +11,8 @@ export type { MasterListStore } from './master-list/master-list-store.interface.
 export { UrlMasterListStore } from './master-list/url-master-list.store.js';
 export * from './dto/index.js';
 export * from './guards/index.js';
-export type { GossipServer, ServerList, GossipMessage, ControlMessage, ProbeMessage, ProbeAck } from './core/types.js';
+export type { GossipServer, ServerList, GossipMessage, ControlMessage, ProbeMessage, ProbeAck, SyncMessage, DigestEntry } from './core/types.js';
+export { StateValueError, DEFAULT_STATE_LIMITS, type JsonValue, type StateChange, type StateDelta, type StateEntry, type StateLimits } from './core/replicated-state.js';
 export type { MemberEntry, MemberState, MembershipChange, MembershipChangeType } from './core/membership-view.js';
 export { DETECTOR_PROFILES, type DetectorProfile, type DetectorSettings, type EngineStats, type GossipTransport } from './core/cluster-engine.js';
 export { normalizeBaseUrl } from './core/base-url.js';

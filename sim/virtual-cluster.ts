@@ -236,6 +236,7 @@ export class VirtualCluster {
     return {
       exchange: (peer, message) => call(peer, message, this.requestTimeoutMs, (p, body) => p.engine.handleGossip(body)),
       probe: (peer, message, timeoutMs) => call(peer, message, timeoutMs, (p, body) => p.engine.handleProbe(body)),
+      sync: (peer, message) => call(peer, message, this.requestTimeoutMs, (p, body) => p.engine.handleSync(body)),
     };
   }
 

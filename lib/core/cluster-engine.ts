@@ -6,14 +6,21 @@ import {
   describeChange,
   entriesOf,
   MembershipView,
+  rankOf,
   stateOf,
   toWire,
   type MemberEntry,
   type MembershipChange,
 } from './membership-view.js';
+import { leafOf } from './hash.js';
 import { choosePeer } from './peer-selection.js';
+import { DEFAULT_STATE_LIMITS, jsonSize, ReplicatedState, type JsonValue, type StateChange, type StateDelta, type StateLimits } from './replicated-state.js';
 import { FlapDamper, suspicionTimeoutMs, type Suspicion } from './suspicion.js';
-import type { GossipMessage, ProbeAck, ProbeMessage, ServerList } from './types.js';
+import type { GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './types.js';
+import { DIGEST_BUCKETS, LEAVES_PER_BUCKET, rangeContains, type DigestEntry } from './view-digest.js';
+
+/** A differing bucket with at most this many servers is sent as entries; a bigger one as its 64 leaf hashes. */
+const SMALL_BUCKET = 8;
 
 /** The network as the engine sees it. Each call must reject by itself once its timeout has passed. */
 export interface GossipTransport {
@@ -21,6 +28,17 @@ export interface GossipTransport {
   exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList>;
   /** Liveness probe (direct, or indirect when `message.target` is set). */
   probe(peerBaseUrl: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck>;
+  /**
+   * One leg of a digest-and-delta sync. A peer without the sync endpoint (it speaks only the
+   * page's full lists) must make this reject with an error whose `status` is 404.
+   */
+  sync(peerBaseUrl: string, message: SyncMessage): Promise<SyncMessage>;
+}
+
+/** The HTTP status a transport attached to a failed call, if any. */
+export function statusOf(error: unknown): number | undefined {
+  const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** Where the engine reports what an operator may want to know. */
@@ -68,6 +86,13 @@ export interface EngineSettings extends DetectorSettings {
   monitorPreference: number;
   /** Share of gossip rounds and probes that go to an offline server or seed (reconnect, partition healing). */
   offlineProbeProbability: number;
+  /**
+   * Byte budget of one message (sync legs, and what probes and acks piggyback). What does not
+   * fit waits for later rounds, most stale first.
+   */
+  messageBudgetBytes: number;
+  /** Bounds on key/value state. */
+  stateLimits: StateLimits;
 }
 
 /** Profiles as in memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig. */
@@ -86,6 +111,8 @@ export const DEFAULT_ENGINE_SETTINGS = {
   renewEveryMs: 6 * 3_600_000,
   monitorPreference: 0.5,
   offlineProbeProbability: 0.1,
+  messageBudgetBytes: 16_384,
+  stateLimits: DEFAULT_STATE_LIMITS,
   ...DETECTOR_PROFILES.lan,
   maxPiggyback: 64,
   awarenessMax: 8,
@@ -114,6 +141,12 @@ export interface EngineStats {
   selfReassertions: number;
   /** Lifeguard local health score: 0 is healthy. */
   localHealth: number;
+  /** Syncs this server started that found both views equal (one small request and answer). */
+  syncsEqual: number;
+  /** Syncs that needed digests and deltas. */
+  syncsRepaired: number;
+  /** Times this server started a new generation of its key/value state (a peer held stale state about it). */
+  stateRefutations: number;
 }
 
 export interface RoundResult {
@@ -131,6 +164,13 @@ export type ProbeOutcome =
   | { kind: 'reconnected' | 'unreachable'; target: string };
 
 type ChangeListener = (change: MembershipChange) => void;
+type StateListener = (change: StateChange) => void;
+
+/** One server this side may send in a sync, and what the peer holds of it (absent: nothing). */
+interface SyncCandidate {
+  url: string;
+  theirs?: DigestEntry;
+}
 
 function errorText(error: unknown): string {
   return typeof error === 'object' && error !== null && typeof (error as Error).message === 'string' ? (error as Error).message : String(error);
@@ -149,7 +189,13 @@ export class ClusterEngine {
   readonly settings: EngineSettings;
   private readonly seeds = new Set<string>();
   private readonly listeners = new Set<ChangeListener>();
-  private readonly broadcasts = new BroadcastQueue();
+  private readonly stateListeners = new Set<StateListener>();
+  private readonly broadcasts = new BroadcastQueue<MemberEntry>();
+  private readonly stateBroadcasts = new BroadcastQueue<StateDelta>();
+  /** Peers that answered 404 to a sync: they speak only the page's full lists. */
+  private readonly legacyPeers = new Set<string>();
+  /** Every server's key/value state as this server holds it. */
+  readonly state: ReplicatedState;
   private readonly suspicions = new Map<string, Suspicion>();
   private readonly flaps: FlapDamper;
   private probeOrder: string[] = [];
@@ -171,6 +217,9 @@ export class ClusterEngine {
     entriesRefused: 0,
     selfReassertions: 0,
     localHealth: 0,
+    syncsEqual: 0,
+    syncsRepaired: 0,
+    stateRefutations: 0,
   };
 
   constructor(
@@ -187,6 +236,12 @@ export class ClusterEngine {
     this.settings = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) };
     this.clock = new HybridClock(deps.now, this.settings.maxClockSkewMs);
     this.flaps = new FlapDamper(this.settings.flapHalfLifeMs, this.settings.flapThreshold);
+    this.state = new ReplicatedState(this.settings.selfUrl, this.settings.stateLimits, {
+      now: deps.now,
+      tick: () => this.clock.tick(),
+      acceptable: (version) => this.clock.isAcceptable(version),
+      digest: this.view.digest,
+    });
   }
 
   get isRunning(): boolean {
@@ -225,6 +280,28 @@ export class ClusterEngine {
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Key/value changes (this server's and its peers'), as they are made or learned. */
+  onStateChange(listener: StateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Sets a key of this server's state; it spreads with the next probes. Throws StateValueError on bad input. */
+  setLocalState(key: string, value: JsonValue, expiresAt?: number): void {
+    const { delta, change } = this.state.setLocal(key, value, expiresAt);
+    this.queueState(delta);
+    this.emitState([change]);
+  }
+
+  /** Deletes a key of this server's state. False when it was not set. */
+  deleteLocalState(key: string): boolean {
+    const done = this.state.deleteLocal(key);
+    if (!done) return false;
+    this.queueState(done.delta);
+    this.emitState([done.change]);
+    return true;
   }
 
   stats(): EngineStats {
@@ -311,7 +388,260 @@ export class ClusterEngine {
     const peer = this.choosePeer();
     if (!peer) return { peer: null, ok: false, error: 'no peer known', changes: [] };
     this.counters.rounds++;
-    return this.exchangeWith(peer);
+    return this.syncWith(peer);
+  }
+
+  /**
+   * Anti-entropy with one peer by digests and deltas (see SyncMessage): equal views cost one
+   * small request; otherwise only the differing buckets' digests travel, then what each side
+   * lacks. A peer without the endpoint gets the page's full-list exchange from then on.
+   */
+  async syncWith(peer: string): Promise<RoundResult> {
+    if (this.legacyPeers.has(peer)) return this.exchangeWith(peer);
+    const changes: MembershipChange[] = [];
+    try {
+      const digest = this.view.digest;
+      const first = await this.deps.transport.sync(peer, { message: 'sync', hash: digest.root(), buckets: digest.bucketHashes() });
+      changes.push(...this.absorb(first, peer));
+      if (!Array.isArray(first.digest) && !Array.isArray(first.leaves)) {
+        this.counters.exchangesOk++;
+        this.counters.syncsEqual++;
+        return { peer, ok: true, changes };
+      }
+      // their entries in small differing buckets: compare; their leaf hashes of big ones: send ours for the differing leaves
+      const compared = this.compareDigest(Array.isArray(first.digest) ? first.digest : [], first.complete);
+      const leaves = (Array.isArray(first.leaves) ? first.leaves : []).flatMap((l) => (validLeafHashes(l) ? digest.differingLeaves(l.bucket, l.hashes) : []));
+      const second: SyncMessage = { message: 'sync', ...this.deltasFor(compared.candidates) };
+      if (compared.want.length) second.want = compared.want;
+      if (leaves.length) Object.assign(second, this.digestOf(leaves.map((leaf) => DIGEST_BUCKETS + leaf)));
+      if (second.members || second.state || second.want || second.digest) {
+        const reply = await this.deps.transport.sync(peer, second);
+        changes.push(...this.absorb(reply, peer));
+        const wanted = Array.isArray(reply.want) ? reply.want.filter(isDigestEntry) : [];
+        const third = this.deltasFor(wanted.map((theirs) => ({ url: theirs[0], theirs })));
+        if (third.members || third.state) changes.push(...this.absorb(await this.deps.transport.sync(peer, { message: 'sync', ...third }), peer));
+      }
+      this.counters.exchangesOk++;
+      this.counters.syncsRepaired++;
+      return { peer, ok: true, changes };
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.legacyPeers.add(peer);
+        this.deps.log?.debug(`${peer} has no sync endpoint: exchanging full lists with it`);
+        return this.exchangeWith(peer);
+      }
+      this.counters.exchangesFailed++;
+      const text = errorText(error);
+      this.deps.log?.debug(`sync with ${peer} failed: ${text}`);
+      return { peer, ok: false, error: text, changes };
+    }
+  }
+
+  /** Answers one leg of a sync (see SyncMessage). */
+  handleSync(message: SyncMessage): SyncMessage {
+    this.counters.gossipReceived++;
+    this.absorb(message, 'sync');
+    const reply: SyncMessage = { message: 'sync' };
+    if (typeof message.hash === 'string') {
+      // leg 1: equal roots end it; else small differing buckets go as entries, big ones as leaf hashes
+      reply.hash = this.view.digest.root();
+      if (reply.hash === message.hash) return reply;
+      const differing = this.view.digest.differingBuckets(typeof message.buckets === 'string' ? message.buckets : '');
+      const sizes = new Map<number, number>();
+      for (const entry of this.view.values()) {
+        const b = leafOf(entry.baseUrl) >>> 6;
+        sizes.set(b, (sizes.get(b) ?? 0) + 1);
+      }
+      const small = differing.filter((b) => (sizes.get(b) ?? 0) <= SMALL_BUCKET);
+      const big = differing.filter((b) => (sizes.get(b) ?? 0) > SMALL_BUCKET);
+      Object.assign(reply, this.digestOf(small));
+      if (big.length) reply.leaves = big.map((bucket) => ({ bucket, hashes: this.view.digest.leafHashes(bucket) }));
+      return reply;
+    }
+    // leg 2 or 3: what they want, and what their digest shows they lack
+    const wanted = (Array.isArray(message.want) ? message.want : []).filter(isDigestEntry).map((theirs) => ({ url: theirs[0], theirs }));
+    const compared = Array.isArray(message.digest) ? this.compareDigest(message.digest, message.complete) : { candidates: [], want: [] };
+    Object.assign(reply, this.deltasFor([...wanted, ...compared.candidates]));
+    if (compared.want.length) reply.want = compared.want;
+    return reply;
+  }
+
+  /** Merges the members and state a sync message carries. */
+  private absorb(message: SyncMessage, source: string): MembershipChange[] {
+    const changes = message.members ? this.merge(message.members, source) : [];
+    if (Array.isArray(message.state)) this.mergeState(message.state, source);
+    return changes;
+  }
+
+  /** This side's digest entries for the given ranges, whole ranges in random order while they fit the budget. */
+  private digestOf(ranges: number[]): { digest: DigestEntry[]; complete: number[] } {
+    const byRange = new Map<number, DigestEntry[]>(ranges.map((r) => [r, []]));
+    if (ranges.length) {
+      for (const entry of this.view.values()) {
+        const leaf = leafOf(entry.baseUrl);
+        for (const r of ranges) if (rangeContains(r, leaf)) byRange.get(r)!.push(this.digestEntryOf(entry));
+      }
+    }
+    const order = [...ranges];
+    this.shuffle(order);
+    const digest: DigestEntry[] = [];
+    const complete: number[] = [];
+    let bytes = 64;
+    for (const r of order) {
+      const list = byRange.get(r)!;
+      const size = list.reduce((n, d) => n + digestEntrySize(d), 4);
+      if (bytes + size > this.settings.messageBudgetBytes) continue;
+      digest.push(...list);
+      complete.push(r);
+      bytes += size;
+    }
+    if (complete.length === 0 && order.length) {
+      // not even one range fits: a random part of one (digests as random subsets, as chitchat)
+      const list = byRange.get(order[0])!;
+      this.shuffle(list);
+      for (const d of list) {
+        if (bytes + digestEntrySize(d) > this.settings.messageBudgetBytes) break;
+        digest.push(d);
+        bytes += digestEntrySize(d);
+      }
+    }
+    return { digest, complete };
+  }
+
+  private digestEntryOf(entry: MemberEntry): DigestEntry {
+    return [entry.baseUrl, entry.lastUpdate, rankOf(entry), this.state.knownVersion(entry.baseUrl)];
+  }
+
+  /** Compares a peer's digest with this view: what the peer lacks (candidates) and what this side lacks (want). */
+  private compareDigest(digest: unknown[], complete: unknown): { candidates: SyncCandidate[]; want: DigestEntry[] } {
+    const candidates: SyncCandidate[] = [];
+    const want: DigestEntry[] = [];
+    const listed = new Set<string>();
+    for (const theirs of digest) {
+      if (!isDigestEntry(theirs)) continue;
+      const url = theirs[0];
+      listed.add(url);
+      const mine = this.view.get(url);
+      if (!mine) {
+        want.push([url, 0, 0, 0]);
+        continue;
+      }
+      const order = compareStamps(mine.lastUpdate, rankOf(mine), theirs);
+      const myKnown = this.state.knownVersion(url);
+      if (order > 0 || myKnown > theirs[3]) candidates.push({ url, theirs });
+      if (order < 0 || theirs[3] > myKnown) want.push(this.digestEntryOf(mine));
+    }
+    const whole = Array.isArray(complete) ? complete.filter((r): r is number => Number.isInteger(r) && r >= 0 && r < DIGEST_BUCKETS * (LEAVES_PER_BUCKET + 1)) : [];
+    if (whole.length) {
+      for (const entry of this.view.values()) {
+        if (listed.has(entry.baseUrl)) continue;
+        const leaf = leafOf(entry.baseUrl);
+        if (whole.some((r) => rangeContains(r, leaf))) candidates.push({ url: entry.baseUrl });
+      }
+    }
+    // what is wanted must fit too: the rest is asked for in a later round
+    this.shuffle(want);
+    let bytes = 0;
+    return { candidates, want: want.filter((d) => (bytes += digestEntrySize(d)) <= this.settings.messageBudgetBytes / 2) };
+  }
+
+  /**
+   * Members and state the peer lacks, most stale first (ties at random), until the budget is
+   * spent; at least one item always goes, so nothing starves.
+   */
+  private deltasFor(candidates: SyncCandidate[]): Pick<SyncMessage, 'members' | 'state'> {
+    const scored = candidates
+      .map((c) => {
+        const mine = this.view.get(c.url);
+        if (!mine) return null;
+        const memberGap = !c.theirs ? mine.lastUpdate + 1 : compareStamps(mine.lastUpdate, rankOf(mine), c.theirs) > 0 ? mine.lastUpdate - c.theirs[1] + 1 : 0;
+        const stateGap = this.state.knownVersion(c.url) - (c.theirs?.[3] ?? 0);
+        return { c, mine, memberGap, stateGap, staleness: Math.max(memberGap, stateGap), tie: this.deps.random() };
+      })
+      .filter((x): x is NonNullable<typeof x> => x !== null && (x.memberGap > 0 || x.stateGap > 0))
+      .sort((a, b) => b.staleness - a.staleness || a.tie - b.tie);
+    const budget = this.settings.messageBudgetBytes;
+    const members: ServerList = { online: [], offline: [] };
+    const state: StateDelta[] = [];
+    let bytes = 64;
+    let count = 0;
+    for (const { c, mine, memberGap, stateGap } of scored) {
+      if (memberGap > 0) {
+        const wire = toWire(mine);
+        const size = jsonSize(wire) + 1;
+        if (count > 0 && bytes + size > budget) break;
+        pushEntry(members, mine, wire);
+        bytes += size;
+        count++;
+      }
+      if (stateGap > 0) {
+        const delta = this.state.deltaFor(c.url, c.theirs?.[3] ?? 0, Math.max(256, budget - bytes));
+        if (delta) {
+          const size = jsonSize(delta) + 1;
+          if (count > 0 && bytes + size > budget) break;
+          state.push(delta);
+          bytes += size;
+          count++;
+        }
+      }
+    }
+    const out: Pick<SyncMessage, 'members' | 'state'> = {};
+    if (members.online.length || members.offline!.length || members.suspect?.length) out.members = members;
+    if (state.length) out.state = state;
+    return out;
+  }
+
+  /**
+   * Applies key/value deltas from a peer: only about servers in the view (members first),
+   * never about this server (a claim newer than what it holds starts a new generation).
+   */
+  mergeState(deltas: StateDelta[], source: string): StateChange[] {
+    const changes: StateChange[] = [];
+    let refute = false;
+    for (const delta of deltas) {
+      if (!delta || typeof delta.server !== 'string') continue;
+      if (delta.server !== this.settings.selfUrl && !this.view.get(delta.server)) continue;
+      try {
+        const result = this.state.apply(delta);
+        if (result.aboutSelfUnknown) refute = true;
+        if (result.news) this.queueState(delta);
+        changes.push(...result.changes);
+      } catch (error) {
+        this.counters.entriesRefused++;
+        this.deps.log?.debug(`refused state of ${delta.server} from ${source}: ${errorText(error)}`);
+      }
+    }
+    if (refute && this.running) {
+      this.counters.stateRefutations++;
+      this.queueState(this.state.refuteOwn());
+    }
+    this.emitState(changes);
+    return changes;
+  }
+
+  /** Queues a delta for piggybacking, merged with a queued one of the same server when they join up. */
+  private queueState(delta: StateDelta): void {
+    const queued = this.stateBroadcasts.peek(delta.server);
+    if (queued && delta.floor === undefined && queued.floor === undefined && delta.from <= queued.to && delta.from >= queued.from) {
+      const byKey = new Map(queued.entries.map((e) => [e.key, e]));
+      for (const e of delta.entries) if ((byKey.get(e.key)?.version ?? -1) < e.version) byKey.set(e.key, e);
+      const entries = [...byKey.values()].sort((a, b) => a.version - b.version);
+      this.stateBroadcasts.enqueue(delta.server, { server: delta.server, from: queued.from, to: Math.max(queued.to, delta.to), entries });
+      return;
+    }
+    this.stateBroadcasts.enqueue(delta.server, delta);
+  }
+
+  private emitState(changes: StateChange[]): void {
+    for (const change of changes) {
+      for (const listener of this.stateListeners) {
+        try {
+          listener(change);
+        } catch (error) {
+          this.deps.log?.warn(`state listener threw: ${errorText(error)}`);
+        }
+      }
+    }
   }
 
   /** Sends our view to one peer and merges the answer. */
@@ -335,12 +665,16 @@ export class ClusterEngine {
     const now = this.deps.now();
     const changes: MembershipChange[] = [];
     if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
+    const expired = this.state.expire();
+    for (const delta of expired.deltas) this.queueState(delta);
+    this.emitState(expired.changes);
     // the expiry sweep walks the whole view: once a minute is plenty for a 24 h retention
     if (now - this.lastSweepAt < Math.min(60_000, this.settings.retentionMs / 10)) return changes;
     this.lastSweepAt = now;
     for (const entry of [...this.view.values()]) {
       if (entry.baseUrl === this.settings.selfUrl) continue;
       if (entry.lastUpdate < now - this.settings.retentionMs && this.view.remove(entry.baseUrl)) {
+        this.state.drop(entry.baseUrl);
         this.suspicions.delete(entry.baseUrl);
         this.flaps.forget(entry.baseUrl);
         changes.push({ type: 'removed', server: entry, previous: stateOf(entry), reason: `no update for ${Math.round(this.settings.retentionMs / 3_600_000)} h` });
@@ -378,7 +712,7 @@ export class ClusterEngine {
     if (reserve.length) {
       const target = reserve[Math.floor(this.deps.random() * reserve.length)];
       if (!(await this.probeDirect(target))) return { kind: 'unreachable', target };
-      await this.exchangeWith(target); // full anti-entropy: both sides see each other's rumours and refute them
+      await this.syncWith(target); // anti-entropy: both sides see each other's rumours and refute them
       return { kind: 'reconnected', target };
     }
     const target = this.nextProbeTarget();
@@ -414,6 +748,7 @@ export class ClusterEngine {
   /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
   async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
     this.merge(message, 'probe');
+    if (Array.isArray(message.state)) this.mergeState(message.state, 'probe');
     let ack = true;
     if (message.target) {
       let target: string | undefined;
@@ -433,8 +768,14 @@ export class ClusterEngine {
     try {
       const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
       this.merge(ack, target);
+      if (Array.isArray(ack.state)) this.mergeState(ack.state, target);
       return ack.ack === true;
-    } catch {
+    } catch (error) {
+      // a page-format peer has no probe endpoint; its 404 proves it is alive
+      if (statusOf(error) === 404) {
+        this.legacyPeers.add(target);
+        return true;
+      }
       if (count) this.counters.probesFailed++;
       return false;
     }
@@ -442,7 +783,7 @@ export class ClusterEngine {
 
   private async probeIndirect(target: string): Promise<boolean> {
     const helpers = [...this.view.values()]
-      .filter((e) => stateOf(e) === 'alive' && e.baseUrl !== target && e.baseUrl !== this.settings.selfUrl)
+      .filter((e) => stateOf(e) === 'alive' && e.baseUrl !== target && e.baseUrl !== this.settings.selfUrl && !this.legacyPeers.has(e.baseUrl))
       .map((e) => e.baseUrl);
     this.shuffle(helpers);
     const chosen = helpers.slice(0, this.settings.indirectChecks);
@@ -453,6 +794,7 @@ export class ClusterEngine {
         try {
           const ack = await this.deps.transport.probe(helper, { message: 'probe', target, ...this.piggyback(target) }, timeout);
           this.merge(ack, helper);
+          if (Array.isArray(ack.state)) this.mergeState(ack.state, helper);
           return ack.ack === true;
         } catch {
           return false;
@@ -520,17 +862,31 @@ export class ClusterEngine {
     return out;
   }
 
-  /** Our own entry plus recent changes for a probe or ack; a suspect target also gets its suspicion, so it can refute. */
-  private piggyback(target?: string): ServerList {
-    const limit = this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1));
-    const entries = [this.self(), ...this.broadcasts.take(this.settings.maxPiggyback, Math.max(1, limit))];
+  /**
+   * Our own entry plus recent changes for a probe or ack (membership, then key/value deltas
+   * while the byte budget lasts); a suspect target also gets its suspicion, so it can refute.
+   * Page-format peers get no state.
+   */
+  private piggyback(target?: string): ServerList & { state?: StateDelta[] } {
+    const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1)));
+    const entries = [this.self(), ...this.broadcasts.take(this.settings.maxPiggyback, limit)];
     const targetEntry = target ? this.view.get(target) : undefined;
     if (targetEntry && targetEntry.suspect) entries.push(targetEntry);
-    const list: ServerList = { online: [], offline: [] };
+    const list: ServerList & { state?: StateDelta[] } = { online: [], offline: [] };
+    let bytes = 64;
     for (const e of entries) {
-      const state = stateOf(e);
-      if (state === 'suspect') (list.suspect ??= []).push(toWire(e));
-      else (state === 'alive' ? list.online : list.offline!).push(toWire(e));
+      const wire = toWire(e);
+      pushEntry(list, e, wire);
+      bytes += e.baseUrl.length + (wire.by?.length ?? 0) + 60;
+    }
+    if (this.stateBroadcasts.size && !(target && this.legacyPeers.has(target))) {
+      const state = this.stateBroadcasts.take(Infinity, limit, (delta) => {
+        const size = jsonSize(delta) + 1;
+        if (bytes + size > this.settings.messageBudgetBytes) return false;
+        bytes += size;
+        return true;
+      });
+      if (state.length) list.state = state;
     }
     return list;
   }
@@ -541,7 +897,7 @@ export class ClusterEngine {
   private apply(entry: MemberEntry, now: number): MembershipChange | null {
     const merged = this.view.merge(entry);
     if (!merged) return null;
-    this.broadcasts.enqueue(merged.entry);
+    this.broadcasts.enqueue(merged.entry.baseUrl, merged.entry);
     const state = stateOf(merged.entry);
     if (state === 'suspect') {
       const suspicion = this.suspicions.get(entry.baseUrl);
@@ -561,7 +917,7 @@ export class ClusterEngine {
     const before = this.view.get(this.settings.selfUrl);
     const entry: MemberEntry = { baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, online, lastUpdate: this.clock.tick() };
     this.view.set(entry);
-    this.broadcasts.enqueue(entry);
+    this.broadcasts.enqueue(entry.baseUrl, entry);
     if (before && before.online !== online) {
       this.emit([{ type: online ? 'online' : 'offline', server: { ...entry }, previous: stateOf(before), reason }]);
     }
@@ -613,8 +969,47 @@ export class ClusterEngine {
     const peers = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
     this.shuffle(peers);
     const told = peers.slice(0, fanout);
-    await Promise.allSettled(told.map((peer) => this.exchangeWith(peer)));
+    // a probe carries our own (now offline) entry: one small request each; full lists for page-format peers
+    const timeout = Math.max(this.settings.probeTimeoutMs, 1000);
+    await Promise.allSettled(
+      told.map((peer) => (this.legacyPeers.has(peer) ? this.exchangeWith(peer) : this.deps.transport.probe(peer, { message: 'probe', ...this.piggyback(peer) }, timeout))),
+    );
     this.stop();
     return told;
   }
+}
+
+function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServer): void {
+  const state = stateOf(entry);
+  if (state === 'suspect') (list.suspect ??= []).push(wire);
+  else (state === 'alive' ? list.online : (list.offline ??= [])).push(wire);
+}
+
+/** Compares our (stamp, rank) for a server with a digest entry's: the same order as `compareEntries`. */
+function compareStamps(lastUpdate: number, rank: number, theirs: DigestEntry): number {
+  if (lastUpdate !== theirs[1]) return lastUpdate < theirs[1] ? -1 : 1;
+  return rank === theirs[2] ? 0 : rank < theirs[2] ? -1 : 1;
+}
+
+function isDigestEntry(d: unknown): d is DigestEntry {
+  return (
+    Array.isArray(d) &&
+    d.length === 4 &&
+    typeof d[0] === 'string' &&
+    d[0].length <= 2048 &&
+    Number.isSafeInteger(d[1]) &&
+    d[1] >= 0 &&
+    (d[2] === 0 || d[2] === 1 || d[2] === 2) &&
+    Number.isSafeInteger(d[3]) &&
+    d[3] >= 0
+  );
+}
+
+function digestEntrySize(d: DigestEntry): number {
+  return d[0].length + 40;
+}
+
+function validLeafHashes(l: unknown): l is { bucket: number; hashes: string } {
+  const x = l as { bucket?: unknown; hashes?: unknown };
+  return typeof x === 'object' && x !== null && Number.isInteger(x.bucket) && (x.bucket as number) >= 0 && (x.bucket as number) < DIGEST_BUCKETS && typeof x.hashes === 'string';
 }

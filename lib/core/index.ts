@@ -4,3 +4,7 @@ export * from './hybrid-clock.js';
 export * from './membership-view.js';
 export * from './peer-selection.js';
 export * from './cluster-engine.js';
+export * from './replicated-state.js';
+export * from './view-digest.js';
+export * from './hash.js';
+export * from './broadcast-queue.js';

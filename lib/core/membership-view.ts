@@ -1,4 +1,5 @@
 import type { GossipServer, ServerList } from './types.js';
+import { ViewDigest } from './view-digest.js';
 
 /** One entry of the view: the wire's GossipServer plus its state. */
 export interface MemberEntry extends GossipServer {
@@ -33,6 +34,11 @@ export interface MembershipChange {
 
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, offline: 2 };
 
+/** 0 alive, 1 suspect, 2 offline: how digests name an entry's state. */
+export function rankOf(entry: MemberEntry): number {
+  return RANK[stateOf(entry)];
+}
+
 /**
  * The total order that decides which of two entries for one server wins: the later stamp;
  * on equal stamps offline beats suspect beats alive (the cautious answer), then monitor
@@ -61,6 +67,8 @@ export function describeChange(entry: MemberEntry, previous: MemberState | undef
 /** The membership view keyed by normalised base URL. It applies the join; policy lives in the engine. */
 export class MembershipView {
   private readonly entries = new Map<string, MemberEntry>();
+  /** The view's hash, kept current on every change (see ViewDigest). */
+  readonly digest = new ViewDigest();
 
   get size(): number {
     return this.entries.size;
@@ -80,7 +88,7 @@ export class MembershipView {
    * object among thousands of views.
    */
   set(entry: MemberEntry): void {
-    this.entries.set(entry.baseUrl, Object.isFrozen(entry) ? entry : copy(entry));
+    this.replace(this.entries.get(entry.baseUrl), Object.isFrozen(entry) ? entry : copy(entry));
   }
 
   /**
@@ -91,7 +99,7 @@ export class MembershipView {
     const current = this.entries.get(incoming.baseUrl);
     if (current && compareEntries(incoming, current) <= 0) return null;
     const entry = copy(incoming);
-    this.entries.set(entry.baseUrl, entry);
+    this.replace(current, entry);
     return { previous: current && stateOf(current), entry };
   }
 
@@ -99,7 +107,14 @@ export class MembershipView {
     const current = this.entries.get(baseUrl);
     if (!current) return null;
     this.entries.delete(baseUrl);
+    this.digest.toggleMember(baseUrl, current.lastUpdate, rankOf(current), Object.isFrozen(current) ? current : undefined);
     return current;
+  }
+
+  private replace(current: MemberEntry | undefined, entry: MemberEntry): void {
+    if (current) this.digest.toggleMember(current.baseUrl, current.lastUpdate, rankOf(current), Object.isFrozen(current) ? current : undefined);
+    this.entries.set(entry.baseUrl, entry);
+    this.digest.toggleMember(entry.baseUrl, entry.lastUpdate, rankOf(entry), Object.isFrozen(entry) ? entry : undefined);
   }
 
   /** The wire form. `sorted` orders each list by base URL so equal views serialise equally. */

@@ -1,3 +1,9 @@
+import type { StateDelta } from './replicated-state.js';
+import type { DigestEntry } from './view-digest.js';
+
+export type { StateDelta, StateEntry, JsonValue } from './replicated-state.js';
+export type { DigestEntry } from './view-digest.js';
+
 /**
  * Wire types of the clustershazbot protocol, exactly as the package page defines them.
  * The core speaks these; the Nest shell validates them with the DTOs in `lib/dto/`.
@@ -48,10 +54,41 @@ export interface ControlMessage {
 export interface ProbeMessage extends ServerList {
   message: 'probe';
   target?: string;
+  /** Extension: recent key/value changes, piggybacked like membership changes. */
+  state?: StateDelta[];
 }
 
 /** Answer to a probe: `ack` (false only when an indirect target did not answer) plus recent changes. */
 export interface ProbeAck extends ServerList {
   message: 'ack';
   ack: boolean;
+  state?: StateDelta[];
+}
+
+/**
+ * Body and answer of `POST <prefix>/sync` (extension): digest-and-delta anti-entropy over a
+ * two-level hash tree (root, 64 buckets, 64 leaves per bucket; see ViewDigest).
+ * 1. `{hash, buckets}`: the sender's root and bucket hashes. Equal views answer `{hash}`
+ *    alone: a constant cost whatever N. Otherwise the answer carries, for each differing
+ *    bucket, its entries (`digest`, when it holds at most 8 servers) or its 64 leaf hashes
+ *    (`leaves`).
+ * 2. `{members, state, want, digest}`: what the answerer lacks by its digest; `want`, what
+ *    the sender lacks, as the sender's own digest entries; and the sender's entries in the
+ *    differing leaves. The answer carries what was wanted and what that digest shows missing,
+ *    plus its own `want`.
+ * 3. `{members, state}`: what the answer wanted (only when it wanted something).
+ * `complete` lists the ranges a digest gives whole (0–63 a bucket, 64 + leaf a leaf), so the
+ * other side can tell "absent" from "left out". Every message stays under the byte budget;
+ * what does not fit waits for a later round, most stale first.
+ */
+export interface SyncMessage {
+  message: 'sync';
+  hash?: string;
+  buckets?: string;
+  leaves?: { bucket: number; hashes: string }[];
+  digest?: DigestEntry[];
+  complete?: number[];
+  members?: ServerList;
+  state?: StateDelta[];
+  want?: DigestEntry[];
 }

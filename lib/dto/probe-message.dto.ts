@@ -1,8 +1,11 @@
-import { Equals, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, Equals, IsArray, IsBoolean, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { MAX_STATE_DELTAS } from '../clustershazbot.constants.js';
 import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
 import type { ProbeAck, ProbeMessage } from '../core/types.js';
 import { IsBaseUrl } from './is-base-url.decorator.js';
 import { ServerListDto } from './server-list.dto.js';
+import { StateDeltaDto } from './state-delta.dto.js';
 
 /** Body of `POST <prefix>/probe`: a liveness probe with piggybacked changes. */
 export class ProbeMessageDto extends ServerListDto implements ProbeMessage {
@@ -15,6 +18,14 @@ export class ProbeMessageDto extends ServerListDto implements ProbeMessage {
   @MaxLength(MAX_BASE_URL_LENGTH)
   @IsBaseUrl()
   target?: string;
+
+  /** Extension: piggybacked key/value changes. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_STATE_DELTAS)
+  @ValidateNested({ each: true })
+  @Type(() => StateDeltaDto)
+  state?: StateDeltaDto[];
 }
 
 /** Answer to a probe. */
@@ -24,4 +35,12 @@ export class ProbeAckDto extends ServerListDto implements ProbeAck {
 
   @IsBoolean()
   ack: boolean;
+
+  /** Extension: piggybacked key/value changes. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_STATE_DELTAS)
+  @ValidateNested({ each: true })
+  @Type(() => StateDeltaDto)
+  state?: StateDeltaDto[];
 }

@@ -18,6 +18,7 @@ class LoopNetwork {
   transport: GossipTransport = {
     exchange: async (peer, message) => this.reach(peer).handleGossip(JSON.parse(JSON.stringify(message))),
     probe: async (peer, message) => this.reach(peer).handleProbe(JSON.parse(JSON.stringify(message))),
+    sync: async (peer, message) => this.reach(peer).handleSync(JSON.parse(JSON.stringify(message))),
   };
 
   private reach(peer: string): ClusterEngine {
@@ -160,7 +161,7 @@ describe('ClusterEngine', () => {
   it('a failing peer never throws out of a round', async () => {
     const a = new ClusterEngine(
       { selfUrl: 'http://a:1/' },
-      { now: () => 1e12, random: seededRandom(1), transport: { exchange: () => Promise.reject(new Error('garbage')), probe: () => Promise.reject(new Error('garbage')) } },
+      { now: () => 1e12, random: seededRandom(1), transport: { exchange: () => Promise.reject(new Error('garbage')), probe: () => Promise.reject(new Error('garbage')), sync: () => Promise.reject(new Error('garbage')) } },
     );
     a.start();
     a.addSeeds(['http://b:1/']);

@@ -1,0 +1,397 @@
+import type { ViewDigest } from './view-digest.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** One key on the wire. No `value` and `deleted` set: a tombstone (`expired` when the owner's expiry made it). */
+export interface StateEntry {
+  key: string;
+  version: number;
+  value?: JsonValue;
+  /** Time left to live, ms, relative to when the message was sent: no clock has to agree with another. */
+  ttlMs?: number;
+  deleted?: boolean;
+  expired?: boolean;
+}
+
+/**
+ * Key/value changes of one server (scuttlebutt's delta): its entries with a version in
+ * (from, to], ascending, so whoever held everything up to `from` now holds everything up to
+ * `to`. With `floor` it is a reset: `entries` lists every key the sender holds with a version
+ * up to `to`, and keys not listed are gone (their tombstones were reaped, or the server
+ * restarted).
+ */
+export interface StateDelta {
+  server: string;
+  from: number;
+  to: number;
+  floor?: number;
+  entries: StateEntry[];
+}
+
+/** A key/value change as the host sees it. `value` undefined: deleted. */
+export type StateChange =
+  | { type: 'update'; server: string; key: string; value: JsonValue | undefined; version: number }
+  | { type: 'expire'; server: string; key: string; version: number };
+
+export interface StateLimits {
+  /** Longest key, in characters. */
+  maxKeyLength: number;
+  /** Largest value, in bytes of its JSON. */
+  maxValueBytes: number;
+  /** Most keys one server may hold (tombstones included). */
+  maxKeysPerServer: number;
+  /** Tombstones (and expired keys) are forgotten this long after they were made or learned. */
+  tombstoneGraceMs: number;
+}
+
+export const DEFAULT_STATE_LIMITS: StateLimits = {
+  maxKeyLength: 128,
+  maxValueBytes: 4096,
+  maxKeysPerServer: 256,
+  tombstoneGraceMs: 3_600_000,
+};
+
+/** A key/value call that breaks a limit or gets a value that is not JSON. */
+export class StateValueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateValueError';
+  }
+}
+
+interface Slot {
+  version: number;
+  value?: JsonValue;
+  deleted?: 'deleted' | 'expired';
+  /** Local time at which the value expires. */
+  expiresAt?: number;
+  /** Expired here already (the owner's tombstone may not have arrived). */
+  expiredHere?: boolean;
+  /** Local time after which a tombstone or expired key is forgotten. */
+  reapAt?: number;
+}
+
+interface ServerState {
+  /** Every version up to this one is held (the watermark digests carry). */
+  known: number;
+  /** Versions up to this one were forgotten: a peer below it needs a reset. */
+  floor: number;
+  slots: Map<string, Slot>;
+}
+
+/** Size of a JSON value when serialised, or throws when it is not JSON (cycles, functions, NaN…). */
+export function jsonSize(value: unknown): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new StateValueError(`value is not JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new StateValueError('value is not JSON (undefined, a function or a symbol)');
+  return Buffer.byteLength(text);
+}
+
+/** Rejects what JSON.stringify would silently change: NaN and Infinity (null), undefined in objects. */
+function assertPlainJson(value: unknown, depth = 0): void {
+  if (depth > 32) throw new StateValueError('value is nested deeper than 32 levels');
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new StateValueError('value contains a number JSON cannot carry (NaN or Infinity)');
+    return;
+  }
+  if (Array.isArray(value)) return value.forEach((v) => assertPlainJson(v, depth + 1));
+  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    for (const v of Object.values(value as object)) assertPlainJson(v, depth + 1);
+    return;
+  }
+  throw new StateValueError(`value is not JSON (${typeof value === 'object' ? 'a class instance' : typeof value})`);
+}
+
+/**
+ * Every server's key/value state as this server holds it: last-writer-wins per key by
+ * version (the owner's hybrid-clock stamps), a per-server watermark for digests, tombstones
+ * so that nothing deleted comes back, and expiry by time-to-live counted on each server's own
+ * clock. Only a key's owner writes it; everyone else learns it through deltas.
+ */
+export class ReplicatedState {
+  private readonly servers = new Map<string, ServerState>();
+
+  constructor(
+    private readonly selfUrl: string,
+    readonly limits: StateLimits,
+    private readonly deps: {
+      now: () => number;
+      /** A fresh version: strictly above every stamp this server has seen. */
+      tick: () => number;
+      /** False for a version stamped too far in the future (the clock-skew bound). */
+      acceptable: (version: number) => boolean;
+      digest: ViewDigest;
+    },
+  ) {}
+
+  /** The watermark of one server's state (0 when none). */
+  knownVersion(server: string): number {
+    return this.servers.get(server)?.known ?? 0;
+  }
+
+  /** The live value of a key, or undefined (absent, deleted or expired). */
+  get(server: string, key: string): JsonValue | undefined {
+    const slot = this.servers.get(server)?.slots.get(key);
+    return slot && isLive(slot, this.deps.now()) ? structuredClone(slot.value) : undefined;
+  }
+
+  /** One server's live keys. */
+  entriesOf(server: string): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    const now = this.deps.now();
+    for (const [key, slot] of this.servers.get(server)?.slots ?? []) if (isLive(slot, now)) out[key] = structuredClone(slot.value!);
+    return out;
+  }
+
+  /** Every server's live keys (servers without any are left out). */
+  snapshot(): Record<string, Record<string, JsonValue>> {
+    const out: Record<string, Record<string, JsonValue>> = {};
+    for (const server of this.servers.keys()) {
+      const entries = this.entriesOf(server);
+      if (Object.keys(entries).length) out[server] = entries;
+    }
+    return out;
+  }
+
+  /**
+   * Sets a key of this server. `expiresAt` is a time on this server's clock; it travels as
+   * time left to live. Returns the delta to broadcast and the change.
+   */
+  setLocal(key: string, value: JsonValue, expiresAt?: number): { delta: StateDelta; change: StateChange } {
+    this.checkKey(key);
+    assertPlainJson(value);
+    const size = jsonSize(value);
+    if (size > this.limits.maxValueBytes) throw new StateValueError(`value of "${key}" is ${size} bytes; the limit is ${this.limits.maxValueBytes} (option maxStateValueBytes)`);
+    const now = this.deps.now();
+    if (expiresAt !== undefined && (!Number.isFinite(expiresAt) || expiresAt <= now)) throw new StateValueError(`expiresAt of "${key}" must be a time in the future`);
+    const own = this.own();
+    if (!own.slots.has(key) && own.slots.size >= this.limits.maxKeysPerServer) {
+      throw new StateValueError(`this server already holds ${own.slots.size} keys; the limit is ${this.limits.maxKeysPerServer} (option maxStateKeys)`);
+    }
+    const slot: Slot = { version: this.deps.tick(), value: structuredClone(value) };
+    if (expiresAt !== undefined) slot.expiresAt = expiresAt;
+    return { delta: this.writeOwn(key, slot, now), change: { type: 'update', server: this.selfUrl, key, value: structuredClone(value), version: slot.version } };
+  }
+
+  /** Deletes a key of this server (a tombstone). Null when there was nothing to delete. */
+  deleteLocal(key: string): { delta: StateDelta; change: StateChange } | null {
+    this.checkKey(key);
+    const now = this.deps.now();
+    const current = this.servers.get(this.selfUrl)?.slots.get(key);
+    if (!current || !isLive(current, now)) return null;
+    const slot: Slot = { version: this.deps.tick(), deleted: 'deleted', reapAt: now + this.limits.tombstoneGraceMs };
+    return { delta: this.writeOwn(key, slot, now), change: { type: 'update', server: this.selfUrl, key, value: undefined, version: slot.version } };
+  }
+
+  /**
+   * Starts a new generation of this server's state: a version above anything a peer may hold
+   * from before a restart, as a reset that lists what this server holds now. Called when a
+   * peer turns out to hold state about this server that this server does not have.
+   */
+  refuteOwn(): StateDelta {
+    const own = this.own();
+    const version = this.deps.tick();
+    this.setKnown(this.selfUrl, own, version);
+    own.floor = version;
+    return this.deltaFor(this.selfUrl, 0, Infinity)!;
+  }
+
+  /**
+   * Expires keys whose time has come (the owner turns its own into tombstones, to broadcast)
+   * and forgets tombstones past their grace period.
+   */
+  expire(): { changes: StateChange[]; deltas: StateDelta[] } {
+    const now = this.deps.now();
+    const changes: StateChange[] = [];
+    const deltas: StateDelta[] = [];
+    for (const [server, state] of this.servers) {
+      for (const [key, slot] of [...state.slots]) {
+        if (slot.reapAt !== undefined && slot.reapAt <= now) {
+          state.slots.delete(key);
+          state.floor = Math.max(state.floor, slot.version);
+          continue;
+        }
+        if (slot.deleted || slot.expiresAt === undefined || slot.expiresAt > now || slot.expiredHere) continue;
+        if (server === this.selfUrl) {
+          const tombstone: Slot = { version: this.deps.tick(), deleted: 'expired', reapAt: now + this.limits.tombstoneGraceMs };
+          deltas.push(this.writeOwn(key, tombstone, now));
+          changes.push({ type: 'expire', server, key, version: slot.version });
+        } else {
+          slot.expiredHere = true;
+          slot.reapAt = now + this.limits.tombstoneGraceMs;
+          changes.push({ type: 'expire', server, key, version: slot.version });
+        }
+      }
+    }
+    return { changes, deltas };
+  }
+
+  /**
+   * What a peer whose watermark for `server` is `theirKnown` lacks: entries above it,
+   * ascending, cut to `budgetBytes` (never below one entry, and never a reset, which must be
+   * whole). Null when the peer lacks nothing.
+   */
+  deltaFor(server: string, theirKnown: number, budgetBytes: number): StateDelta | null {
+    const state = this.servers.get(server);
+    if (!state || state.known <= theirKnown) return null;
+    const reset = theirKnown < state.floor;
+    const from = reset ? 0 : theirKnown;
+    const now = this.deps.now();
+    const slots = [...state.slots].filter(([, s]) => s.version > from).sort((a, b) => a[1].version - b[1].version);
+    const entries: StateEntry[] = [];
+    let bytes = 64 + server.length;
+    let to = state.known;
+    for (const [key, slot] of slots) {
+      const entry = toWireEntry(key, slot, now);
+      const size = jsonSize(entry) + 1;
+      if (!reset && entries.length > 0 && bytes + size > budgetBytes) {
+        to = entries[entries.length - 1].version;
+        break;
+      }
+      entries.push(entry);
+      bytes += size;
+    }
+    const delta: StateDelta = { server, from, to, entries };
+    if (reset) delta.floor = state.floor;
+    return delta;
+  }
+
+  /**
+   * Applies a delta from a peer. Returns the changes the host sees, whether anything was new
+   * (the delta is then worth passing on), and whether it claims state about this server that
+   * this server does not hold (the caller refutes it).
+   */
+  apply(delta: StateDelta): { changes: StateChange[]; news: boolean; aboutSelfUnknown: boolean } {
+    const none = { changes: [], news: false, aboutSelfUnknown: false };
+    if (!validDelta(delta, this.limits, this.deps.acceptable)) return none;
+    if (delta.server === this.selfUrl) {
+      const own = this.servers.get(this.selfUrl);
+      const stale = delta.to > (own?.known ?? 0) || (delta.floor ?? 0) > (own?.floor ?? 0);
+      return { ...none, aboutSelfUnknown: stale };
+    }
+    const now = this.deps.now();
+    const changes: StateChange[] = [];
+    let news = false;
+    let state = this.servers.get(delta.server);
+    if (!state) {
+      if (delta.entries.length === 0 && delta.to === 0) return none;
+      state = { known: 0, floor: 0, slots: new Map() };
+      this.servers.set(delta.server, state);
+    }
+    // a reset removes what it does not list, but only where this server really was behind it
+    const reset = delta.floor !== undefined && state.known < delta.floor;
+    if (reset) {
+      const listed = new Set(delta.entries.map((e) => e.key));
+      for (const [key, slot] of [...state.slots]) {
+        if (slot.version <= delta.to && !listed.has(key)) {
+          state.slots.delete(key);
+          if (isLive(slot, now)) changes.push({ type: 'update', server: delta.server, key, value: undefined, version: delta.floor! });
+          news = true;
+        }
+      }
+      state.floor = Math.max(state.floor, delta.floor!);
+    }
+    for (const entry of delta.entries) {
+      const current = state.slots.get(entry.key);
+      if (current && current.version >= entry.version) continue;
+      if (!current && state.slots.size >= this.limits.maxKeysPerServer) continue;
+      const slot = fromWireEntry(entry, now, this.limits.tombstoneGraceMs);
+      state.slots.set(entry.key, slot);
+      news = true;
+      const wasLive = current !== undefined && isLive(current, now);
+      if (isLive(slot, now)) changes.push({ type: 'update', server: delta.server, key: entry.key, value: structuredClone(slot.value), version: slot.version });
+      else if (wasLive) {
+        changes.push(slot.deleted === 'deleted' ? { type: 'update', server: delta.server, key: entry.key, value: undefined, version: slot.version } : { type: 'expire', server: delta.server, key: entry.key, version: slot.version });
+      }
+    }
+    if ((reset || delta.from <= state.known) && delta.to > state.known) {
+      this.setKnown(delta.server, state, delta.to);
+      news = true;
+    }
+    return { changes, news, aboutSelfUnknown: false };
+  }
+
+  /** Forgets a server's state (its membership entry was removed). */
+  drop(server: string): void {
+    const state = this.servers.get(server);
+    if (!state) return;
+    this.deps.digest.toggleState(server, state.known);
+    this.servers.delete(server);
+  }
+
+  private own(): ServerState {
+    let own = this.servers.get(this.selfUrl);
+    if (!own) {
+      own = { known: 0, floor: 0, slots: new Map() };
+      this.servers.set(this.selfUrl, own);
+    }
+    return own;
+  }
+
+  private writeOwn(key: string, slot: Slot, now: number): StateDelta {
+    const own = this.own();
+    const from = own.known;
+    own.slots.set(key, slot);
+    this.setKnown(this.selfUrl, own, slot.version);
+    return { server: this.selfUrl, from, to: slot.version, entries: [toWireEntry(key, slot, now)] };
+  }
+
+  private setKnown(server: string, state: ServerState, version: number): void {
+    this.deps.digest.toggleState(server, state.known);
+    state.known = version;
+    this.deps.digest.toggleState(server, version);
+  }
+
+  private checkKey(key: string): void {
+    if (typeof key !== 'string' || key.length === 0 || key.length > this.limits.maxKeyLength) {
+      throw new StateValueError(`key must be a non-empty string of at most ${this.limits.maxKeyLength} characters`);
+    }
+  }
+}
+
+function isLive(slot: Slot, now: number): boolean {
+  return !slot.deleted && !slot.expiredHere && (slot.expiresAt === undefined || slot.expiresAt > now);
+}
+
+function toWireEntry(key: string, slot: Slot, now: number): StateEntry {
+  if (slot.deleted) return slot.deleted === 'expired' ? { key, version: slot.version, deleted: true, expired: true } : { key, version: slot.version, deleted: true };
+  const entry: StateEntry = { key, version: slot.version, value: slot.value };
+  if (slot.expiresAt !== undefined) entry.ttlMs = Math.max(0, slot.expiresAt - now);
+  else if (slot.expiredHere) entry.ttlMs = 0;
+  return entry;
+}
+
+function fromWireEntry(entry: StateEntry, now: number, graceMs: number): Slot {
+  if (entry.deleted) return { version: entry.version, deleted: entry.expired ? 'expired' : 'deleted', reapAt: now + graceMs };
+  const slot: Slot = { version: entry.version, value: structuredClone(entry.value ?? null) };
+  if (entry.ttlMs !== undefined) {
+    slot.expiresAt = now + entry.ttlMs;
+    if (entry.ttlMs <= 0) {
+      slot.expiredHere = true;
+      slot.reapAt = now + graceMs;
+    }
+  }
+  return slot;
+}
+
+const isVersion = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/** Structure and limits of a delta from the wire (the DTOs check types; this checks meaning). */
+function validDelta(delta: StateDelta, limits: StateLimits, acceptable: (v: number) => boolean): boolean {
+  if (!delta || typeof delta.server !== 'string' || !isVersion(delta.from) || !isVersion(delta.to) || delta.to < delta.from) return false;
+  if (delta.floor !== undefined && (!isVersion(delta.floor) || delta.floor > delta.to)) return false;
+  if (!Array.isArray(delta.entries) || delta.entries.length > limits.maxKeysPerServer || !acceptable(delta.to)) return false;
+  for (const e of delta.entries) {
+    if (!e || typeof e.key !== 'string' || e.key.length === 0 || e.key.length > limits.maxKeyLength) return false;
+    if (!isVersion(e.version) || e.version > delta.to || e.version <= delta.from) return false;
+    if (e.ttlMs !== undefined && !isVersion(e.ttlMs)) return false;
+    if (!e.deleted && (e.value === undefined || jsonSize(e.value) > limits.maxValueBytes)) return false;
+  }
+  return true;
+}

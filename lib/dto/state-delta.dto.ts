@@ -1,0 +1,67 @@
+import { Type } from 'class-transformer';
+import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
+import type { JsonValue, StateDelta, StateEntry } from '../core/replicated-state.js';
+import { MAX_KEYS_PER_DELTA } from '../clustershazbot.constants.js';
+import { IsBaseUrl } from './is-base-url.decorator.js';
+
+/** One key on the wire; the engine checks sizes against the configured limits. */
+export class StateEntryDto implements StateEntry {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  key: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  version: number;
+
+  /** Any JSON value (absent on tombstones). */
+  @Allow()
+  value?: JsonValue;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  ttlMs?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  deleted?: boolean;
+
+  @IsOptional()
+  @IsBoolean()
+  expired?: boolean;
+}
+
+/** Key/value changes of one server. */
+export class StateDeltaDto implements StateDelta {
+  @IsString()
+  @MaxLength(MAX_BASE_URL_LENGTH)
+  @IsBaseUrl()
+  server: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  from: number;
+
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  to: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  floor?: number;
+
+  @IsArray()
+  @ArrayMaxSize(MAX_KEYS_PER_DELTA)
+  @ValidateNested({ each: true })
+  @Type(() => StateEntryDto)
+  entries: StateEntryDto[];
+}
