@@ -253,6 +253,7 @@ export class ClusterEngine {
     if (this.running) return;
     this.running = true;
     this.restampSelf(true, 'started');
+    this.state.startGeneration(this.self().lastUpdate);
   }
 
   stop(): void {
@@ -869,16 +870,20 @@ export class ClusterEngine {
    */
   private piggyback(target?: string): ServerList & { state?: StateDelta[] } {
     const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1)));
-    const entries = [this.self(), ...this.broadcasts.take(this.settings.maxPiggyback, limit)];
-    const targetEntry = target ? this.view.get(target) : undefined;
-    if (targetEntry && targetEntry.suspect) entries.push(targetEntry);
     const list: ServerList & { state?: StateDelta[] } = { online: [], offline: [] };
-    let bytes = 64;
-    for (const e of entries) {
+    let bytes = 96 + (target?.length ?? 0);
+    const add = (e: MemberEntry) => {
       const wire = toWire(e);
       pushEntry(list, e, wire);
-      bytes += e.baseUrl.length + (wire.by?.length ?? 0) + 60;
-    }
+      bytes += entrySize(e);
+    };
+    add(this.self());
+    const targetEntry = target ? this.view.get(target) : undefined;
+    if (targetEntry && targetEntry.suspect) add(targetEntry);
+    const budget = this.settings.messageBudgetBytes;
+    let planned = bytes;
+    const taken = this.broadcasts.take(this.settings.maxPiggyback, limit, (e) => (planned + entrySize(e) <= budget ? ((planned += entrySize(e)), true) : false));
+    for (const e of taken) add(e);
     if (this.stateBroadcasts.size && !(target && this.legacyPeers.has(target))) {
       const state = this.stateBroadcasts.take(Infinity, limit, (delta) => {
         const size = jsonSize(delta) + 1;
@@ -1012,4 +1017,9 @@ function digestEntrySize(d: DigestEntry): number {
 function validLeafHashes(l: unknown): l is { bucket: number; hashes: string } {
   const x = l as { bucket?: unknown; hashes?: unknown };
   return typeof x === 'object' && x !== null && Number.isInteger(x.bucket) && (x.bucket as number) >= 0 && (x.bucket as number) < DIGEST_BUCKETS && typeof x.hashes === 'string';
+}
+
+/** A membership entry's size on the wire, near enough for budgets. */
+function entrySize(e: MemberEntry): number {
+  return e.baseUrl.length + (e.by ? e.by.length + 8 : 0) + 50;
 }

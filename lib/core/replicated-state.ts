@@ -116,6 +116,8 @@ function assertPlainJson(value: unknown, depth = 0): void {
  */
 export class ReplicatedState {
   private readonly servers = new Map<string, ServerState>();
+  /** This process's first stamp: its state starts above anything a previous process of the same URL wrote. */
+  private generation = 0;
 
   constructor(
     private readonly selfUrl: string,
@@ -129,6 +131,11 @@ export class ReplicatedState {
       digest: ViewDigest;
     },
   ) {}
+
+  /** Marks the start of this process (call once, at start, with a fresh stamp). */
+  startGeneration(stamp: number): void {
+    this.generation = stamp;
+  }
 
   /** The watermark of one server's state (0 when none). */
   knownVersion(server: string): number {
@@ -328,8 +335,10 @@ export class ReplicatedState {
   private own(): ServerState {
     let own = this.servers.get(this.selfUrl);
     if (!own) {
-      own = { known: 0, floor: 0, slots: new Map() };
+      // the first write of this process: peers still holding a previous process's keys get a reset
+      own = { known: 0, floor: this.generation, slots: new Map() };
       this.servers.set(this.selfUrl, own);
+      if (this.generation > 0) this.setKnown(this.selfUrl, own, this.generation);
     }
     return own;
   }

@@ -1,0 +1,263 @@
+import fc from 'fast-check';
+import { ClusterEngine, StateValueError, type GossipTransport, type StateChange, type SyncMessage } from '../../lib/core/index.js';
+import { exchangeBytes } from '../../sim/state-scenarios.js';
+import { seededRandom, VirtualCluster } from '../../sim/virtual-cluster.js';
+
+const T0 = 1_800_000_000_000;
+
+/** Real engines on an in-process network with per-server clock offsets and cut links. */
+class Net {
+  time = T0;
+  readonly engines = new Map<string, ClusterEngine>();
+  readonly skew = new Map<string, number>();
+  /** Servers cut off from everyone. */
+  readonly isolated = new Set<string>();
+  readonly events = new Map<string, StateChange[]>();
+  syncMessages: SyncMessage[] = [];
+
+  add(name: string, skewMs = 0, settings: Partial<ConstructorParameters<typeof ClusterEngine>[0]> = {}): ClusterEngine {
+    const url = `http://${name}.test:1/`;
+    this.skew.set(url, skewMs);
+    const engine = new ClusterEngine(
+      { selfUrl: url, probeIntervalMs: 0, ...settings },
+      { now: () => this.time + (this.skew.get(url) ?? 0), random: seededRandom(this.engines.size + 7), transport: this.transport(url) },
+    );
+    this.engines.set(url, engine);
+    const events: StateChange[] = [];
+    this.events.set(url, events);
+    engine.onStateChange((c) => events.push(c));
+    engine.start();
+    for (const other of this.engines.values()) {
+      if (other === engine) continue;
+      other.merge({ online: [engine.self()], offline: [] }, 'test');
+      engine.merge({ online: [other.self()], offline: [] }, 'test');
+    }
+    return engine;
+  }
+
+  private transport(from: string): GossipTransport {
+    const reach = (peer: string) => {
+      const target = this.engines.get(peer);
+      if (!target || this.isolated.has(peer) || this.isolated.has(from)) throw new Error('connect ECONNREFUSED');
+      return target;
+    };
+    const wire = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+    return {
+      exchange: async (peer, m) => wire(reach(peer).handleGossip(wire(m))),
+      probe: async (peer, m) => wire(await reach(peer).handleProbe(wire(m))),
+      sync: async (peer, m) => {
+        this.syncMessages.push(m);
+        return wire(reach(peer).handleSync(wire(m)));
+      },
+    };
+  }
+
+  /** Every pair syncs once, both ways. */
+  async syncAll(): Promise<void> {
+    for (const a of this.engines.values()) for (const b of this.engines.keys()) if (a.settings.selfUrl !== b) await a.syncWith(b);
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+    for (const e of this.engines.values()) e.maintain();
+  }
+}
+
+describe('replicated key/value state', () => {
+  it('refuses bad keys and values with a clear reason, and keeps good state', () => {
+    const net = new Net();
+    const a = net.add('a', 0, { stateLimits: { maxKeyLength: 8, maxValueBytes: 64, maxKeysPerServer: 2, tombstoneGraceMs: 60_000 } });
+    a.setLocalState('ok', { n: 1 });
+    expect(() => a.setLocalState('way-too-long', 1)).toThrow(/at most 8 characters/);
+    expect(() => a.setLocalState('big', 'x'.repeat(100))).toThrow(/102 bytes; the limit is 64/);
+    expect(() => a.setLocalState('nan', Number.NaN)).toThrow(StateValueError);
+    expect(() => a.setLocalState('date', new Date() as never)).toThrow(/class instance/);
+    expect(() => a.setLocalState('ttl', 1, net.time - 1)).toThrow(/in the future/);
+    a.setLocalState('two', 2);
+    expect(() => a.setLocalState('three', 3)).toThrow(/limit is 2/);
+    expect(a.state.entriesOf(a.settings.selfUrl)).toEqual({ ok: { n: 1 }, two: 2 });
+  });
+
+  it('spreads a key by sync, deletes it everywhere, and a stale peer cannot bring it back', async () => {
+    const net = new Net();
+    const a = net.add('a');
+    const b = net.add('b');
+    const c = net.add('c');
+    a.setLocalState('shards', [1, 2, 3]);
+    await net.syncAll();
+    for (const e of [b, c]) expect(e.state.get(a.settings.selfUrl, 'shards')).toEqual([1, 2, 3]);
+    expect(net.events.get(b.settings.selfUrl)).toContainEqual(expect.objectContaining({ type: 'update', server: a.settings.selfUrl, key: 'shards', value: [1, 2, 3] }));
+
+    net.isolated.add(c.settings.selfUrl); // c keeps the old value
+    expect(a.deleteLocalState('shards')).toBe(true);
+    expect(a.deleteLocalState('shards')).toBe(false);
+    await net.syncAll();
+    expect(b.state.get(a.settings.selfUrl, 'shards')).toBeUndefined();
+    expect(c.state.get(a.settings.selfUrl, 'shards')).toEqual([1, 2, 3]);
+
+    net.isolated.clear();
+    await c.syncWith(b.settings.selfUrl); // the stale side starts
+    await net.syncAll();
+    for (const e of [a, b, c]) expect(e.state.get(a.settings.selfUrl, 'shards')).toBeUndefined();
+    expect(new Set([a, b, c].map((e) => e.view.digest.root())).size).toBe(1);
+  });
+
+  it('expires a key on every server at its time-to-live, whatever their clocks say', async () => {
+    const net = new Net();
+    const a = net.add('a', 5 * 60_000); // five minutes ahead
+    const b = net.add('b', -3 * 60_000); // three minutes behind
+    a.setLocalState('lease', 'held', net.time + 5 * 60_000 + 10_000); // on a's clock: 10 s from now
+    await a.syncWith(b.settings.selfUrl);
+    net.advance(9_000);
+    expect(b.state.get(a.settings.selfUrl, 'lease')).toBe('held');
+    net.advance(2_000);
+    expect(b.state.get(a.settings.selfUrl, 'lease')).toBeUndefined();
+    expect(a.state.get(a.settings.selfUrl, 'lease')).toBeUndefined();
+    expect(net.events.get(b.settings.selfUrl)).toContainEqual(expect.objectContaining({ type: 'expire', key: 'lease' }));
+    // the owner's tombstone follows; nothing comes back, and the views agree again
+    await net.syncAll();
+    expect(b.state.get(a.settings.selfUrl, 'lease')).toBeUndefined();
+    expect(a.view.digest.root()).toBe(b.view.digest.root());
+    expect(net.events.get(b.settings.selfUrl)!.filter((e) => e.key === 'lease' && e.type === 'expire')).toHaveLength(1);
+  });
+
+  it('a server away longer than the tombstone grace period is reset, not left with deleted keys', async () => {
+    const net = new Net();
+    const settings = { stateLimits: { maxKeyLength: 128, maxValueBytes: 4096, maxKeysPerServer: 256, tombstoneGraceMs: 60_000 } };
+    const a = net.add('a', 0, settings);
+    const b = net.add('b', 0, settings);
+    const c = net.add('c', 0, settings);
+    a.setLocalState('old', 1);
+    a.setLocalState('kept', 2);
+    await net.syncAll();
+    net.isolated.add(c.settings.selfUrl);
+    a.deleteLocalState('old');
+    await net.syncAll();
+    net.advance(120_000); // the tombstone is reaped everywhere it was seen
+    net.isolated.clear();
+    await net.syncAll();
+    expect(c.state.entriesOf(a.settings.selfUrl)).toEqual({ kept: 2 });
+    expect(b.state.entriesOf(a.settings.selfUrl)).toEqual({ kept: 2 });
+    expect(new Set([a, b, c].map((e) => e.view.digest.root())).size).toBe(1);
+  });
+
+  it('a restarted server starts a new generation: peers drop what it held before', async () => {
+    const net = new Net();
+    const a = net.add('a');
+    const b = net.add('b');
+    a.setLocalState('pid', 111);
+    a.setLocalState('role', 'leader');
+    await net.syncAll();
+    net.engines.delete(a.settings.selfUrl);
+    net.advance(5_000);
+    const a2 = net.add('a'); // same URL, empty state
+    a2.setLocalState('pid', 222);
+    await net.syncAll();
+    await net.syncAll();
+    expect(b.state.entriesOf(a2.settings.selfUrl)).toEqual({ pid: 222 });
+    expect(a2.view.digest.root()).toBe(b.view.digest.root());
+
+    // restarted again, and this time it sets nothing: it refutes what peers still hold about it
+    net.engines.delete(a2.settings.selfUrl);
+    net.advance(5_000);
+    const a3 = net.add('a');
+    await net.syncAll();
+    await net.syncAll();
+    expect(a3.stats().stateRefutations).toBe(1);
+    expect(b.state.entriesOf(a3.settings.selfUrl)).toEqual({});
+    expect(a3.view.digest.root()).toBe(b.view.digest.root());
+  });
+
+  it('ignores deltas about servers outside the view and malformed deltas', () => {
+    const net = new Net();
+    const a = net.add('a');
+    const b = net.add('b');
+    const url = b.settings.selfUrl;
+    a.mergeState([{ server: 'http://stranger.test:1/', from: 0, to: T0, entries: [{ key: 'k', version: T0, value: 1 }] }], 'test');
+    a.mergeState([{ server: url, from: 0, to: T0, entries: [{ key: 'k', version: T0 + 1, value: 1 }] }], 'test'); // version above `to`
+    a.mergeState([{ server: url, from: 0, to: T0 + 10 * 86_400_000, entries: [] }], 'test'); // far future
+    a.mergeState([{ server: url, from: 0, to: T0, entries: [{ key: 'k', version: T0, value: 'x'.repeat(5000) }] }], 'test');
+    expect(a.state.snapshot()).toEqual({});
+    expect(a.state.knownVersion(url)).toBe(0);
+  });
+
+  it('costs the same bytes per sync whatever N when nothing differs, and stays small with one change', async () => {
+    const small = await exchangeBytes({ size: 20, keysPerServer: 10, valueBytes: 100 });
+    const large = await exchangeBytes({ size: 2000, keysPerServer: 10, valueBytes: 100 });
+    expect(large.equal).toBe(small.equal);
+    expect(large.equal).toBeLessThan(1024);
+    expect(large.oneKeyChange).toBeLessThan(2048);
+    expect(large.oneMemberChange).toBeLessThan(2048);
+    expect(large.fullList).toBeGreaterThan(100 * large.oneKeyChange);
+  });
+
+  it('a peer without the sync endpoint gets full lists, and its 404 to a probe counts as alive', async () => {
+    const legacyView = { online: [{ baseUrl: 'http://legacy.test:1/', monitor: false, lastUpdate: T0 }], offline: [] };
+    const notFound = () => Promise.reject(Object.assign(new Error('HTTP 404'), { status: 404 }));
+    let exchanges = 0;
+    const a = new ClusterEngine(
+      { selfUrl: 'http://a.test:1/' },
+      {
+        now: () => T0 + 1000,
+        random: seededRandom(3),
+        transport: {
+          sync: notFound,
+          probe: notFound,
+          exchange: async () => {
+            exchanges++;
+            return legacyView;
+          },
+        },
+      },
+    );
+    a.start();
+    a.addSeeds(['http://legacy.test:1/']);
+    expect(await a.gossipRound()).toMatchObject({ ok: true });
+    expect(await a.gossipRound()).toMatchObject({ ok: true });
+    expect(exchanges).toBe(2);
+    expect(a.view.get('http://legacy.test:1/')?.online).toBe(true);
+    expect(await a.probeTick()).toMatchObject({ kind: 'alive', target: 'http://legacy.test:1/' });
+  });
+
+  it('property: any interleaving of writes, deletes and expiries over a lossy network converges, and nothing deleted comes back', async () => {
+    const op = fc.record({
+      server: fc.nat(4),
+      kind: fc.constantFrom('set', 'set', 'delete', 'expiring'),
+      key: fc.constantFrom('a', 'b', 'c'),
+      value: fc.oneof(fc.integer(), fc.string({ maxLength: 40 }), fc.array(fc.boolean(), { maxLength: 5 })),
+      waitMs: fc.integer({ min: 0, max: 3000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 1e6 }), fc.constantFrom(0, 0.2, 0.4), fc.constantFrom(300, 800, 16_384), async (ops, seed, lossRate, budget) => {
+        const c = new VirtualCluster({ size: 5, seed, lossRate, gossipIntervalMs: 2000, settings: { probeIntervalMs: 1000, messageBudgetBytes: budget } });
+        c.startConverged();
+        // every server sees each key's versions only go up: a deletion is never followed by an older value
+        let regressions = 0;
+        for (const n of c.nodes) {
+          const seen = new Map<string, number>();
+          n.engine.onStateChange((change) => {
+            const id = `${change.server}|${change.key}`;
+            if ((seen.get(id) ?? -1) >= change.version && change.type === 'update') regressions++;
+            seen.set(id, Math.max(seen.get(id) ?? -1, change.version));
+          });
+        }
+        for (const o of ops) {
+          const node = c.nodes[o.server];
+          const key = o.key;
+          if (o.kind === 'delete') node.engine.deleteLocalState(key);
+          else node.engine.setLocalState(key, o.value, o.kind === 'expiring' ? c.time + 1500 : undefined);
+          await c.runFor(o.waitMs);
+        }
+        c.lossRate = 0;
+        await c.runFor(30_000);
+        for (const owner of c.nodes) {
+          const truth = owner.engine.state.entriesOf(owner.url);
+          for (const observer of c.nodes) expect(observer.engine.state.entriesOf(owner.url)).toEqual(truth);
+        }
+        expect(new Set(c.nodes.map((n) => n.engine.view.digest.root())).size).toBe(1);
+        expect(regressions).toBe(0);
+      }),
+      { numRuns: 40, seed: 42 },
+    );
+  });
+});
