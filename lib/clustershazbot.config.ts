@@ -29,6 +29,9 @@ export const ENVIRONMENT_VARIABLES = {
   cluster: 'SHAZBOT_CLUSTER',
   signatureWindowSeconds: 'SHAZBOT_SIGNATURE_WINDOW',
   allowedPeers: 'SHAZBOT_ALLOWED_PEERS',
+  messageBudgetBytes: 'SHAZBOT_MESSAGE_BUDGET',
+  maxStateValueBytes: 'SHAZBOT_MAX_STATE_VALUE',
+  maxStateKeys: 'SHAZBOT_MAX_STATE_KEYS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 /** TLS material from files named by these variables (when the `tls` option is not given). */
@@ -150,9 +153,21 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   } catch (error) {
     throw new ClustershazbotConfigError(`clustershazbot: ${label('allowedPeers')}: ${(error as Error).message}`);
   }
+  const maxValueBytes = read.number('maxStateValueBytes', 4096, 16, 1024 * 1024, true);
+  const messageBudgetBytes = read.number('messageBudgetBytes', 16_384, 1024, 64 * 1024 * 1024, true);
+  if (messageBudgetBytes < maxValueBytes + 1024) {
+    throw new ClustershazbotConfigError(messages.invalidNumber(label('messageBudgetBytes'), String(messageBudgetBytes), `at least the largest value plus 1024 (${maxValueBytes + 1024}), so that any value fits in one message`));
+  }
   return {
     cluster,
     allowedPeers,
+    messageBudgetBytes,
+    stateLimits: {
+      maxKeyLength: 128,
+      maxValueBytes,
+      maxKeysPerServer: read.number('maxStateKeys', 256, 1, 100_000, true),
+      tombstoneGraceMs: read.number('stateTombstoneSeconds', 3600, 1) * seconds,
+    },
     tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
     authFailureLimit: read.number('authFailureLimit', 30, 0, 1_000_000, true),
     maxBodyBytes: read.number('maxBodyBytes', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, true),

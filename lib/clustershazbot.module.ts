@@ -72,6 +72,8 @@ const engineLogger = new Logger('Clustershazbot');
             renewEveryMs: config.retentionMs / 4,
             monitorPreference: config.monitorPreference,
             offlineProbeProbability: config.offlineProbeProbability,
+            messageBudgetBytes: config.messageBudgetBytes,
+            stateLimits: config.stateLimits,
             ...config.detector,
           },
           {

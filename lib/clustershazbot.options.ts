@@ -1,3 +1,4 @@
+import type { StateLimits } from './core/replicated-state.js';
 import type { DetectorSettings } from './core/cluster-engine.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
 
@@ -83,6 +84,18 @@ export interface ClustershazbotOptions {
    * ones, which are refused unless listed here. Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
    */
   allowedPeers?: string[];
+  /**
+   * Byte budget of one message: each sync leg, and what a probe or ack piggybacks. What does
+   * not fit goes in later rounds, most stale first. At least maxStateValueBytes + 1024.
+   * Env: `SHAZBOT_MESSAGE_BUDGET`. @default 16384
+   */
+  messageBudgetBytes?: number;
+  /** Largest key/value value, in bytes of its JSON; bigger ones are refused with StateValueError. Env: `SHAZBOT_MAX_STATE_VALUE`. @default 4096 */
+  maxStateValueBytes?: number;
+  /** Most keys one server may hold. Env: `SHAZBOT_MAX_STATE_KEYS`. @default 256 */
+  maxStateKeys?: number;
+  /** Deleted and expired keys are remembered this long (so stale peers cannot revive them), then forgotten. @default 3600 */
+  stateTombstoneSeconds?: number;
   /** Failed authentications per client address per minute before it gets 429. 0: no limit. @default 30 */
   authFailureLimit?: number;
   /** Requests whose Content-Length is larger get 413 (the host's body parser may refuse earlier). @default 4194304 */
@@ -135,6 +148,8 @@ export interface ClusterConfig {
   allowedPeers: string[];
   authFailureLimit: number;
   maxBodyBytes: number;
+  messageBudgetBytes: number;
+  stateLimits: StateLimits;
   tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   /** Failure-detector settings after the profile and overrides; probeIntervalMs 0 when off. */
   detector: Partial<DetectorSettings>;

@@ -21,7 +21,10 @@ const TIMER = {
   probe: 'clustershazbot:probe',
   masterList: 'clustershazbot:master-list-retry',
   announce: 'clustershazbot:announce',
+  maintain: 'clustershazbot:maintain',
 };
+/** Key expiry and renewals run this often, whatever the gossip and probe intervals. */
+const MAINTAIN_EVERY_MS = 1000;
 const MASTER_LIST_RETRY_MAX_MS = 5 * 60_000;
 
 /** Resolves with the promise's value, or with `undefined` once `ms` have passed. */
@@ -85,6 +88,7 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       this.schedule(TIMER.round, Math.random() * Math.min(1000, this.config.gossipIntervalMs), () => this.runRound());
       if (this.engine.settings.probeIntervalMs > 0) this.schedule(TIMER.probe, this.engine.settings.probeIntervalMs * Math.random(), () => this.runProbe());
       this.scheduleAnnounce();
+      this.scheduleMaintenance();
     } catch (error) {
       this.lifecycle = 'failed';
       this.failure = describeError(error);
@@ -162,6 +166,16 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
         this.schedule(TIMER.probe, Math.max(0, interval - (Date.now() - started)), () => this.runProbe());
       }
     }
+  }
+
+  private scheduleMaintenance(): void {
+    this.schedule(TIMER.maintain, MAINTAIN_EVERY_MS, async () => {
+      try {
+        this.engine.maintain();
+      } finally {
+        if (this.lifecycle === 'running') this.scheduleMaintenance();
+      }
+    });
   }
 
   private scheduleAnnounce(): void {

@@ -23,6 +23,12 @@ export {
   shazbotListRequest,
   shazbotControlRequest,
   shazbotProbeRequest,
+  shazbotSyncRequest,
+  shazbotStateRequest,
+  shazbotSetState,
+  shazbotDeleteState,
+  shazbotPeerValue,
+  shazbotState,
   shazbotHealthExtension,
   shazbotCluster,
 } from './standalone/shazbot.js';

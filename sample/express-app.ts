@@ -11,11 +11,15 @@ import {
   shazbotHealthExtension,
   shazbotListRequest,
   shazbotProbeRequest,
+  shazbotSetState,
   shazbotShutDown,
   shazbotStart,
+  shazbotStateRequest,
+  shazbotSyncRequest,
   type ControlMessage,
   type GossipMessage,
   type ProbeMessage,
+  type SyncMessage,
 } from 'clustershazbot';
 import { listenAddress } from './listen-address.js';
 
@@ -36,6 +40,22 @@ app.post('/clustershazbot/gossip', async (req, res) => {
 app.post('/clustershazbot/probe', async (req, res) => {
   try {
     res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage, req.ip));
+  } catch (error) {
+    res.status(statusOf(error)).json({ error: messageOf(error) });
+  }
+});
+
+app.post('/clustershazbot/sync', async (req, res) => {
+  try {
+    res.json(await shazbotSyncRequest(req.headers.authorization || '', req.body as SyncMessage, req.ip));
+  } catch (error) {
+    res.status(statusOf(error)).json({ error: messageOf(error) });
+  }
+});
+
+app.get('/clustershazbot/state', async (req, res) => {
+  try {
+    res.json(await shazbotStateRequest(req.headers.authorization || '', req.ip));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -62,6 +82,7 @@ app.get('/health', (_req, res) => res.json(shazbotHealthExtension()));
 
 async function main(): Promise<void> {
   await shazbotStart();
+  shazbotSetState('runtime', { framework: 'express', node: process.version });
   const { host, port } = listenAddress();
   const server = app.listen(port, host, () => console.log(`express server on ${host}:${port}`));
   const stop = async () => {

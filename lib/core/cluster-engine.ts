@@ -203,6 +203,7 @@ export class ClusterEngine {
   /** No accusations before this time (we were just starved or paused). */
   private quietUntil = 0;
   private lastSweepAt = -Infinity;
+  private lastStateWarningAt = -Infinity;
   private running = false;
   private readonly counters: EngineStats = {
     rounds: 0,
@@ -609,7 +610,12 @@ export class ClusterEngine {
         changes.push(...result.changes);
       } catch (error) {
         this.counters.entriesRefused++;
-        this.deps.log?.debug(`refused state of ${delta.server} from ${source}: ${errorText(error)}`);
+        // a peer with other limits would repeat this every round: one line a minute is enough
+        const now = this.deps.now();
+        if (now - this.lastStateWarningAt >= 60_000) {
+          this.lastStateWarningAt = now;
+          this.deps.log?.warn(`refused key/value state of ${delta.server} from ${source}: ${errorText(error)} (do all servers use the same state limits?)`);
+        }
       }
     }
     if (refute && this.running) {

@@ -270,13 +270,15 @@ export class ReplicatedState {
   }
 
   /**
-   * Applies a delta from a peer. Returns the changes the host sees, whether anything was new
+   * Applies a delta from a peer; throws StateValueError, changing nothing, when it breaks a
+   * limit or is inconsistent. Returns the changes the host sees, whether anything was new
    * (the delta is then worth passing on), and whether it claims state about this server that
    * this server does not hold (the caller refutes it).
    */
   apply(delta: StateDelta): { changes: StateChange[]; news: boolean; aboutSelfUnknown: boolean } {
     const none = { changes: [], news: false, aboutSelfUnknown: false };
-    if (!validDelta(delta, this.limits, this.deps.acceptable)) return none;
+    const invalid = invalidDelta(delta, this.limits, this.deps.acceptable);
+    if (invalid) throw new StateValueError(invalid);
     if (delta.server === this.selfUrl) {
       const own = this.servers.get(this.selfUrl);
       const stale = delta.to > (own?.known ?? 0) || (delta.floor ?? 0) > (own?.floor ?? 0);
@@ -391,16 +393,18 @@ function fromWireEntry(entry: StateEntry, now: number, graceMs: number): Slot {
 
 const isVersion = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
-/** Structure and limits of a delta from the wire (the DTOs check types; this checks meaning). */
-function validDelta(delta: StateDelta, limits: StateLimits, acceptable: (v: number) => boolean): boolean {
-  if (!delta || typeof delta.server !== 'string' || !isVersion(delta.from) || !isVersion(delta.to) || delta.to < delta.from) return false;
-  if (delta.floor !== undefined && (!isVersion(delta.floor) || delta.floor > delta.to)) return false;
-  if (!Array.isArray(delta.entries) || delta.entries.length > limits.maxKeysPerServer || !acceptable(delta.to)) return false;
+/** Why a delta from the wire is refused (the DTOs check types; this checks meaning and limits), or null. */
+function invalidDelta(delta: StateDelta, limits: StateLimits, acceptable: (v: number) => boolean): string | null {
+  if (!delta || typeof delta.server !== 'string' || !isVersion(delta.from) || !isVersion(delta.to) || delta.to < delta.from) return 'malformed delta';
+  if (delta.floor !== undefined && (!isVersion(delta.floor) || delta.floor > delta.to)) return 'floor above to';
+  if (!Array.isArray(delta.entries) || delta.entries.length > limits.maxKeysPerServer) return `more than ${limits.maxKeysPerServer} keys`;
+  if (!acceptable(delta.to)) return 'versions stamped too far in the future';
   for (const e of delta.entries) {
-    if (!e || typeof e.key !== 'string' || e.key.length === 0 || e.key.length > limits.maxKeyLength) return false;
-    if (!isVersion(e.version) || e.version > delta.to || e.version <= delta.from) return false;
-    if (e.ttlMs !== undefined && !isVersion(e.ttlMs)) return false;
-    if (!e.deleted && (e.value === undefined || jsonSize(e.value) > limits.maxValueBytes)) return false;
+    if (!e || typeof e.key !== 'string' || e.key.length === 0 || e.key.length > limits.maxKeyLength) return `a key longer than ${limits.maxKeyLength} characters`;
+    if (!isVersion(e.version) || e.version > delta.to || e.version <= delta.from) return `key "${e.key}": version outside the delta`;
+    if (e.ttlMs !== undefined && !isVersion(e.ttlMs)) return `key "${e.key}": bad ttlMs`;
+    if (!e.deleted && e.value === undefined) return `key "${e.key}": no value`;
+    if (!e.deleted && jsonSize(e.value) > limits.maxValueBytes) return `key "${e.key}": value over ${limits.maxValueBytes} bytes`;
   }
-  return true;
+  return null;
 }

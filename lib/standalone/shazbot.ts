@@ -7,10 +7,12 @@ import { ClustershazbotRequestError } from '../clustershazbot.errors.js';
 import { messages } from '../clustershazbot.messages.js';
 import { ClustershazbotModule } from '../clustershazbot.module.js';
 import type { ClusterConfig, ClustershazbotOptions } from '../clustershazbot.options.js';
-import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList } from '../core/types.js';
+import type { JsonValue } from '../core/replicated-state.js';
+import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from '../core/types.js';
 import { ControlMessageDto } from '../dto/control-message.dto.js';
 import { GossipMessageDto } from '../dto/gossip-message.dto.js';
 import { ProbeMessageDto } from '../dto/probe-message.dto.js';
+import { SyncMessageDto } from '../dto/sync-message.dto.js';
 import { validateBody } from '../dto/validate-body.js';
 import { verifySignedRequest } from '../guards/signed-request.js';
 import { MAX_JSON_DEPTH } from '../security/canonical-json.js';
@@ -88,7 +90,6 @@ export async function shazbotGossipRequest(auth: string, body: GossipMessage, cl
   return cluster.receiveGossip(await validated(GossipMessageDto, body));
 }
 
-/** Handles `GET /clustershazbot/list`. */
 /** Handles `POST /clustershazbot/probe` (failure detection). */
 export async function shazbotProbeRequest(auth: string, body: ProbeMessage, client?: string): Promise<ProbeAck> {
   const { cluster, config } = started();
@@ -96,6 +97,21 @@ export async function shazbotProbeRequest(auth: string, body: ProbeMessage, clie
   return cluster.receiveProbe(await validated(ProbeMessageDto, body));
 }
 
+/** Handles `POST /clustershazbot/sync` (digest-and-delta anti-entropy, key/value state). */
+export async function shazbotSyncRequest(auth: string, body: SyncMessage, client?: string): Promise<SyncMessage> {
+  const { cluster, config } = started();
+  authenticate(auth, config.secrets, 'POST', 'sync', body, client);
+  return cluster.receiveSync(await validated(SyncMessageDto, body));
+}
+
+/** Handles `GET /clustershazbot/state`: every server's keys. */
+export async function shazbotStateRequest(auth: string, client?: string): Promise<Record<string, Record<string, JsonValue>>> {
+  const { cluster, config } = started();
+  authenticate(auth, config.secrets, 'GET', 'state', undefined, client);
+  return cluster.state();
+}
+
+/** Handles `GET /clustershazbot/list`. */
 export async function shazbotListRequest(auth: string, client?: string): Promise<ServerList> {
   const { cluster, config } = started();
   authenticate(auth, config.secrets, 'GET', 'list', undefined, client);
@@ -120,3 +136,26 @@ export function shazbotCluster(): ClusterService {
   return started().cluster;
 }
 
+
+/**
+ * Sets a key of this server's state (see ClusterService.setLocalState). Throws StateValueError
+ * for a bad key or value, and a 503 ClustershazbotRequestError before shazbotStart.
+ */
+export function shazbotSetState(key: string, value: JsonValue, expiresAt?: Date | number): void {
+  started().cluster.setLocalState(key, value, expiresAt);
+}
+
+/** Deletes a key of this server's state everywhere. False when it was not set. */
+export function shazbotDeleteState(key: string): boolean {
+  return started().cluster.deleteLocalState(key);
+}
+
+/** A key of a server's state, or undefined. */
+export function shazbotPeerValue(server: string, key: string): JsonValue | undefined {
+  return started().cluster.peerValue(server, key);
+}
+
+/** Every server's keys, by base URL. */
+export function shazbotState(): Record<string, Record<string, JsonValue>> {
+  return started().cluster.state();
+}
