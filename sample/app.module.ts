@@ -1,6 +1,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { ClusterHealthIndicator, ClusterService, ClustershazbotModule } from 'clustershazbot';
+import { StateReporter } from './state-reporter.js';
 
 @Controller()
 export class HealthController {
@@ -20,7 +21,7 @@ export class HealthController {
   /** The page's extension object plus counters, for the demo's progress lines. */
   @Get('cluster')
   status() {
-    return { ...this.cluster.healthExtension(), self: this.cluster.self(), stats: this.cluster.status().stats };
+    return { ...this.cluster.healthExtension(), self: this.cluster.self(), stats: this.cluster.status().stats, state: this.cluster.state() };
   }
 }
 
@@ -28,5 +29,6 @@ export class HealthController {
 @Module({
   imports: [ClustershazbotModule.forRoot(), TerminusModule],
   controllers: [HealthController],
+  providers: [StateReporter],
 })
 export class AppModule {}

@@ -1,0 +1,67 @@
+/**
+ * Key/value state between real processes on loopback (the sample Nest app, which publishes
+ * `started` and `load`, and a lease with DEMO_LEASE_SECONDS; and the sample Express app on
+ * the plain-function API): a key set on one appears on all, expiry removes it from all, and a
+ * restarted process replaces what its previous run published. Stopped by pid in afterAll.
+ */
+import { jest } from '@jest/globals';
+import { LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
+
+jest.setTimeout(120_000);
+
+type State = Record<string, Record<string, unknown>>;
+
+describe('key/value state across real processes', () => {
+  const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: '1' });
+  const servers: ServerHandle[] = [];
+
+  const stateOf = async (s: ServerHandle): Promise<State | undefined> => {
+    try {
+      const res = await cluster.signedFetch(s, 'GET', 'state');
+      return res.ok ? ((await res.json()) as State) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const everyState = () => Promise.all(servers.map(stateOf));
+
+  beforeAll(async () => {
+    for (let i = 1; i <= 3; i++) servers.push(await cluster.add(`state-${i}`, { env: i === 1 ? { DEMO_LEASE_SECONDS: '6', DEMO_KEY: 'zone=eu-west' } : {} }));
+    servers.push(await cluster.add('state-express', { kind: 'express' }));
+    cluster.writeMasterList([servers[0].baseUrl]);
+    servers.forEach((s) => cluster.start(s));
+  });
+
+  afterAll(() => cluster.stopAll());
+
+  it('a key set on one server appears on every server', async () => {
+    const [first] = servers;
+    const started = Date.now();
+    await cluster.waitFor('zone and the lease everywhere', everyState, (states) => states.every((st) => st?.[first.baseUrl]?.zone === 'eu-west' && st?.[first.baseUrl]?.lease !== undefined), 30_000);
+    console.log(`state: a key reached all ${servers.length} servers ${((Date.now() - started) / 1000).toFixed(1)} s after they were started`);
+    // every server publishes who it is, the Express one through the plain functions
+    const states = await cluster.waitFor('started from every Nest server everywhere', everyState, (sts) => sts.every((st) => servers.slice(0, 3).every((s) => st?.[s.baseUrl]?.started !== undefined)), 30_000);
+    expect(states.every((st) => (st?.[servers[3].baseUrl]?.runtime as { framework?: string })?.framework === 'express')).toBe(true);
+  });
+
+  it('expiry removes the key from every server', async () => {
+    const [first] = servers;
+    await cluster.waitFor('the lease gone everywhere', everyState, (states) => states.every((st) => st !== undefined && st[first.baseUrl]?.lease === undefined), 30_000);
+    const states = await everyState();
+    expect(states.every((st) => st?.[first.baseUrl]?.zone === 'eu-west')).toBe(true); // the rest stays
+  });
+
+  it('a SIGKILLed and restarted server replaces what its previous process published', async () => {
+    const victim = servers[1];
+    const before = (await stateOf(servers[0]))?.[victim.baseUrl]?.started as { pid: number };
+    await cluster.signal(victim, 'SIGKILL');
+    cluster.start(victim);
+    const states = await cluster.waitFor(
+      'the new process everywhere',
+      everyState,
+      (sts) => sts.every((st) => st !== undefined && (st[victim.baseUrl]?.started as { pid?: number } | undefined)?.pid !== before.pid && st[victim.baseUrl]?.started !== undefined),
+      60_000,
+    );
+    expect(new Set(states.map((st) => JSON.stringify(st?.[victim.baseUrl]?.started))).size).toBe(1);
+  });
+});
