@@ -13,7 +13,7 @@ import { baseOptions, CONTROL_SECRET, createApp, PLATFORMS, ROTATED_SECRET, SECR
 
 jest.setTimeout(120_000);
 
-const ENDPOINTS = ['gossip', 'probe', 'control'] as const;
+const ENDPOINTS = ['gossip', 'probe', 'sync', 'control'] as const;
 const RUNS = 150;
 
 class CapturingLogger implements LoggerService {
@@ -37,8 +37,33 @@ const entryArb = fc.record(
   },
   { requiredKeys: [] },
 );
+const stateDeltaArb = fc.record(
+  {
+    server: fc.oneof(fc.webUrl(), fc.string()),
+    from: fc.oneof(fc.nat(), fc.double(), fc.string()),
+    to: fc.oneof(fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER), fc.integer()),
+    floor: fc.oneof(fc.nat(), fc.string()),
+    entries: fc.array(fc.record({ key: fc.oneof(fc.string(), fc.integer()), version: fc.oneof(fc.nat(), fc.string()), value: fc.jsonValue(), ttlMs: fc.integer(), deleted: fc.oneof(fc.boolean(), fc.string()) }, { requiredKeys: [] }), { maxLength: 4 }),
+  },
+  { requiredKeys: [] },
+);
+const syncArb = fc.record(
+  {
+    message: fc.oneof(fc.constant('sync'), fc.string()),
+    hash: fc.oneof(fc.stringMatching(/^[0-9a-f]{16}$/), fc.string()),
+    buckets: fc.oneof(fc.base64String(), fc.uint8Array({ minLength: 256, maxLength: 256 }).map((b) => Buffer.from(b).toString('base64'))),
+    digest: fc.array(fc.tuple(fc.oneof(fc.webUrl(), fc.string()), fc.oneof(fc.nat(), fc.double()), fc.integer({ min: -1, max: 3 }), fc.nat()), { maxLength: 5 }),
+    want: fc.array(fc.jsonValue(), { maxLength: 3 }),
+    complete: fc.array(fc.integer({ min: -5, max: 5000 }), { maxLength: 4 }),
+    leaves: fc.array(fc.record({ bucket: fc.integer({ min: -1, max: 70 }), hashes: fc.base64String() }), { maxLength: 2 }),
+    members: fc.record({ online: fc.array(entryArb, { maxLength: 3 }) }),
+    state: fc.array(stateDeltaArb, { maxLength: 3 }),
+  },
+  { requiredKeys: [] },
+);
 const bodyArb = fc.oneof(
   fc.jsonValue(),
+  syncArb,
   fc.record({ message: fc.oneof(fc.constantFrom('gossip', 'probe', 'control', 'ack'), fc.string()), online: fc.oneof(fc.array(entryArb, { maxLength: 5 }), fc.jsonValue()), offline: fc.array(entryArb, { maxLength: 3 }), target: fc.oneof(fc.webUrl(), fc.string()), extra: fc.jsonValue() }, { requiredKeys: [] }),
   fc.integer({ min: 1, max: 200 }).map((depth) => JSON.parse('['.repeat(depth) + ']'.repeat(depth))),
 );
