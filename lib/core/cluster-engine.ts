@@ -21,6 +21,8 @@ import { DIGEST_BUCKETS, LEAVES_PER_BUCKET, rangeContains, type DigestEntry } fr
 
 /** A differing bucket with at most this many servers is sent as entries; a bigger one as its 64 leaf hashes. */
 const SMALL_BUCKET = 8;
+/** How long a server that answered 403 (another cluster) is ignored before it is tried again. */
+const FOREIGN_IGNORE_MS = 10 * 60_000;
 
 /** The network as the engine sees it. Each call must reject by itself once its timeout has passed. */
 export interface GossipTransport {
@@ -194,6 +196,8 @@ export class ClusterEngine {
   private readonly stateBroadcasts = new BroadcastQueue<StateDelta>();
   /** Peers that answered 404 to a sync: they speak only the page's full lists. */
   private readonly legacyPeers = new Set<string>();
+  /** Servers that answered 403 (signed for another cluster): ignored until the time given. */
+  private readonly foreignPeers = new Map<string, number>();
   /** Every server's key/value state as this server holds it. */
   readonly state: ReplicatedState;
   private readonly suspicions = new Map<string, Suspicion>();
@@ -315,7 +319,7 @@ export class ClusterEngine {
     for (const raw of baseUrls) {
       try {
         const url = normalizeBaseUrl(raw);
-        if (url !== this.settings.selfUrl && (this.deps.acceptPeer?.(url) ?? true)) this.seeds.add(url);
+        if (url !== this.settings.selfUrl && !this.isForeign(url) && (this.deps.acceptPeer?.(url) ?? true)) this.seeds.add(url);
         else if (url !== this.settings.selfUrl) this.counters.entriesRefused++;
       } catch {
         this.counters.entriesRefused++;
@@ -432,6 +436,7 @@ export class ClusterEngine {
         this.deps.log?.debug(`${peer} has no sync endpoint: exchanging full lists with it`);
         return this.exchangeWith(peer);
       }
+      if (statusOf(error) === 403) this.markForeign(peer);
       this.counters.exchangesFailed++;
       const text = errorText(error);
       this.deps.log?.debug(`sync with ${peer} failed: ${text}`);
@@ -658,6 +663,7 @@ export class ClusterEngine {
       this.counters.exchangesOk++;
       return { peer, ok: true, changes: this.merge(reply, peer) };
     } catch (error) {
+      if (statusOf(error) === 403) this.markForeign(peer);
       this.counters.exchangesFailed++;
       const text = errorText(error);
       const line = `gossip with ${peer} failed: ${text}`;
@@ -783,6 +789,7 @@ export class ClusterEngine {
         this.legacyPeers.add(target);
         return true;
       }
+      if (statusOf(error) === 403) this.markForeign(target);
       if (count) this.counters.probesFailed++;
       return false;
     }
@@ -940,6 +947,7 @@ export class ClusterEngine {
     const normal = (url: string) => (typeof url === 'string' && this.view.get(url) ? url : normalizeBaseUrl(url));
     try {
       const entry: MemberEntry = { baseUrl: normal(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
+      if (this.isForeign(entry.baseUrl)) return null;
       if (entry.baseUrl !== this.settings.selfUrl && this.deps.acceptPeer && !this.view.get(entry.baseUrl) && !this.deps.acceptPeer(entry.baseUrl)) {
         this.deps.log?.debug(`refused ${entry.baseUrl}: not an address this server accepts`);
         return null;
@@ -950,6 +958,30 @@ export class ClusterEngine {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * A server that answered 403 was reached with a valid signature for our cluster and said it
+   * belongs to another (two clusters sharing a master list): drop it and ignore it for a while.
+   */
+  private markForeign(url: string): void {
+    const known = this.isForeign(url);
+    this.foreignPeers.set(url, this.deps.now() + FOREIGN_IGNORE_MS);
+    if (this.foreignPeers.size > 10_000) this.foreignPeers.delete(this.foreignPeers.keys().next().value!);
+    this.seeds.delete(url);
+    const removed = this.view.remove(url);
+    this.state.drop(url);
+    this.suspicions.delete(url);
+    if (!known) this.deps.log?.warn(`${url} answered 403: it belongs to another cluster (or refuses ours); ignoring it for ${FOREIGN_IGNORE_MS / 60_000} min`);
+    if (removed) this.emit([{ type: 'removed', server: removed, previous: stateOf(removed), reason: 'belongs to another cluster' }]);
+  }
+
+  private isForeign(url: string): boolean {
+    const until = this.foreignPeers.get(url);
+    if (until === undefined) return false;
+    if (until > this.deps.now()) return true;
+    this.foreignPeers.delete(url);
+    return false;
   }
 
   private shuffle<T>(items: T[]): void {
