@@ -454,13 +454,8 @@ export class ClusterEngine {
       reply.hash = this.view.digest.root();
       if (reply.hash === message.hash) return reply;
       const differing = this.view.digest.differingBuckets(typeof message.buckets === 'string' ? message.buckets : '');
-      const sizes = new Map<number, number>();
-      for (const entry of this.view.values()) {
-        const b = leafOf(entry.baseUrl) >>> 6;
-        sizes.set(b, (sizes.get(b) ?? 0) + 1);
-      }
-      const small = differing.filter((b) => (sizes.get(b) ?? 0) <= SMALL_BUCKET);
-      const big = differing.filter((b) => (sizes.get(b) ?? 0) > SMALL_BUCKET);
+      const small = differing.filter((b) => this.view.bucketSize(b) <= SMALL_BUCKET);
+      const big = differing.filter((b) => this.view.bucketSize(b) > SMALL_BUCKET);
       Object.assign(reply, this.digestOf(small));
       if (big.length) reply.leaves = big.map((bucket) => ({ bucket, hashes: this.view.digest.leafHashes(bucket) }));
       return reply;

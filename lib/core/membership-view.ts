@@ -1,5 +1,6 @@
 import type { GossipServer, ServerList } from './types.js';
-import { ViewDigest } from './view-digest.js';
+import { leafOf } from './hash.js';
+import { DIGEST_BUCKETS, ViewDigest } from './view-digest.js';
 
 /** One entry of the view: the wire's GossipServer plus its state. */
 export interface MemberEntry extends GossipServer {
@@ -69,9 +70,16 @@ export class MembershipView {
   private readonly entries = new Map<string, MemberEntry>();
   /** The view's hash, kept current on every change (see ViewDigest). */
   readonly digest = new ViewDigest();
+  /** Servers per digest bucket. */
+  private readonly bucketSizes = new Int32Array(DIGEST_BUCKETS);
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** How many servers of the view fall in a digest bucket. */
+  bucketSize(bucket: number): number {
+    return this.bucketSizes[bucket];
   }
 
   get(baseUrl: string): MemberEntry | undefined {
@@ -107,12 +115,14 @@ export class MembershipView {
     const current = this.entries.get(baseUrl);
     if (!current) return null;
     this.entries.delete(baseUrl);
+    this.bucketSizes[leafOf(baseUrl) >>> 6]--;
     this.digest.toggleMember(baseUrl, current.lastUpdate, rankOf(current), Object.isFrozen(current) ? current : undefined);
     return current;
   }
 
   private replace(current: MemberEntry | undefined, entry: MemberEntry): void {
     if (current) this.digest.toggleMember(current.baseUrl, current.lastUpdate, rankOf(current), Object.isFrozen(current) ? current : undefined);
+    else this.bucketSizes[leafOf(entry.baseUrl) >>> 6]++;
     this.entries.set(entry.baseUrl, entry);
     this.digest.toggleMember(entry.baseUrl, entry.lastUpdate, rankOf(entry), Object.isFrozen(entry) ? entry : undefined);
   }
