@@ -17,7 +17,7 @@ import { choosePeer } from './peer-selection.js';
 import { DEFAULT_STATE_LIMITS, jsonSize, ReplicatedState, type JsonValue, type StateChange, type StateDelta, type StateLimits } from './replicated-state.js';
 import { FlapDamper, suspicionTimeoutMs, type Suspicion } from './suspicion.js';
 import type { GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './types.js';
-import { DIGEST_BUCKETS, LEAVES_PER_BUCKET, rangeContains, type DigestEntry } from './view-digest.js';
+import { DIGEST_BUCKETS, isDigestEntry, LEAVES_PER_BUCKET, rangeContains, type DigestEntry } from './view-digest.js';
 
 /** A differing bucket with at most this many servers is sent as entries; a bigger one as its 64 leaf hashes. */
 const SMALL_BUCKET = 8;
@@ -1029,19 +1029,6 @@ function compareStamps(lastUpdate: number, rank: number, theirs: DigestEntry): n
   return rank === theirs[2] ? 0 : rank < theirs[2] ? -1 : 1;
 }
 
-function isDigestEntry(d: unknown): d is DigestEntry {
-  return (
-    Array.isArray(d) &&
-    d.length === 4 &&
-    typeof d[0] === 'string' &&
-    d[0].length <= 2048 &&
-    Number.isSafeInteger(d[1]) &&
-    d[1] >= 0 &&
-    (d[2] === 0 || d[2] === 1 || d[2] === 2) &&
-    Number.isSafeInteger(d[3]) &&
-    d[3] >= 0
-  );
-}
 
 function digestEntrySize(d: DigestEntry): number {
   return d[0].length + 40;

@@ -1,3 +1,4 @@
+import { MAX_BASE_URL_LENGTH } from './base-url.js';
 import { hash64, leafOf } from './hash.js';
 
 /** Servers fall into 64 buckets of 64 leaves each, by URL hash (see `leafOf`). */
@@ -10,6 +11,22 @@ export const LEAVES_PER_BUCKET = 64;
  * key/value version held without gaps (0 when none).
  */
 export type DigestEntry = [baseUrl: string, lastUpdate: number, rank: number, stateVersion: number];
+
+/** Whether a value from the wire is a well-formed digest entry. */
+export function isDigestEntry(d: unknown): d is DigestEntry {
+  return (
+    Array.isArray(d) &&
+    d.length === 4 &&
+    typeof d[0] === 'string' &&
+    d[0].length > 0 &&
+    d[0].length <= MAX_BASE_URL_LENGTH &&
+    Number.isSafeInteger(d[1]) &&
+    d[1] >= 0 &&
+    (d[2] === 0 || d[2] === 1 || d[2] === 2) &&
+    Number.isSafeInteger(d[3]) &&
+    d[3] >= 0
+  );
+}
 
 /**
  * A digest range: 0–63 is a bucket, 64 + leaf (64–4159) a single leaf. A sync lists the

@@ -1,26 +1,11 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, Equals, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
-import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
 import type { SyncMessage } from '../core/types.js';
-import { DIGEST_BUCKETS, LEAVES_PER_BUCKET, type DigestEntry } from '../core/view-digest.js';
+import { DIGEST_BUCKETS, isDigestEntry, LEAVES_PER_BUCKET, type DigestEntry } from '../core/view-digest.js';
 import { MAX_SERVERS_PER_LIST, MAX_STATE_DELTAS } from '../clustershazbot.constants.js';
 import { ServerListDto } from './server-list.dto.js';
 import { StateDeltaDto } from './state-delta.dto.js';
 
-function isDigestEntry(d: unknown): boolean {
-  return (
-    Array.isArray(d) &&
-    d.length === 4 &&
-    typeof d[0] === 'string' &&
-    d[0].length > 0 &&
-    d[0].length <= MAX_BASE_URL_LENGTH &&
-    Number.isSafeInteger(d[1]) &&
-    d[1] >= 0 &&
-    (d[2] === 0 || d[2] === 1 || d[2] === 2) &&
-    Number.isSafeInteger(d[3]) &&
-    d[3] >= 0
-  );
-}
 
 /** Each element is `[baseUrl, lastUpdate, rank 0|1|2, stateVersion]`. */
 function AreDigestEntries(): PropertyDecorator {
