@@ -26,7 +26,7 @@ for (const size of sizes) {
 
 const spread = [];
 for (const size of spreadSizes) {
-  const trials = size <= 100 ? 10 : 3;
+  const trials = size <= 100 ? 10 : size <= 1000 ? 3 : 1;
   const runs: number[] = [];
   for (let t = 0; t < trials; t++) runs.push(await keyDissemination({ size, seed: 600 + t }));
   const row = { n: size, trials, medianIntervals: median(runs), maxIntervals: Math.max(...runs), goal: +(Math.log2(size) + 2).toFixed(1) };
