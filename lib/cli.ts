@@ -4,6 +4,7 @@
  *
  *   SHAZBOT_CONTROL_SECRET=… npx clustershazbot control http://10.0.0.5:3000/ --offline
  *   SHAZBOT_SECRET=… npx clustershazbot list http://10.0.0.5:3000/
+ *   SHAZBOT_SECRET=… npx clustershazbot state http://10.0.0.5:3000/
  *   SHAZBOT_SECRET=… npx clustershazbot sign POST /clustershazbot/gossip '{"message":"gossip","online":[]}'
  *
  * SHAZBOT_CLUSTER (default "default") and --prefix (default "clustershazbot") must match the servers.
@@ -15,6 +16,7 @@ import { signRequest } from './security/request-signature.js';
 const USAGE = `usage:
   clustershazbot control <baseUrl> --offline|--online [--prefix clustershazbot]   (needs SHAZBOT_CONTROL_SECRET)
   clustershazbot list <baseUrl> [--prefix clustershazbot]                          (needs SHAZBOT_SECRET)
+  clustershazbot state <baseUrl> [--prefix clustershazbot]                         (needs SHAZBOT_SECRET; every server's keys)
   clustershazbot sign <METHOD> <path> [json-body]                                  (needs SHAZBOT_SECRET; prints the header)
 environment: SHAZBOT_CLUSTER (default "default")`;
 
@@ -57,9 +59,9 @@ async function main(): Promise<void> {
     if (!rest[0] || values.offline === values.online) fail('control needs a base URL and exactly one of --offline, --online');
     return send('POST', rest[0], `/${prefix}/control`, secretFrom('SHAZBOT_CONTROL_SECRET'), { message: 'control', online: !!values.online });
   }
-  if (command === 'list') {
-    if (!rest[0]) fail('list needs a base URL');
-    return send('GET', rest[0], `/${prefix}/list`, secretFrom('SHAZBOT_SECRET'));
+  if (command === 'list' || command === 'state') {
+    if (!rest[0]) fail(`${command} needs a base URL`);
+    return send('GET', rest[0], `/${prefix}/${command}`, secretFrom('SHAZBOT_SECRET'));
   }
   if (command === 'sign') {
     const [method, path, json] = rest;

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const target = cluster.servers[SIZE - 1];
   console.log('\ntry, in another terminal (requests are signed; the CLI signs them for you):');
   console.log(`  SHAZBOT_SECRET=${DEMO_SECRET} node dist/cli.js list ${cluster.servers[0].baseUrl}`);
+  console.log(`  SHAZBOT_SECRET=${DEMO_SECRET} node dist/cli.js state ${cluster.servers[0].baseUrl}     (each server's started and load keys)`);
   console.log(`  SHAZBOT_CONTROL_SECRET=${DEMO_CONTROL_SECRET} node dist/cli.js control ${target.baseUrl} --offline`);
   console.log('(demo secrets, loopback only)   Ctrl-C stops all servers.');
   if (process.env.DEMO_EXIT_AFTER_CONVERGED) await stop(0);

@@ -5,7 +5,10 @@
  * restarted process replaces what its previous run published. Stopped by pid in afterAll.
  */
 import { jest } from '@jest/globals';
-import { LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DEMO_SECRET, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
 
 jest.setTimeout(120_000);
 
@@ -42,6 +45,15 @@ describe('key/value state across real processes', () => {
     // every server publishes who it is, the Express one through the plain functions
     const states = await cluster.waitFor('started from every Nest server everywhere', everyState, (sts) => sts.every((st) => servers.slice(0, 3).every((s) => st?.[s.baseUrl]?.started !== undefined)), 30_000);
     expect(states.every((st) => (st?.[servers[3].baseUrl]?.runtime as { framework?: string })?.framework === 'express')).toBe(true);
+  });
+
+  it('an operator reads it with the CLI, which signs the request', async () => {
+    const cli = join(process.cwd(), 'dist', 'cli.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'state', servers[2].baseUrl], { env: { ...process.env, SHAZBOT_SECRET: DEMO_SECRET } });
+    expect(stdout.startsWith('200 ')).toBe(true);
+    expect((JSON.parse(stdout.slice(4)) as State)[servers[0].baseUrl].zone).toBe('eu-west');
+    const refused = await promisify(execFile)(process.execPath, [cli, 'state', servers[2].baseUrl], { env: { ...process.env, SHAZBOT_SECRET: 'wrong' } }).catch((e: { stdout: string; code: number }) => e);
+    expect(refused).toMatchObject({ code: 1, stdout: expect.stringMatching(/^401 /) });
   });
 
   it('expiry removes the key from every server', async () => {
