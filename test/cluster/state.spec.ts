@@ -29,7 +29,7 @@ describe('key/value state across real processes', () => {
   const everyState = () => Promise.all(servers.map(stateOf));
 
   beforeAll(async () => {
-    for (let i = 1; i <= 3; i++) servers.push(await cluster.add(`state-${i}`, { env: i === 1 ? { DEMO_LEASE_SECONDS: '6', DEMO_KEY: 'zone=eu-west' } : {} }));
+    for (let i = 1; i <= 3; i++) servers.push(await cluster.add(`state-${i}`, { env: i === 1 ? { DEMO_LEASE_SECONDS: '15', DEMO_KEY: 'zone=eu-west' } : {} }));
     servers.push(await cluster.add('state-express', { kind: 'express' }));
     cluster.writeMasterList([servers[0].baseUrl]);
     servers.forEach((s) => cluster.start(s));
