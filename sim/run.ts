@@ -38,7 +38,10 @@ for (const n of sizes) {
     falseInDetection += d.falseOfflines;
   }
   const loss: Record<string, number> = {};
-  for (const rate of [0, 0.01, 0.1]) loss[`${rate * 100}%`] = await falseOfflines({ ...base, seed: 300, rounds: lossRounds, lossRate: rate });
+  // 10 % loss at 10,000 servers churns so many suspicions and refutations through 10,000 views
+  // that the run outgrew a 16 GB heap after 92 min on the reference machine: left out there
+  const rates = n >= 10_000 ? [0, 0.01] : [0, 0.01, 0.1];
+  for (const rate of rates) loss[`${rate * 100}%`] = await falseOfflines({ ...base, seed: 300, rounds: lossRounds, lossRate: rate });
   const starved = await falseOfflines({ ...base, seed: 400, rounds: lossRounds, starvedLagMs: 3000 });
   const bytes = await steadyBytes({ ...base, seed: 500, seconds: 30 });
   const row = {
