@@ -13,12 +13,20 @@ const arg = (name: string, fallback: string) => {
 };
 const sizes = arg('sizes', '10,100,1000,10000').split(',').map(Number);
 const out = arg('out', 'sim-results.json');
+/** `--bytes-only`: just the steady-state bytes (about 12 min and 8.5 GB at 10,000). */
+const bytesOnly = args.includes('--bytes-only');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)];
 
 const results: Record<string, unknown>[] = [];
 for (const n of sizes) {
+  if (bytesOnly) {
+    const started = Date.now();
+    const bytes = await steadyBytes({ size: n, seed: 500, seconds: 30, gossipIntervalMs: 30_000 });
+    console.log(JSON.stringify({ n, bytesPerMessage: bytes.perMessage, bytesPerServerPerSecond: bytes.perServerPerSecond, pushPull: '30 s sync', wallSeconds: (Date.now() - started) / 1000 }));
+    continue;
+  }
   const started = Date.now();
   // anti-entropy (the digest-and-delta sync) every 30 s at every size: equal views cost ~450
   // bytes per sync whatever N (`npm run sim:state`), so 10,000 servers need no exception
@@ -67,6 +75,8 @@ for (const n of sizes) {
   results.push(row);
   console.log(JSON.stringify(row));
 }
+
+if (bytesOnly) process.exit(0);
 
 const table = [
   '| N | change reaches all (intervals, goal log2 N + 2) | crash → offline, first / all, median (p99) | memberlist suspicion min | false offlines: loss 0 / 1 / 10 % (intervals), starved | bytes per message | bytes per server per s | push-pull | wall s | peak RSS MB |',
