@@ -640,15 +640,7 @@ export class ClusterEngine {
   }
 
   private emitState(changes: StateChange[]): void {
-    for (const change of changes) {
-      for (const listener of this.stateListeners) {
-        try {
-          listener(change);
-        } catch (error) {
-          this.deps.log?.warn(`state listener threw: ${errorText(error)}`);
-        }
-      }
-    }
+    this.notify(this.stateListeners, changes, 'state');
   }
 
   /** Sends our view to one peer and merges the answer. */
@@ -987,12 +979,17 @@ export class ClusterEngine {
   }
 
   private emit(changes: MembershipChange[]): void {
+    this.notify(this.listeners, changes, 'membership');
+  }
+
+  /** Calls every listener with every change; a listener that throws is logged, never propagated. */
+  private notify<T>(listeners: Set<(change: T) => void>, changes: T[], kind: string): void {
     for (const change of changes) {
-      for (const listener of this.listeners) {
+      for (const listener of listeners) {
         try {
           listener(change);
         } catch (error) {
-          this.deps.log?.warn(`membership listener threw: ${errorText(error)}`);
+          this.deps.log?.warn(`${kind} listener threw: ${errorText(error)}`);
         }
       }
     }

@@ -1,11 +1,9 @@
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, Equals, IsArray, IsBoolean, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { MAX_STATE_DELTAS } from '../clustershazbot.constants.js';
+import { Equals, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
 import type { ProbeAck, ProbeMessage } from '../core/types.js';
 import { IsBaseUrl } from './is-base-url.decorator.js';
 import { ServerListDto } from './server-list.dto.js';
-import { StateDeltaDto } from './state-delta.dto.js';
+import { OptionalStateDeltas, StateDeltaDto } from './state-delta.dto.js';
 
 /** Body of `POST <prefix>/probe`: a liveness probe with piggybacked changes. */
 export class ProbeMessageDto extends ServerListDto implements ProbeMessage {
@@ -20,11 +18,7 @@ export class ProbeMessageDto extends ServerListDto implements ProbeMessage {
   target?: string;
 
   /** Extension: piggybacked key/value changes. */
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_STATE_DELTAS)
-  @ValidateNested({ each: true })
-  @Type(() => StateDeltaDto)
+  @OptionalStateDeltas()
   state?: StateDeltaDto[];
 }
 
@@ -37,10 +31,6 @@ export class ProbeAckDto extends ServerListDto implements ProbeAck {
   ack: boolean;
 
   /** Extension: piggybacked key/value changes. */
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_STATE_DELTAS)
-  @ValidateNested({ each: true })
-  @Type(() => StateDeltaDto)
+  @OptionalStateDeltas()
   state?: StateDeltaDto[];
 }

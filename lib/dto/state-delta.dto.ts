@@ -1,8 +1,9 @@
+import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
 import type { JsonValue, StateDelta, StateEntry } from '../core/replicated-state.js';
-import { MAX_KEYS_PER_DELTA } from '../clustershazbot.constants.js';
+import { MAX_KEYS_PER_DELTA, MAX_STATE_DELTAS } from '../clustershazbot.constants.js';
 import { IsBaseUrl } from './is-base-url.decorator.js';
 
 /** One key on the wire; the engine checks sizes against the configured limits. */
@@ -64,4 +65,9 @@ export class StateDeltaDto implements StateDelta {
   @ValidateNested({ each: true })
   @Type(() => StateEntryDto)
   entries: StateEntryDto[];
+}
+
+/** The optional `state` field of probes, acks and syncs: key/value deltas. */
+export function OptionalStateDeltas(): PropertyDecorator {
+  return applyDecorators(IsOptional(), IsArray(), ArrayMaxSize(MAX_STATE_DELTAS), ValidateNested({ each: true }), Type(() => StateDeltaDto));
 }

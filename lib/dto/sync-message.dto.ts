@@ -2,9 +2,9 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, Equals, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
 import type { SyncMessage } from '../core/types.js';
 import { DIGEST_BUCKETS, isDigestEntry, LEAVES_PER_BUCKET, type DigestEntry } from '../core/view-digest.js';
-import { MAX_SERVERS_PER_LIST, MAX_STATE_DELTAS } from '../clustershazbot.constants.js';
+import { MAX_SERVERS_PER_LIST } from '../clustershazbot.constants.js';
 import { ServerListDto } from './server-list.dto.js';
-import { StateDeltaDto } from './state-delta.dto.js';
+import { OptionalStateDeltas, StateDeltaDto } from './state-delta.dto.js';
 
 
 /** Each element is `[baseUrl, lastUpdate, rank 0|1|2, stateVersion]`. */
@@ -74,11 +74,7 @@ export class SyncMessageDto implements SyncMessage {
   @Type(() => ServerListDto)
   members?: ServerListDto;
 
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_STATE_DELTAS)
-  @ValidateNested({ each: true })
-  @Type(() => StateDeltaDto)
+  @OptionalStateDeltas()
   state?: StateDeltaDto[];
 
   @IsOptional()
