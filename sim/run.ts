@@ -15,6 +15,8 @@ const sizes = arg('sizes', '10,100,1000,10000').split(',').map(Number);
 const out = arg('out', 'sim-results.json');
 /** `--bytes-only`: just the steady-state bytes (about 12 min and 8.5 GB at 10,000). */
 const bytesOnly = args.includes('--bytes-only');
+/** `--loss-only 0.1`: just the false offlines at that loss rate (the 10,000 row's slowest figure). */
+const lossOnly = args.includes('--loss-only') ? Number(arg('loss-only', '0.1')) : undefined;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)];
@@ -25,6 +27,13 @@ for (const n of sizes) {
     const started = Date.now();
     const bytes = await steadyBytes({ size: n, seed: 500, seconds: 30, gossipIntervalMs: 30_000 });
     console.log(JSON.stringify({ n, bytesPerMessage: bytes.perMessage, bytesPerServerPerSecond: bytes.perServerPerSecond, pushPull: '30 s sync', wallSeconds: (Date.now() - started) / 1000 }));
+    continue;
+  }
+  if (lossOnly !== undefined) {
+    const started = Date.now();
+    const rounds = n <= 100 ? 1000 : n <= 1000 ? 100 : 30;
+    const count = await falseOfflines({ size: n, seed: 300, rounds, lossRate: lossOnly, gossipIntervalMs: 30_000 });
+    console.log(JSON.stringify({ n, lossRate: lossOnly, rounds, falseOfflines: count, wallSeconds: (Date.now() - started) / 1000, peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6) }));
     continue;
   }
   const started = Date.now();
@@ -76,7 +85,7 @@ for (const n of sizes) {
   console.log(JSON.stringify(row));
 }
 
-if (bytesOnly) process.exit(0);
+if (bytesOnly || lossOnly !== undefined) process.exit(0);
 
 const table = [
   '| N | change reaches all (intervals, goal log2 N + 2) | crash → offline, first / all, median (p99) | memberlist suspicion min | false offlines: loss 0 / 1 / 10 % (intervals), starved | bytes per message | bytes per server per s | push-pull | wall s | peak RSS MB |',

@@ -5,7 +5,7 @@
  * own timers late; clock skew). Used by `npm run sim` and by the detector tests.
  */
 import { ClusterEngine, type EngineSettings, type GossipTransport } from '../lib/core/cluster-engine.js';
-import type { MembershipChange } from '../lib/core/membership-view.js';
+import { rankOf, type MemberEntry, type MembershipChange } from '../lib/core/membership-view.js';
 
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -109,6 +109,19 @@ export class VirtualCluster {
   private readonly latency: [number, number];
   private readonly requestTimeoutMs: number;
   private readonly gossipIntervalMs: number;
+  /** One frozen object per entry version, shared by every view (see MembershipView's `share`). */
+  private sharedEntries = new Map<string, MemberEntry>();
+  private readonly shareEntry = (entry: MemberEntry): MemberEntry => {
+    const key = `${entry.baseUrl}|${entry.lastUpdate}|${rankOf(entry)}|${entry.monitor}|${entry.by ?? ''}`;
+    let shared = this.sharedEntries.get(key);
+    if (!shared) {
+      // versions still in views stay shared; the table itself only remembers recent ones
+      if (this.sharedEntries.size >= 1_000_000) this.sharedEntries = new Map();
+      shared = Object.freeze(entry);
+      this.sharedEntries.set(key, shared);
+    }
+    return shared;
+  };
 
   constructor(private readonly options: VirtualClusterOptions) {
     this.random = seededRandom(options.seed);
@@ -122,7 +135,7 @@ export class VirtualCluster {
   private addNode(i: number): SimNode {
     const url = `http://n${i}.sim.invalid:8080/`; // virtual: .invalid never resolves, and nothing leaves the process
     const node: SimNode = { url, skewMs: 0, crashed: false, hung: false, timerLagMs: 0, group: 0, engine: undefined as unknown as ClusterEngine };
-    node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.transportFor(node) });
+    node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.transportFor(node), shareEntry: this.shareEntry });
     node.engine.onChange((change) => {
       if (change.type === 'offline' && change.server.by === url) {
         const target = this.byUrl.get(change.server.baseUrl);
@@ -287,7 +300,7 @@ export class VirtualCluster {
     const i = this.nodes.indexOf(node);
     node.crashed = false;
     node.hung = false;
-    const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.transportFor(node) });
+    const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.transportFor(node), shareEntry: this.shareEntry });
     node.engine = fresh;
     fresh.start();
     fresh.addSeeds([seed]);

@@ -186,7 +186,7 @@ function errorText(error: unknown): string {
  * the simulator.
  */
 export class ClusterEngine {
-  readonly view = new MembershipView();
+  readonly view: MembershipView;
   readonly clock: HybridClock;
   readonly settings: EngineSettings;
   private readonly seeds = new Set<string>();
@@ -202,7 +202,9 @@ export class ClusterEngine {
   readonly state: ReplicatedState;
   private readonly suspicions = new Map<string, Suspicion>();
   private readonly flaps: FlapDamper;
+  /** This round-robin cycle's probe targets (shuffled) and the next one's index; also the pool indirect helpers are drawn from. */
   private probeOrder: string[] = [];
+  private probeIndex = 0;
   private lastTickAt?: number;
   /** No accusations before this time (we were just starved or paused). */
   private quietUntil = 0;
@@ -236,8 +238,11 @@ export class ClusterEngine {
       log?: EngineLog;
       /** Address policy: a peer URL for which this is false never enters the view and is never contacted. */
       acceptPeer?: (baseUrl: string) => boolean;
+      /** See MembershipView: lets a simulator share entry objects among all its views. */
+      shareEntry?: (entry: MemberEntry) => MemberEntry;
     },
   ) {
+    this.view = new MembershipView(deps.shareEntry);
     this.settings = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) };
     this.clock = new HybridClock(deps.now, this.settings.maxClockSkewMs);
     this.flaps = new FlapDamper(this.settings.flapHalfLifeMs, this.settings.flapThreshold);
@@ -782,12 +787,30 @@ export class ClusterEngine {
     }
   }
 
+  /**
+   * Up to `count` distinct random alive peers other than `target`. Drawn from the probe cycle's
+   * pool, so a probe costs O(count) rather than a walk of the whole view (at 10,000 servers that
+   * walk was most of a probe's cost); falls back to the walk when sampling comes up short.
+   */
+  private indirectHelpers(target: string, count: number): string[] {
+    const usable = (url: string) => {
+      const e = this.view.get(url);
+      return !!e && stateOf(e) === 'alive' && url !== target && url !== this.settings.selfUrl && !this.legacyPeers.has(url);
+    };
+    const pool = this.probeOrder;
+    const chosen = new Set<string>();
+    for (let tries = 0; chosen.size < count && tries < count * 8 && pool.length > count * 4; tries++) {
+      const url = pool[Math.floor(this.deps.random() * pool.length)];
+      if (usable(url)) chosen.add(url);
+    }
+    if (chosen.size === count) return [...chosen];
+    const all = [...this.view.keys()].filter(usable);
+    this.shuffle(all);
+    return all.slice(0, count);
+  }
+
   private async probeIndirect(target: string): Promise<boolean> {
-    const helpers = [...this.view.values()]
-      .filter((e) => stateOf(e) === 'alive' && e.baseUrl !== target && e.baseUrl !== this.settings.selfUrl && !this.legacyPeers.has(e.baseUrl))
-      .map((e) => e.baseUrl);
-    this.shuffle(helpers);
-    const chosen = helpers.slice(0, this.settings.indirectChecks);
+    const chosen = this.indirectHelpers(target, this.settings.indirectChecks);
     if (chosen.length === 0) return false;
     const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
     const answers = await Promise.all(
@@ -840,14 +863,17 @@ export class ClusterEngine {
   }
 
   private nextProbeTarget(): string | undefined {
-    while (this.probeOrder.length) {
-      const url = this.probeOrder.pop()!;
-      const entry = this.view.get(url);
-      if (entry?.online && url !== this.settings.selfUrl) return url;
+    for (let rebuilt = false; ; rebuilt = true) {
+      while (this.probeIndex < this.probeOrder.length) {
+        const url = this.probeOrder[this.probeIndex++];
+        const entry = this.view.get(url);
+        if (entry?.online && url !== this.settings.selfUrl) return url;
+      }
+      if (rebuilt) return undefined;
+      this.probeOrder = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
+      this.shuffle(this.probeOrder);
+      this.probeIndex = 0;
     }
-    this.probeOrder = [...this.view.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
-    this.shuffle(this.probeOrder);
-    return this.probeOrder.pop();
   }
 
   private knowsOnlinePeer(): boolean {

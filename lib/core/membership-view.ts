@@ -73,6 +73,13 @@ export class MembershipView {
   /** Servers per digest bucket. */
   private readonly bucketSizes = new Int32Array(DIGEST_BUCKETS);
 
+  /**
+   * `share`, when given, maps a stored entry to a canonical frozen equal one: a simulator of
+   * thousands of servers passes one table to every view, so each version of an entry exists
+   * once in memory instead of once per view.
+   */
+  constructor(private readonly share?: (entry: MemberEntry) => MemberEntry) {}
+
   get size(): number {
     return this.entries.size;
   }
@@ -86,6 +93,10 @@ export class MembershipView {
     return this.entries.get(baseUrl);
   }
 
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   values(): IterableIterator<MemberEntry> {
     return this.entries.values();
   }
@@ -96,7 +107,7 @@ export class MembershipView {
    * object among thousands of views.
    */
   set(entry: MemberEntry): void {
-    this.replace(this.entries.get(entry.baseUrl), Object.isFrozen(entry) ? entry : copy(entry));
+    this.replace(this.entries.get(entry.baseUrl), Object.isFrozen(entry) ? entry : this.stored(entry));
   }
 
   /**
@@ -106,7 +117,7 @@ export class MembershipView {
   merge(incoming: MemberEntry): { previous: MemberState | undefined; entry: MemberEntry } | null {
     const current = this.entries.get(incoming.baseUrl);
     if (current && compareEntries(incoming, current) <= 0) return null;
-    const entry = copy(incoming);
+    const entry = this.stored(incoming);
     this.replace(current, entry);
     return { previous: current && stateOf(current), entry };
   }
@@ -118,6 +129,10 @@ export class MembershipView {
     this.bucketSizes[leafOf(baseUrl) >>> 6]--;
     this.digest.toggleMember(baseUrl, current.lastUpdate, rankOf(current), Object.isFrozen(current) ? current : undefined);
     return current;
+  }
+
+  private stored(entry: MemberEntry): MemberEntry {
+    return this.share ? this.share(copy(entry)) : copy(entry);
   }
 
   private replace(current: MemberEntry | undefined, entry: MemberEntry): void {

@@ -34,6 +34,8 @@ export interface Suspicion {
  */
 export class FlapDamper {
   private readonly penalties = new Map<string, { penalty: number; at: number }>();
+  /** Penalties are swept when the map reaches this size (amortised O(1) per record). */
+  private sweepAt = 64;
 
   constructor(
     private readonly halfLifeMs: number,
@@ -42,6 +44,12 @@ export class FlapDamper {
 
   record(baseUrl: string, now: number): void {
     this.penalties.set(baseUrl, { penalty: this.penalty(baseUrl, now) + 1, at: now });
+    if (this.penalties.size >= this.sweepAt) {
+      // a penalty that has decayed to nothing is the same as none: without the sweep, the map
+      // would keep one record per server that ever changed state
+      for (const url of this.penalties.keys()) if (this.penalty(url, now) < 0.01) this.penalties.delete(url);
+      this.sweepAt = Math.max(64, this.penalties.size * 2);
+    }
   }
 
   penalty(baseUrl: string, now: number): number {
