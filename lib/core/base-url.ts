@@ -15,6 +15,19 @@ export class InvalidBaseUrlError extends Error {
  * @throws InvalidBaseUrlError
  */
 export function normalizeBaseUrl(raw: string): string {
+  const known = typeof raw === 'string' ? normalized.get(raw) : undefined;
+  if (known !== undefined) return known;
+  const result = parseBaseUrl(raw);
+  // every message repeats the same few URLs: parse each once (bounded: cleared when full)
+  if (normalized.size >= NORMALIZED_CACHE_SIZE) normalized.clear();
+  normalized.set(raw, result);
+  return result;
+}
+
+const NORMALIZED_CACHE_SIZE = 4096;
+const normalized = new Map<string, string>();
+
+function parseBaseUrl(raw: string): string {
   if (typeof raw !== 'string' || raw.length === 0) throw new InvalidBaseUrlError('empty');
   if (raw.length > MAX_BASE_URL_LENGTH) throw new InvalidBaseUrlError(`longer than ${MAX_BASE_URL_LENGTH} characters`);
   let url: URL;
