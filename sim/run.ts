@@ -4,7 +4,7 @@
  * table and writes the figures as JSON. Figures are in probe intervals (1 s in the LAN profile).
  */
 import { writeFileSync } from 'node:fs';
-import { detection, disseminationRounds, falseOfflines, steadyBytes } from './scenarios.js';
+import { detection, disseminationRounds, falseOfflines, queueGrowth, steadyBytes } from './scenarios.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -17,6 +17,8 @@ const out = arg('out', 'sim-results.json');
 const bytesOnly = args.includes('--bytes-only');
 /** `--loss-only 0.1`: just the false offlines at that loss rate (the 10,000 row's slowest figure). */
 const lossOnly = args.includes('--loss-only') ? Number(arg('loss-only', '0.1')) : undefined;
+/** `--queue-growth 0.1`: suspicions per interval and piggyback queue depth under that loss, 30 intervals. */
+const queueOnly = args.includes('--queue-growth') ? Number(arg('queue-growth', '0.1')) : undefined;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)];
@@ -27,6 +29,12 @@ for (const n of sizes) {
     const started = Date.now();
     const bytes = await steadyBytes({ size: n, seed: 500, seconds: 30, gossipIntervalMs: 30_000 });
     console.log(JSON.stringify({ n, bytesPerMessage: bytes.perMessage, bytesPerServerPerSecond: bytes.perServerPerSecond, pushPull: '30 s sync', wallSeconds: (Date.now() - started) / 1000 }));
+    continue;
+  }
+  if (queueOnly !== undefined) {
+    const started = Date.now();
+    for (const row of await queueGrowth({ size: n, seed: 300, rounds: 30, lossRate: queueOnly, gossipIntervalMs: 30_000 })) console.log(JSON.stringify({ n, lossRate: queueOnly, ...row }));
+    console.log(JSON.stringify({ n, wallSeconds: (Date.now() - started) / 1000, peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6) }));
     continue;
   }
   if (lossOnly !== undefined) {
@@ -55,8 +63,9 @@ for (const n of sizes) {
     falseInDetection += d.falseOfflines;
   }
   const loss: Record<string, number> = {};
-  // 10 % loss at 10,000 servers churns so many suspicions and refutations through 10,000 views
-  // that the run outgrew a 16 GB heap after 92 min on the reference machine: left out there
+  // 10 % loss at 10,000 servers: suspicions and refutations arrive faster than piggybacking
+  // carries them (see `--queue-growth`), the queues grow without bound and the run outgrew a
+  // 16 GB heap (92 min, and again 75 min after entries were shared among views): left out there
   const rates = n >= 10_000 ? [0, 0.01] : [0, 0.01, 0.1];
   for (const rate of rates) loss[`${rate * 100}%`] = await falseOfflines({ ...base, seed: 300, rounds: lossRounds, lossRate: rate });
   const starved = await falseOfflines({ ...base, seed: 400, rounds: lossRounds, starvedLagMs: 3000 });
@@ -85,7 +94,7 @@ for (const n of sizes) {
   console.log(JSON.stringify(row));
 }
 
-if (bytesOnly || lossOnly !== undefined) process.exit(0);
+if (bytesOnly || lossOnly !== undefined || queueOnly !== undefined) process.exit(0);
 
 const table = [
   '| N | change reaches all (intervals, goal log2 N + 2) | crash → offline, first / all, median (p99) | memberlist suspicion min | false offlines: loss 0 / 1 / 10 % (intervals), starved | bytes per message | bytes per server per s | push-pull | wall s | peak RSS MB |',

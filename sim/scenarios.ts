@@ -137,3 +137,24 @@ export async function steadyBytes(o: ScenarioOptions & { seconds: number }): Pro
   const bytes = c.bytes - bytes0;
   return { perMessage: Math.round(bytes / Math.max(1, c.messages - messages0)), perServerPerSecond: Math.round(bytes / o.size / o.seconds) };
 }
+
+/**
+ * Under message loss, every few hundred probes a live server is suspected and then refutes:
+ * two changes that must reach everyone. Per 5-interval window: suspicions raised in the
+ * cluster per interval, and the mean piggyback queue depth per server. A depth that keeps
+ * growing means the churn outruns what piggybacking carries.
+ */
+export async function queueGrowth(o: ScenarioOptions & { rounds: number }): Promise<{ interval: number; suspicionsPerInterval: number; meanQueueDepth: number; falseOfflines: number }[]> {
+  const c = cluster(o);
+  c.startConverged();
+  const rows = [];
+  let before = 0;
+  for (let t = 5; t <= o.rounds; t += 5) {
+    await c.runFor(5 * PROBE_MS);
+    const stats = c.nodes.map((n) => n.engine.stats());
+    const raised = stats.reduce((sum, s) => sum + s.suspicionsRaised, 0);
+    rows.push({ interval: t, suspicionsPerInterval: (raised - before) / 5, meanQueueDepth: +(stats.reduce((sum, s) => sum + s.broadcastQueueDepth, 0) / o.size).toFixed(1), falseOfflines: c.falseOfflines });
+    before = raised;
+  }
+  return rows;
+}

@@ -149,6 +149,8 @@ export interface EngineStats {
   syncsRepaired: number;
   /** Times this server started a new generation of its key/value state (a peer held stale state about it). */
   stateRefutations: number;
+  /** Membership changes waiting to be piggybacked (a queue that keeps growing means more churn than gossip can carry). */
+  broadcastQueueDepth: number;
 }
 
 export interface RoundResult {
@@ -211,7 +213,7 @@ export class ClusterEngine {
   private lastSweepAt = -Infinity;
   private lastStateWarningAt = -Infinity;
   private running = false;
-  private readonly counters: EngineStats = {
+  private readonly counters: Omit<EngineStats, 'broadcastQueueDepth'> = {
     rounds: 0,
     exchangesOk: 0,
     exchangesFailed: 0,
@@ -316,7 +318,7 @@ export class ClusterEngine {
   }
 
   stats(): EngineStats {
-    return { ...this.counters };
+    return { ...this.counters, broadcastQueueDepth: this.broadcasts.size };
   }
 
   /** Base URLs to try when no online peer is known (from the master list). */
