@@ -732,7 +732,7 @@ export class ClusterEngine {
     // indirect probes, and in parallel a second direct probe with the same longer deadline
     // (memberlist's TCP fallback ping): under independent loss this cuts false suspicions about
     // fivefold, and every suspicion avoided is two changes less for the whole cluster to carry
-    const [indirect, retry] = await Promise.all([this.probeIndirect(target), this.probeDirect(target, false, this.settings.probeTimeoutMs * (this.counters.localHealth + 2))]);
+    const [indirect, retry] = await Promise.all([this.probeIndirect(target), this.probeDirect(target, false, this.indirectTimeoutMs())]);
     if (indirect || retry) {
       // the target is fine, so the lost ack may be our fault: Lifeguard raises our own score
       this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
@@ -814,10 +814,15 @@ export class ClusterEngine {
     return all.slice(0, count);
   }
 
+  /** The deadline of the second attempt (indirect probes and the repeated direct one): it covers two hops. */
+  private indirectTimeoutMs(): number {
+    return this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
+  }
+
   private async probeIndirect(target: string): Promise<boolean> {
     const chosen = this.indirectHelpers(target, this.settings.indirectChecks);
     if (chosen.length === 0) return false;
-    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
+    const timeout = this.indirectTimeoutMs();
     const answers = await Promise.all(
       chosen.map(async (helper) => {
         try {

@@ -15,8 +15,8 @@ interface PropertyRule {
   /** ValidateIf / IsOptional: every one must hold for the rest to run. */
   conditions: ((object: object, value: unknown) => boolean)[];
   validators: { metadata: ValidationMetadata; constraint: ValidatorConstraint }[];
-  /** ValidateNested with class-transformer's @Type: the class of the object or of each item. */
-  nested?: () => Function;
+  /** ValidateNested with class-transformer's @Type: the check for the object or each item (null: full pipe). */
+  nested?: () => BodyCheck | null;
 }
 
 const compiled = new Map<Function, BodyCheck | null>();
@@ -69,7 +69,9 @@ function compile(dto: Function): BodyCheck | null {
       } else if (m.type === ValidationTypes.NESTED_VALIDATION) {
         const type = defaultMetadataStorage.findTypeMetadata(dto, name);
         if (!type || rule.nested) return null;
-        rule.nested = () => type.typeFunction() as Function;
+        let nested: BodyCheck | null | undefined;
+        // resolved on first use: the nested class may not be compiled (or even defined) yet
+        rule.nested = () => (nested === undefined ? (nested = compiledCheck(type.typeFunction() as Function)) : nested);
       } else return null;
     }
     rules.push(rule);
@@ -91,7 +93,7 @@ function compile(dto: Function): BodyCheck | null {
         } else if (constraint.instance.validate(value, args) !== true) return false;
       }
       if (rule.nested && value !== undefined) {
-        const nested = compiledCheck(rule.nested());
+        const nested = rule.nested();
         if (!nested) return false;
         if (Array.isArray(value) ? !value.every((item) => nested(item)) : !nested(value)) return false;
       } else if (!rule.nested && !freeOfStrippedKeys(value)) return false;
