@@ -162,7 +162,7 @@ export interface RoundResult {
 
 export type ProbeOutcome =
   | { kind: 'idle' }
-  | { kind: 'alive'; target: string; via: 'direct' | 'indirect' | 'retry' }
+  | { kind: 'alive'; target: string; via: 'direct' | 'indirect' }
   | { kind: 'suspected'; target: string }
   | { kind: 'withheld'; target: string }
   | { kind: 'reconnected' | 'unreachable'; target: string };
@@ -729,14 +729,10 @@ export class ClusterEngine {
       this.counters.localHealth = Math.max(0, this.counters.localHealth - 1);
       return { kind: 'alive', target, via: 'direct' };
     }
-    // indirect probes, and in parallel a second direct probe with the same longer deadline
-    // (memberlist's TCP fallback ping): under independent loss this cuts false suspicions about
-    // fivefold, and every suspicion avoided is two changes less for the whole cluster to carry
-    const [indirect, retry] = await Promise.all([this.probeIndirect(target), this.probeDirect(target, false, this.indirectTimeoutMs())]);
-    if (indirect || retry) {
+    if (await this.probeIndirect(target)) {
       // the target is fine, so the lost ack may be our fault: Lifeguard raises our own score
       this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
-      return { kind: 'alive', target, via: indirect ? 'indirect' : 'retry' };
+      return { kind: 'alive', target, via: 'indirect' };
     }
     const finishedAt = this.deps.now();
     const expected = probeTimeoutMs * (this.counters.localHealth + 1) + probeTimeoutMs * 2;
@@ -773,8 +769,9 @@ export class ClusterEngine {
     return { message: 'ack', ack, ...this.piggyback() };
   }
 
-  private async probeDirect(target: string, count = true, timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1)): Promise<boolean> {
+  private async probeDirect(target: string, count = true): Promise<boolean> {
     if (count) this.counters.probesSent++;
+    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1);
     try {
       const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
       this.merge(ack, target);
@@ -814,15 +811,10 @@ export class ClusterEngine {
     return all.slice(0, count);
   }
 
-  /** The deadline of the second attempt (indirect probes and the repeated direct one): it covers two hops. */
-  private indirectTimeoutMs(): number {
-    return this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
-  }
-
   private async probeIndirect(target: string): Promise<boolean> {
     const chosen = this.indirectHelpers(target, this.settings.indirectChecks);
     if (chosen.length === 0) return false;
-    const timeout = this.indirectTimeoutMs();
+    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
     const answers = await Promise.all(
       chosen.map(async (helper) => {
         try {
