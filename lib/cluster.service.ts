@@ -10,8 +10,15 @@ import type { ControlMessage, GossipMessage, GossipServer, ProbeAck, ProbeMessag
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
 
 /** The page's health extension object. */
+/**
+ * The current view: the page's `online` and `offline` lists, plus `suspect`: servers that stopped
+ * answering probes and are not yet declared offline. They are still members (SWIM), so they are
+ * listed rather than hidden while the suspicion runs.
+ */
+export type ClusterView = { online: GossipServer[]; offline: GossipServer[]; suspect: GossipServer[] };
+
 export type ClusterHealthExtension =
-  | { status: 'ok'; cluster: { online: GossipServer[]; offline: GossipServer[] } }
+  | { status: 'ok'; cluster: ClusterView }
   | { status: 'error'; error: string };
 
 /**
@@ -132,10 +139,10 @@ export class ClusterService implements OnModuleDestroy {
     return this.engine.state.snapshot();
   }
 
-  /** The current view in the page's wire form. */
-  view(): ServerList & { offline: GossipServer[] } {
+  /** The current view in the page's wire form, with the suspected servers in `suspect`. */
+  view(): ClusterView {
     const list = this.engine.snapshot();
-    return { online: list.online, offline: list.offline ?? [] };
+    return { online: list.online, offline: list.offline ?? [], suspect: list.suspect ?? [] };
   }
 
   /** This server's own entry. */

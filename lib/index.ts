@@ -1,6 +1,6 @@
 export { ClustershazbotModule } from './clustershazbot.module.js';
 export { CLUSTERSHAZBOT_MODULE_OPTIONS } from './clustershazbot.module-definition.js';
-export { ClusterService, peerEventOf, type ClusterHealthExtension, type ClusterStatus, type PeerEvent } from './cluster.service.js';
+export { ClusterService, peerEventOf, type ClusterHealthExtension, type ClusterView, type ClusterStatus, type PeerEvent } from './cluster.service.js';
 export { ClusterHealthIndicator } from './health/cluster.health.js';
 export type { LifecycleState, MasterListStatus } from './gossip.service.js';
 export type { ClustershazbotOptions, ClustershazbotModuleExtras, ClusterConfig } from './clustershazbot.options.js';

@@ -124,7 +124,7 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
     });
     expect(res.body.online).toHaveLength(2);
     const list = await signedGet(http(), '/clustershazbot/list', SECRET).expect(200);
-    expect(list.body).toEqual({ online: expect.arrayContaining(res.body.online), offline: res.body.offline });
+    expect(list.body).toEqual({ online: expect.arrayContaining(res.body.online), offline: res.body.offline, suspect: [] });
     expect(list.body.online).toHaveLength(2);
   });
 
@@ -143,9 +143,19 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
     const res = await http().get('/health').expect(200);
     expect(res.body).toEqual({
       status: 'ok',
-      info: { cluster: { status: 'up', self: SELF, online: [expect.objectContaining({ baseUrl: SELF, monitor: false })], offline: [expect.objectContaining({ baseUrl: 'http://127.0.0.10:1/' })] } },
+      info: { cluster: { status: 'up', self: SELF, online: [expect.objectContaining({ baseUrl: SELF, monitor: false })], offline: [expect.objectContaining({ baseUrl: 'http://127.0.0.10:1/' })], suspect: [] } },
       error: {},
       details: { cluster: expect.objectContaining({ status: 'up' }) },
     });
+  });
+
+  it('a suspected server stays listed, under suspect, in the list and in health until it is declared offline', async () => {
+    const suspect = { ...entry('http://127.0.0.13:1/'), by: 'http://127.0.0.14:1/' };
+    await signedPost(http(), '/clustershazbot/gossip', SECRET, { message: 'gossip', online: [], offline: [], suspect: [suspect] }).expect(200);
+    const list = (await signedGet(http(), '/clustershazbot/list', SECRET).expect(200)).body;
+    expect(list.suspect).toEqual([expect.objectContaining({ baseUrl: 'http://127.0.0.13:1/', by: 'http://127.0.0.14:1/' })]);
+    expect(list.online.map((s: { baseUrl: string }) => s.baseUrl)).not.toContain('http://127.0.0.13:1/');
+    const health = (await http().get('/health').expect(200)).body;
+    expect(health.info.cluster.suspect).toEqual([expect.objectContaining({ baseUrl: 'http://127.0.0.13:1/' })]);
   });
 });

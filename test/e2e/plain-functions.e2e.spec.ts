@@ -45,7 +45,7 @@ describe('plain-function API', () => {
     await shazbotControlRequest(signed(CONTROL_SECRET, 'POST', 'control', off), off);
     expect(shazbotCluster().self().online).toBe(false);
     const extension = shazbotHealthExtension();
-    expect(extension).toEqual({ status: 'ok', cluster: { online: [peer], offline: [expect.objectContaining({ baseUrl: SELF })] } });
+    expect(extension).toEqual({ status: 'ok', cluster: { online: [peer], offline: [expect.objectContaining({ baseUrl: SELF })], suspect: [] } });
   });
 
   it('throws 401 for bad credentials and 400 with field messages for a bad body', async () => {
