@@ -7,6 +7,12 @@
 import { ClusterEngine, type EngineSettings, type GossipTransport } from '../lib/core/cluster-engine.js';
 import { rankOf, type MemberEntry, type MembershipChange } from '../lib/core/membership-view.js';
 
+/**
+ * Real timers fire a little late, never early. Timeouts that fire on the exact millisecond hid a
+ * bug: a probe tick that waited out its timeouts looked, by 1 ms, like a starved timer.
+ */
+const TIMER_SLACK_MS = 1;
+
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
@@ -171,14 +177,18 @@ export class VirtualCluster {
 
   private scheduleTimers(node: SimNode, probeDelay: number, gossipDelay: number): void {
     const probeInterval = node.engine.settings.probeIntervalMs;
+    // a restart makes a new engine with its own timers: the old ones stop with the old engine
+    const engine = node.engine;
     const probe = () => {
-      if (node.crashed) return;
+      if (node.crashed || node.engine !== engine) return;
       if (node.hung) return this.queue.push(this.time + 50, probe); // frozen: the timer fires when it resumes
-      void node.engine.probeTick();
-      this.queue.push(this.time + probeInterval + node.timerLagMs, probe);
+      // as GossipService does: ticks never overlap; the next is due an interval after this one
+      // started, or at once when this one ran longer (waiting on timeouts)
+      const startedAt = this.time;
+      void engine.probeTick().finally(() => this.queue.push(Math.max(this.time, startedAt + probeInterval) + node.timerLagMs, probe));
     };
     const gossip = () => {
-      if (node.crashed) return;
+      if (node.crashed || node.engine !== engine) return;
       if (node.hung) return this.queue.push(this.time + 50, gossip);
       void node.engine.gossipRound();
       this.queue.push(this.time + this.gossipIntervalMs * (0.75 + this.random() / 2) + node.timerLagMs, gossip);
@@ -205,7 +215,7 @@ export class VirtualCluster {
           const attempt = () => (from.hung ? this.queue.push(this.time + 50, attempt) : run());
           attempt();
         };
-        this.queue.push(this.time + timeoutMs, () =>
+        this.queue.push(this.time + timeoutMs + TIMER_SLACK_MS, () =>
           whenRunning(() => {
             if (!settled) {
               settled = true;

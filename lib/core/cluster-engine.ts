@@ -162,7 +162,7 @@ export interface RoundResult {
 
 export type ProbeOutcome =
   | { kind: 'idle' }
-  | { kind: 'alive'; target: string; via: 'direct' | 'indirect' }
+  | { kind: 'alive'; target: string; via: 'direct' | 'indirect' | 'retry' }
   | { kind: 'suspected'; target: string }
   | { kind: 'withheld'; target: string }
   | { kind: 'reconnected' | 'unreachable'; target: string };
@@ -208,6 +208,7 @@ export class ClusterEngine {
   private probeOrder: string[] = [];
   private probeIndex = 0;
   private lastTickAt?: number;
+  private lastTickEndedAt?: number;
   /** No accusations before this time (we were just starved or paused). */
   private quietUntil = 0;
   private lastSweepAt = -Infinity;
@@ -702,12 +703,23 @@ export class ClusterEngine {
    * withheld while this server's own timers run late (local health).
    */
   async probeTick(): Promise<ProbeOutcome> {
+    try {
+      return await this.probeOnce();
+    } finally {
+      this.lastTickEndedAt = this.deps.now();
+    }
+  }
+
+  private async probeOnce(): Promise<ProbeOutcome> {
     if (!this.running || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
     const now = this.deps.now();
     const { probeIntervalMs, probeTimeoutMs } = this.settings;
-    if (this.lastTickAt !== undefined && now - this.lastTickAt > probeIntervalMs * (this.counters.localHealth + 1) + probeTimeoutMs) {
-      // our own timer was late: we were paused or starved, so our sense of elapsed time is wrong
-      this.degradeLocalHealth(now);
+    // Ticks do not overlap: one is due an interval after the last one started, or when that one
+    // ended if it ran longer (waiting on timeouts is not lateness). Later than that, our own
+    // timer was late: we were paused or starved, so our sense of elapsed time is wrong.
+    if (this.lastTickAt !== undefined) {
+      const dueAt = Math.max(this.lastTickAt + probeIntervalMs, this.lastTickEndedAt ?? -Infinity);
+      if (now - dueAt > probeIntervalMs * this.counters.localHealth + probeTimeoutMs) this.degradeLocalHealth(now);
     }
     this.lastTickAt = now;
     this.maintain();
@@ -729,13 +741,17 @@ export class ClusterEngine {
       this.counters.localHealth = Math.max(0, this.counters.localHealth - 1);
       return { kind: 'alive', target, via: 'direct' };
     }
-    if (await this.probeIndirect(target)) {
+    // indirect probes, and in parallel a second direct probe with the same deadline (memberlist's
+    // fallback ping): under independent loss this cuts false suspicions about fivefold, and every
+    // suspicion avoided is two changes fewer for the whole cluster to carry
+    const [indirect, retry] = await Promise.all([this.probeIndirect(target), this.probeDirect(target, false, this.indirectTimeoutMs())]);
+    if (indirect || retry) {
       // the target is fine, so the lost ack may be our fault: Lifeguard raises our own score
       this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
-      return { kind: 'alive', target, via: 'indirect' };
+      return { kind: 'alive', target, via: indirect ? 'indirect' : 'retry' };
     }
     const finishedAt = this.deps.now();
-    const expected = probeTimeoutMs * (this.counters.localHealth + 1) + probeTimeoutMs * 2;
+    const expected = probeTimeoutMs * (this.counters.localHealth + 1) + this.indirectTimeoutMs();
     if (finishedAt - sentAt > expected + probeIntervalMs || finishedAt < this.quietUntil || !this.running) {
       if (finishedAt - sentAt > expected + probeIntervalMs) this.degradeLocalHealth(finishedAt);
       this.counters.accusationsWithheld++;
@@ -769,9 +785,8 @@ export class ClusterEngine {
     return { message: 'ack', ack, ...this.piggyback() };
   }
 
-  private async probeDirect(target: string, count = true): Promise<boolean> {
+  private async probeDirect(target: string, count = true, timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1)): Promise<boolean> {
     if (count) this.counters.probesSent++;
-    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1);
     try {
       const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
       this.merge(ack, target);
@@ -811,10 +826,15 @@ export class ClusterEngine {
     return all.slice(0, count);
   }
 
+  /** The deadline of the second attempt (indirect probes and the repeated direct one): it covers two hops. */
+  private indirectTimeoutMs(): number {
+    return this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
+  }
+
   private async probeIndirect(target: string): Promise<boolean> {
     const chosen = this.indirectHelpers(target, this.settings.indirectChecks);
     if (chosen.length === 0) return false;
-    const timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
+    const timeout = this.indirectTimeoutMs();
     const answers = await Promise.all(
       chosen.map(async (helper) => {
         try {

@@ -38,6 +38,16 @@ describe('failure detection (simulated, real engine)', () => {
     expect(resumed.falseOfflines).toBe(0);
   });
 
+  it('a probe tick that waits out its timeouts past the interval is not mistaken for a starved timer', async () => {
+    // with a hung target, a tick takes the direct timeout plus the second attempt's (1.5 intervals);
+    // counting that as lateness withheld accusations and restarted suspicion timers (up to 21 intervals at N = 5)
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const hung = await detection({ size: 5, seed, fault: 'hang' });
+      expect(hung.all).toBeGreaterThan(0);
+      expect(hung.all).toBeLessThanOrEqual(detectionBound(5));
+    }
+  });
+
   it('10 % message loss is not death: no false offline in 1,000 intervals at N = 30', async () => {
     expect(await falseOfflines({ size: 30, seed: 6, rounds: 1000, lossRate: 0.1 })).toBe(0);
   });
