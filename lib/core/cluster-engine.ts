@@ -63,7 +63,7 @@ export interface DetectorSettings {
   suspicionMaxMult: number;
   /** Each change rides on this many · ceil(log10(N + 1)) probes and acks. */
   retransmitMult: number;
-  /** At most this many changes per probe or ack. */
+  /** At most this many changes per probe or ack, or half the queue when it is deeper (within the byte budget). */
   maxPiggyback: number;
   /** Local health multiplier cap (Lifeguard): probe timeouts scale by (score + 1). */
   awarenessMax: number;
@@ -930,7 +930,10 @@ export class ClusterEngine {
     if (targetEntry && targetEntry.suspect) add(targetEntry);
     const budget = this.settings.messageBudgetBytes;
     let planned = bytes;
-    const taken = this.broadcasts.take(this.settings.maxPiggyback, limit, (e) => (planned + entrySize(e) <= budget ? ((planned += entrySize(e)), true) : false));
+    // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
+    // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
+    const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.broadcasts.size / 2));
+    const taken = this.broadcasts.take(max, limit, (e) => (planned + entrySize(e) <= budget ? ((planned += entrySize(e)), true) : false));
     for (const e of taken) add(e);
     if (this.stateBroadcasts.size && !(target && this.legacyPeers.has(target))) {
       const state = this.stateBroadcasts.take(Infinity, limit, (delta) => {
@@ -1085,6 +1088,10 @@ function validLeafHashes(l: unknown): l is { bucket: number; hashes: string } {
 }
 
 /** A membership entry's size on the wire, near enough for budgets. */
+/**
+ * Bytes of an entry's wire form with its separating comma:
+ * {"baseUrl":"…","monitor":false,"lastUpdate":…,"by":"…"}. Normal-form URLs are ASCII.
+ */
 function entrySize(e: MemberEntry): number {
-  return e.baseUrl.length + (e.by ? e.by.length + 8 : 0) + 50;
+  return e.baseUrl.length + String(e.lastUpdate).length + (e.monitor ? 44 : 45) + (e.by ? e.by.length + 8 : 0);
 }

@@ -185,6 +185,48 @@ describe('ClusterEngine', () => {
   });
 });
 
+describe('piggybacking', () => {
+  /** An engine that has just learned of `changes` servers, and the probes it sends. */
+  function withBacklog(changes: number, messageBudgetBytes = 16_384) {
+    const sent: ServerList[] = [];
+    const transport: GossipTransport = {
+      exchange: async () => ({ online: [] }),
+      probe: async (_peer, message) => (sent.push(message), { message: 'ack', ack: true, online: [] }),
+      sync: async () => ({ message: 'sync', leg: 'reply' }) as never,
+    };
+    const now = 1_700_000_000_000;
+    const engine = new ClusterEngine({ selfUrl: 'http://10.0.0.1:1/', messageBudgetBytes }, { now: () => now, random: seededRandom(1), transport });
+    engine.start();
+    engine.merge({ online: Array.from({ length: changes }, (_, i) => ({ baseUrl: `http://10.1.${i >> 8}.${i & 255}:1/`, monitor: false, lastUpdate: now - 1000 })) }, 'test');
+    const carried = async () => {
+      await engine.probeTick();
+      const last = sent.at(-1)!;
+      return { entries: (last.online?.length ?? 0) + (last.offline?.length ?? 0) + (last.suspect?.length ?? 0) - 1, bytes: JSON.stringify(last).length };
+    };
+    return { engine, carried };
+  }
+
+  it('carries at most 64 changes while the queue is shallow', async () => {
+    const { carried } = withBacklog(100);
+    expect((await carried()).entries).toBe(64);
+  });
+
+  it('carries half a deep queue per message (the backlog drains in proportion to its depth), within the byte budget', async () => {
+    const { engine, carried } = withBacklog(300);
+    const depth = engine.stats().broadcastQueueDepth; // the 300 changes, and this server's own entry
+    expect(depth).toBeGreaterThanOrEqual(300);
+    const first = await carried();
+    expect(first.entries).toBeGreaterThanOrEqual(Math.ceil(depth / 2) - 1);
+    expect(first.entries).toBeLessThanOrEqual(Math.ceil(depth / 2));
+    expect(first.bytes).toBeLessThanOrEqual(16_384);
+    expect(engine.stats().broadcastQueueDepth).toBe(depth); // each change is sent several times before it retires
+    const tight = withBacklog(300, 4096);
+    const limited = await tight.carried();
+    expect(limited.entries).toBeLessThan(64);
+    expect(limited.bytes).toBeLessThanOrEqual(4096);
+  });
+});
+
 describe('choosePeer', () => {
   const settings = { selfUrl: 'http://me:1/', monitorPreference: 0.5, offlineProbeProbability: 0.1 };
   const e = (baseUrl: string, online: boolean, monitor = false) => ({ baseUrl, online, monitor, lastUpdate: 1 });
