@@ -1,4 +1,5 @@
 import { BadRequestException, ForbiddenException, HttpException, HttpStatus, PayloadTooLargeException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { messages } from '../clustershazbot.messages.js';
 import type { ClusterConfig } from '../clustershazbot.options.js';
 import type { FailedAuthLimiter } from '../security/failed-auth-limiter.js';
@@ -9,9 +10,18 @@ import { verifySignedRequest } from './signed-request.js';
 interface GuardedRequest {
   headers: Record<string, unknown>;
   method: string;
-  url: string;
   ip?: string;
   body?: unknown;
+}
+
+/**
+ * The endpoint a route declares (`gossip`, `list`, …). The signature covers this logical path,
+ * so how the URL was spelt (a query, a trailing slash) neither breaks nor bends it, and no URL
+ * is parsed per request.
+ */
+function endpointOf(handler: Function): string {
+  const path = Reflect.getMetadata(PATH_METADATA, handler);
+  return String(Array.isArray(path) ? path[0] : (path ?? '')).replace(/^\/+|\/+$/g, '');
 }
 
 /**
@@ -34,7 +44,7 @@ export abstract class SignedRequestGuard implements CanActivate {
     const client = request.ip ?? 'unknown';
     if (this.limiter.isBlocked(client)) throw new HttpException(messages.tooManyFailures(), HttpStatus.TOO_MANY_REQUESTS);
     if (Number(request.headers['content-length'] ?? 0) > this.config.maxBodyBytes) throw new PayloadTooLargeException(messages.bodyTooLarge(this.config.maxBodyBytes));
-    const endpoint = new URL(request.url, 'http://x').pathname.split('/').filter(Boolean).pop() ?? '';
+    const endpoint = endpointOf(context.getHandler());
     const result = verifySignedRequest(this.verifier, this.config, this.acceptedSecrets(), request.headers.authorization, request.method, endpoint, request.body);
     if (result === 'ok') return true;
     if (result === 'too-deep') throw new BadRequestException(messages.tooDeep(MAX_JSON_DEPTH));

@@ -56,6 +56,9 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
       const tampered = { ...gossip, online: [entry('http://127.0.0.66:1/')] };
       await http().post(path).set(auth(SECRET, 'POST', path, gossip)).send(tampered).expect(401);
       await http().post(path).set(auth(SECRET, 'GET', '/clustershazbot/list')).send(gossip).expect(401);
+      // the signature covers the route's logical path: a query string neither breaks nor bends it
+      await http().post(`${path}?via=proxy`).set(auth(SECRET, 'POST', path, gossip)).send(gossip).expect(200);
+      await http().post(`${path}?x=/list`).set(auth(SECRET, 'POST', '/clustershazbot/list', gossip)).send(gossip).expect(401);
       const other = await http().post(path).set(auth(SECRET, 'POST', path, gossip, 'another-cluster')).send(gossip);
       expect(other.status).toBe(403);
       expect(other.body.message).toBe('Forbidden: the request was signed for another cluster');
