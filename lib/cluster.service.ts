@@ -6,17 +6,17 @@ import type { ClusterEngine, EngineStats } from './core/cluster-engine.js';
 import type { MemberEntry, MembershipChange } from './core/membership-view.js';
 import { normalizeBaseUrl } from './core/base-url.js';
 import type { JsonValue, StateChange } from './core/replicated-state.js';
-import type { ControlMessage, GossipMessage, GossipServer, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
+import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
 
-/** The page's health extension object. */
 /**
  * The current view: the page's `online` and `offline` lists, plus `suspect`: servers that stopped
  * answering probes and are not yet declared offline. They are still members (SWIM), so they are
  * listed rather than hidden while the suspicion runs.
  */
-export type ClusterView = { online: GossipServer[]; offline: GossipServer[]; suspect: GossipServer[] };
+export type ClusterView = Required<ServerList>;
 
+/** The page's health extension object. */
 export type ClusterHealthExtension =
   | { status: 'ok'; cluster: ClusterView }
   | { status: 'error'; error: string };

@@ -933,7 +933,12 @@ export class ClusterEngine {
     // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.broadcasts.size / 2));
-    const taken = this.broadcasts.take(max, limit, (e) => (planned + entrySize(e) <= budget ? ((planned += entrySize(e)), true) : false));
+    const taken = this.broadcasts.take(max, limit, (e) => {
+      const size = entrySize(e);
+      if (planned + size > budget) return false;
+      planned += size;
+      return true;
+    });
     for (const e of taken) add(e);
     if (this.stateBroadcasts.size && !(target && this.legacyPeers.has(target))) {
       const state = this.stateBroadcasts.take(Infinity, limit, (delta) => {
@@ -1087,7 +1092,6 @@ function validLeafHashes(l: unknown): l is { bucket: number; hashes: string } {
   return typeof x === 'object' && x !== null && Number.isInteger(x.bucket) && (x.bucket as number) >= 0 && (x.bucket as number) < DIGEST_BUCKETS && typeof x.hashes === 'string';
 }
 
-/** A membership entry's size on the wire, near enough for budgets. */
 /**
  * Bytes of an entry's wire form with its separating comma:
  * {"baseUrl":"…","monitor":false,"lastUpdate":…,"by":"…"}. Normal-form URLs are ASCII.

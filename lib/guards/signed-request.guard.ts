@@ -14,14 +14,21 @@ interface GuardedRequest {
   body?: unknown;
 }
 
+const endpoints = new WeakMap<Function, string>();
+
 /**
- * The endpoint a route declares (`gossip`, `list`, …). The signature covers this logical path,
- * so how the URL was spelt (a query, a trailing slash) neither breaks nor bends it, and no URL
- * is parsed per request.
+ * The endpoint a route declares (`gossip`, `list`, …), read once per handler. The signature
+ * covers this logical path, so how the URL was spelt (a query, a trailing slash) neither breaks
+ * nor bends it, and no URL is parsed per request.
  */
 function endpointOf(handler: Function): string {
-  const path = Reflect.getMetadata(PATH_METADATA, handler);
-  return String(Array.isArray(path) ? path[0] : (path ?? '')).replace(/^\/+|\/+$/g, '');
+  let endpoint = endpoints.get(handler);
+  if (endpoint === undefined) {
+    const path = Reflect.getMetadata(PATH_METADATA, handler);
+    endpoint = String(Array.isArray(path) ? path[0] : (path ?? '')).replace(/^\/+|\/+$/g, '');
+    endpoints.set(handler, endpoint);
+  }
+  return endpoint;
 }
 
 /**
