@@ -26,6 +26,7 @@ export const ENVIRONMENT_VARIABLES = {
   failureDetection: 'SHAZBOT_FAILURE_DETECTION',
   probeIntervalSeconds: 'SHAZBOT_PROBE_INTERVAL',
   probeTimeoutSeconds: 'SHAZBOT_PROBE_TIMEOUT',
+  fastFailOnRefusal: 'SHAZBOT_FAST_FAIL_ON_REFUSAL',
   cluster: 'SHAZBOT_CLUSTER',
   signatureWindowSeconds: 'SHAZBOT_SIGNATURE_WINDOW',
   allowedPeers: 'SHAZBOT_ALLOWED_PEERS',
@@ -215,7 +216,7 @@ function resolveTls(options: ClustershazbotOptions, env: Env): ClusterConfig['tl
 
 function resolveDetector(read: Reader): Partial<DetectorSettings> {
   const profileName = read.choice('failureDetection', ['lan', 'wan', 'local', 'off'] as const, 'lan');
-  if (profileName === 'off') return { probeIntervalMs: 0 };
+  if (profileName === 'off') return { probeIntervalMs: 0, pushIntervalMs: 0 };
   const profile = DETECTOR_PROFILES[profileName];
   const probeIntervalMs = read.number('probeIntervalSeconds', profile.probeIntervalMs / 1000, 0.01) * 1000;
   const probeTimeoutMs = read.number('probeTimeoutSeconds', profile.probeTimeoutMs / 1000, 0.001) * 1000;
@@ -228,6 +229,9 @@ function resolveDetector(read: Reader): Partial<DetectorSettings> {
     probeTimeoutMs,
     indirectChecks: read.number('indirectChecks', profile.indirectChecks, 0, 16, true),
     suspicionMult: read.number('suspicionMultiplier', profile.suspicionMult, 1, 100),
+    fastFailOnRefusal: read.boolean('fastFailOnRefusal', true),
+    pushIntervalMs: read.number('pushIntervalSeconds', profile.pushIntervalMs / 1000, 0) * 1000,
+    pushFanout: read.number('pushFanout', profile.pushFanout, 0, 16, true),
   };
 }
 

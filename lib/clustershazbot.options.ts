@@ -67,6 +67,21 @@ export interface ClustershazbotOptions {
   /** Overrides the profile's suspicion multiplier (minimum timeout = mult · max(1, log10 N) probe intervals). */
   suspicionMultiplier?: number;
   /**
+   * A member whose port refuses our probes and every indirect helper's (nothing listens there:
+   * the process died) is declared offline at once, without waiting out a suspicion. A hung or
+   * unreachable server is never refused, so it still goes through suspicion.
+   * Env: `SHAZBOT_FAST_FAIL_ON_REFUSAL`. @default true
+   */
+  fastFailOnRefusal?: boolean;
+  /**
+   * While changes wait to be sent, they are pushed to `pushFanout` random members this often
+   * (memberlist's gossip interval; idle when nothing waits). 0 disables pushes: changes then
+   * ride on probes only. @default profile (`lan`: 0.2, `wan`: 0.5, `local`: 0.1)
+   */
+  pushIntervalSeconds?: number;
+  /** Members each push goes to. 0 disables pushes. @default profile (`lan`: 3, `wan`: 4, `local`: 3) */
+  pushFanout?: number;
+  /**
    * Cluster name, inside every signature: servers of another cluster are refused (403) and
    * never merged, even when they share a master list or a secret. Letters, digits, `.`, `_`,
    * `-`, at most 64. Env: `SHAZBOT_CLUSTER`. @default 'default'

@@ -19,6 +19,7 @@ export interface MasterListStatus {
 const TIMER = {
   round: 'clustershazbot:gossip-round',
   probe: 'clustershazbot:probe',
+  push: 'clustershazbot:push',
   masterList: 'clustershazbot:master-list-retry',
   announce: 'clustershazbot:announce',
   maintain: 'clustershazbot:maintain',
@@ -87,6 +88,7 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       // the first round comes soon, so a new server is known quickly
       this.schedule(TIMER.round, Math.random() * Math.min(1000, this.config.gossipIntervalMs), () => this.runRound());
       if (this.engine.settings.probeIntervalMs > 0) this.schedule(TIMER.probe, this.engine.settings.probeIntervalMs * Math.random(), () => this.runProbe());
+      if (this.engine.settings.pushIntervalMs > 0) this.schedule(TIMER.push, this.engine.settings.pushIntervalMs * Math.random(), () => this.runPush());
       this.scheduleAnnounce();
       this.scheduleMaintenance();
     } catch (error) {
@@ -164,6 +166,19 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       if (this.lifecycle === 'running') {
         const interval = this.engine.settings.probeIntervalMs;
         this.schedule(TIMER.probe, Math.max(0, interval - (Date.now() - started)), () => this.runProbe());
+      }
+    }
+  }
+
+  /** Pushes of waiting changes: one at a time, an interval apart (a no-op when nothing waits). */
+  private async runPush(): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.engine.pushTick();
+    } finally {
+      if (this.lifecycle === 'running') {
+        const interval = this.engine.settings.pushIntervalMs;
+        this.schedule(TIMER.push, Math.max(0, interval - (Date.now() - started)), () => this.runPush());
       }
     }
   }

@@ -79,9 +79,11 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
       );
       data = response.data;
     } catch (error) {
-      // the status lets the engine recognise a page-format peer (404: no such endpoint)
+      // the status lets the engine recognise a page-format peer (404: no such endpoint), and
+      // ECONNREFUSED a port nobody listens on (the failure detector's strong evidence)
       const status = isAxiosError(error) ? error.response?.status : undefined;
-      throw Object.assign(new Error(describeError(error)), status === undefined ? {} : { status });
+      const code = isAxiosError(error) && error.code === 'ECONNREFUSED' ? error.code : undefined;
+      throw Object.assign(new Error(describeError(error)), status === undefined ? {} : { status }, code === undefined ? {} : { code });
     }
     const { value, errors } = await validateBody(replyDto, data, false);
     if (!value) throw new Error(`invalid reply (${errors.slice(0, 3).join('; ')})`);

@@ -19,6 +19,8 @@ const bytesOnly = args.includes('--bytes-only');
 const lossOnly = args.includes('--loss-only') ? Number(arg('loss-only', '0.1')) : undefined;
 /** `--queue-growth 0.1`: suspicions per interval and piggyback queue depth under that loss, 30 intervals. */
 const queueOnly = args.includes('--queue-growth') ? Number(arg('queue-growth', '0.1')) : undefined;
+/** `--detection-only`: just the crash and host-lost detection columns (one trial each at 10,000). */
+const detectionOnly = args.includes('--detection-only');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)];
@@ -34,6 +36,17 @@ for (const n of sizes) {
   if (queueOnly !== undefined) {
     const started = Date.now();
     for (const row of await queueGrowth({ size: n, seed: 300, rounds: 30, lossRate: queueOnly, gossipIntervalMs: 30_000 })) console.log(JSON.stringify({ n, lossRate: queueOnly, ...row }));
+    console.log(JSON.stringify({ n, wallSeconds: (Date.now() - started) / 1000, peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6) }));
+    continue;
+  }
+  if (detectionOnly) {
+    const started = Date.now();
+    const trials = n <= 100 ? 10 : n <= 1000 ? 3 : 1;
+    for (const fault of ['crash', 'host-lost'] as const) {
+      const runs = [];
+      for (let t = 0; t < trials; t++) runs.push(await detection({ size: n, seed: 200 + t, gossipIntervalMs: 30_000, fault }));
+      console.log(JSON.stringify({ n, fault, first: runs.map((r) => r.first), all: runs.map((r) => r.all), falseOfflines: runs.reduce((a, r) => a + r.falseOfflines, 0) }));
+    }
     console.log(JSON.stringify({ n, wallSeconds: (Date.now() - started) / 1000, peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6) }));
     continue;
   }
@@ -54,6 +67,8 @@ for (const n of sizes) {
   const dissemination: number[] = [];
   const first: number[] = [];
   const all: number[] = [];
+  const lostFirst: number[] = [];
+  const lostAll: number[] = [];
   let falseInDetection = 0;
   for (let t = 0; t < trials; t++) {
     dissemination.push(await disseminationRounds({ ...base, seed: 100 + t }));
@@ -61,6 +76,11 @@ for (const n of sizes) {
     first.push(d.first);
     all.push(d.all);
     falseInDetection += d.falseOfflines;
+    // the whole host gone: no refusal to go on, so the suspicion runs its course
+    const lost = await detection({ ...base, seed: 200 + t, fault: 'host-lost' });
+    lostFirst.push(lost.first);
+    lostAll.push(lost.all);
+    falseInDetection += lost.falseOfflines;
   }
   const loss: Record<string, number> = {};
   // 10 % loss at 10,000 servers takes 20 min and 15 GB on its own: it is measured with
@@ -77,6 +97,9 @@ for (const n of sizes) {
     detectFirstMedian: median(first),
     detectAllMedian: median(all),
     detectAllP99: p99(all),
+    hostLostFirstMedian: median(lostFirst),
+    hostLostAllMedian: median(lostAll),
+    hostLostAllP99: p99(lostAll),
     memberlistSuspicionBound: 4 * Math.max(1, Math.log10(n)),
     falseOfflinesDuringDetection: falseInDetection,
     falseOfflinesByLoss: loss,
@@ -93,14 +116,14 @@ for (const n of sizes) {
   console.log(JSON.stringify(row));
 }
 
-if (bytesOnly || lossOnly !== undefined || queueOnly !== undefined) process.exit(0);
+if (bytesOnly || lossOnly !== undefined || queueOnly !== undefined || detectionOnly) process.exit(0);
 
 const table = [
-  '| N | change reaches all (intervals, goal log2 N + 2) | crash → offline, first / all, median (p99) | memberlist suspicion min | false offlines: loss 0 / 1 / 10 % (intervals), starved | bytes per message | bytes per server per s | push-pull | wall s | peak RSS MB |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| N | change reaches all (intervals, goal log2 N + 2) | process killed → offline, first / all, median (p99) | host lost → offline, first / all, median (p99) | memberlist suspicion min | false offlines: loss 0 / 1 / 10 % (intervals), starved | bytes per message | bytes per server per s | push-pull | wall s | peak RSS MB |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => {
     const loss = r.falseOfflinesByLoss as Record<string, number>;
-    return `| ${r.n} | ${r.disseminationRounds} (${r.goalRounds}) | ${r.detectFirstMedian} / ${r.detectAllMedian} (${r.detectAllP99}) | ${r.memberlistSuspicionBound} | ${['0%', '1%', '10%'].map((k) => loss[k] ?? '–').join(' / ')} (${r.lossRounds}), ${r.falseOfflinesStarved} | ${r.bytesPerMessage} | ${r.bytesPerServerPerSecond} | ${r.pushPull} | ${r.wallSeconds} | ${r.peakRssMB} |`;
+    return `| ${r.n} | ${r.disseminationRounds} (${r.goalRounds}) | ${r.detectFirstMedian} / ${r.detectAllMedian} (${r.detectAllP99}) | ${r.hostLostFirstMedian} / ${r.hostLostAllMedian} (${r.hostLostAllP99}) | ${r.memberlistSuspicionBound} | ${['0%', '1%', '10%'].map((k) => loss[k] ?? '–').join(' / ')} (${r.lossRounds}), ${r.falseOfflinesStarved} | ${r.bytesPerMessage} | ${r.bytesPerServerPerSecond} | ${r.pushPull} | ${r.wallSeconds} | ${r.peakRssMB} |`;
   }),
 ];
 console.log(`\n${table.join('\n')}`);

@@ -43,14 +43,17 @@ export interface DetectionResult {
   falseOfflines: number;
 }
 
-/** Crash (SIGKILL: connections refused) or hang (SIGSTOP: never answers) one server; time to offline everywhere. */
-export async function detection(o: ScenarioOptions & { fault: 'crash' | 'hang' }): Promise<DetectionResult> {
+/**
+ * Crash (SIGKILL: connections refused), lose the host (nothing answers: connections time out)
+ * or hang (SIGSTOP: accepted, never answered) one server; time to offline everywhere.
+ */
+export async function detection(o: ScenarioOptions & { fault: 'crash' | 'host-lost' | 'hang' }): Promise<DetectionResult> {
   const c = cluster(o);
   c.startConverged();
   await c.runFor(WARM_UP_MS);
   const victim = pickVictim(c);
-  if (o.fault === 'crash') c.crash(victim);
-  else victim.hung = true;
+  if (o.fault === 'hang') victim.hung = true;
+  else c.crash(victim, o.fault === 'host-lost');
   const live = c.live();
   const start = c.time;
   let first = -1;

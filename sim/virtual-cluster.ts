@@ -1,7 +1,8 @@
 /**
  * A deterministic, seeded cluster on a virtual clock: the real ClusterEngine for every server
  * (the production code), a virtual network with loss, latency and partitions, and faults
- * (crash: connections refused; hang: accepted, never answered, own timers frozen; starved:
+ * (crash: connections refused; host lost: nothing answers at all; hang: accepted, never
+ * answered, own timers frozen; starved:
  * own timers late; clock skew). Used by `npm run sim` and by the detector tests.
  */
 import { ClusterEngine, type EngineSettings, type GossipTransport } from '../lib/core/cluster-engine.js';
@@ -93,6 +94,8 @@ export interface SimNode {
   engine: ClusterEngine;
   skewMs: number;
   crashed: boolean;
+  /** Crashed with its host (power, network): connections time out instead of being refused. */
+  silent: boolean;
   hung: boolean;
   /** Extra delay on this server's own timers (CPU starvation). */
   timerLagMs: number;
@@ -140,7 +143,7 @@ export class VirtualCluster {
 
   private addNode(i: number): SimNode {
     const url = `http://n${i}.sim.invalid:8080/`; // virtual: .invalid never resolves, and nothing leaves the process
-    const node: SimNode = { url, skewMs: 0, crashed: false, hung: false, timerLagMs: 0, group: 0, engine: undefined as unknown as ClusterEngine };
+    const node: SimNode = { url, skewMs: 0, crashed: false, silent: false, hung: false, timerLagMs: 0, group: 0, engine: undefined as unknown as ClusterEngine };
     node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.transportFor(node), shareEntry: this.shareEntry });
     node.engine.onChange((change) => {
       if (change.type === 'offline' && change.server.by === url) {
@@ -193,7 +196,15 @@ export class VirtualCluster {
       void node.engine.gossipRound();
       this.queue.push(this.time + this.gossipIntervalMs * (0.75 + this.random() / 2) + node.timerLagMs, gossip);
     };
+    const pushInterval = node.engine.settings.pushIntervalMs;
+    const push = () => {
+      if (node.crashed || node.engine !== engine) return;
+      if (node.hung) return this.queue.push(this.time + 50, push);
+      const startedAt = this.time;
+      void engine.pushTick().finally(() => this.queue.push(Math.max(this.time, startedAt + pushInterval) + node.timerLagMs, push));
+    };
     if (probeInterval > 0) this.queue.push(this.time + probeDelay, probe);
+    if (pushInterval > 0) this.queue.push(this.time + this.random() * pushInterval, push);
     if (Number.isFinite(this.gossipIntervalMs)) this.queue.push(this.time + gossipDelay, gossip);
   }
 
@@ -228,11 +239,12 @@ export class VirtualCluster {
         this.bytes += text.length;
         this.messages++;
         if (!peer || this.lost(from, peer)) return;
+        if (peer.crashed && peer.silent) return;
         if (peer.crashed) {
           this.queue.push(this.time + this.delay(), () => {
             if (!settled) {
               settled = true;
-              reject(new Error('ECONNREFUSED'));
+              reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
             }
           });
           return;
@@ -300,8 +312,10 @@ export class VirtualCluster {
     return observers.filter((n) => n.url !== url && test(n.engine.view.get(url))).length;
   }
 
-  crash(node: SimNode): void {
+  /** The process dies (connections refused), or with `silent` its whole host goes (connections time out). */
+  crash(node: SimNode, silent = false): void {
     node.crashed = true;
+    node.silent = silent;
     node.engine.stop();
   }
 
@@ -309,6 +323,7 @@ export class VirtualCluster {
   restart(node: SimNode, seed: string): void {
     const i = this.nodes.indexOf(node);
     node.crashed = false;
+    node.silent = false;
     node.hung = false;
     const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.transportFor(node), shareEntry: this.shareEntry });
     node.engine = fresh;

@@ -28,7 +28,11 @@ const FOREIGN_IGNORE_MS = 10 * 60_000;
 export interface GossipTransport {
   /** Full push-pull exchange: send our view, resolve with the peer's. */
   exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList>;
-  /** Liveness probe (direct, or indirect when `message.target` is set). */
+  /**
+   * Liveness probe (direct, or indirect when `message.target` is set). A connection the peer's
+   * host refused (nothing listens on the port) must reject with an error whose `code` is
+   * `ECONNREFUSED`: the detector takes it as strong evidence of a dead process.
+   */
   probe(peerBaseUrl: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck>;
   /**
    * One leg of a digest-and-delta sync. A peer without the sync endpoint (it speaks only the
@@ -42,6 +46,14 @@ export function statusOf(error: unknown): number | undefined {
   const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
   return typeof status === 'number' ? status : undefined;
 }
+
+/** True when a transport call failed because the peer's host refused the connection (nothing listens on the port). */
+export function refusedConnection(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ECONNREFUSED';
+}
+
+/** How one probe attempt ended. */
+type ProbeResult = 'ack' | 'refused' | 'silent';
 
 /** Where the engine reports what an operator may want to know. */
 export interface EngineLog {
@@ -61,8 +73,15 @@ export interface DetectorSettings {
   suspicionMult: number;
   /** Suspicion starts at this multiple of the minimum, shrinking with confirmations. */
   suspicionMaxMult: number;
-  /** Each change rides on this many · ceil(log10(N + 1)) probes and acks. */
+  /** Each change rides on this many · ceil(log10(N + 1)) probes, acks and pushes. */
   retransmitMult: number;
+  /**
+   * While changes wait to be sent, push them to `pushFanout` random members this often
+   * (memberlist's GossipInterval and GossipNodes). Idle when nothing waits. 0 disables pushes:
+   * changes then ride on probes and acks only.
+   */
+  pushIntervalMs: number;
+  pushFanout: number;
   /** At most this many changes per probe or ack, or half the queue when it is deeper (within the byte budget). */
   maxPiggyback: number;
   /** Local health multiplier cap (Lifeguard): probe timeouts scale by (score + 1). */
@@ -71,6 +90,12 @@ export interface DetectorSettings {
   flapHalfLifeMs: number;
   /** Flap damping: penalty above which suspicion timeouts lengthen. */
   flapThreshold: number;
+  /**
+   * A member whose port refused both our direct probes and every indirect helper's is declared
+   * offline at once instead of after a suspicion (nothing listens there: the process is gone).
+   * Not while its flap penalty is above the threshold, nor while our own health is degraded.
+   */
+  fastFailOnRefusal: boolean;
 }
 
 /** The protocol's tunables; the Nest shell fills them from options and environment. */
@@ -99,9 +124,9 @@ export interface EngineSettings extends DetectorSettings {
 
 /** Profiles as in memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig. */
 export const DETECTOR_PROFILES = {
-  lan: { probeIntervalMs: 1000, probeTimeoutMs: 500, indirectChecks: 3, suspicionMult: 4, suspicionMaxMult: 6, retransmitMult: 4 },
-  wan: { probeIntervalMs: 5000, probeTimeoutMs: 3000, indirectChecks: 3, suspicionMult: 6, suspicionMaxMult: 6, retransmitMult: 4 },
-  local: { probeIntervalMs: 1000, probeTimeoutMs: 200, indirectChecks: 3, suspicionMult: 3, suspicionMaxMult: 6, retransmitMult: 2 },
+  lan: { probeIntervalMs: 1000, probeTimeoutMs: 500, indirectChecks: 3, suspicionMult: 4, suspicionMaxMult: 6, retransmitMult: 4, pushIntervalMs: 200, pushFanout: 3 },
+  wan: { probeIntervalMs: 5000, probeTimeoutMs: 3000, indirectChecks: 3, suspicionMult: 6, suspicionMaxMult: 6, retransmitMult: 4, pushIntervalMs: 500, pushFanout: 4 },
+  local: { probeIntervalMs: 1000, probeTimeoutMs: 200, indirectChecks: 3, suspicionMult: 3, suspicionMaxMult: 6, retransmitMult: 2, pushIntervalMs: 100, pushFanout: 3 },
 } as const satisfies Record<string, Partial<DetectorSettings>>;
 
 export type DetectorProfile = keyof typeof DETECTOR_PROFILES;
@@ -120,6 +145,7 @@ export const DEFAULT_ENGINE_SETTINGS = {
   awarenessMax: 8,
   flapHalfLifeMs: 60_000,
   flapThreshold: 3,
+  fastFailOnRefusal: true,
 } satisfies Omit<EngineSettings, 'selfUrl'>;
 
 export interface EngineStats {
@@ -135,6 +161,10 @@ export interface EngineStats {
   /** Members this server declared suspect, and offline (its own suspicion expired). */
   suspicionsRaised: number;
   declaredOffline: number;
+  /** Pushes of waiting changes sent (see pushTick). */
+  pushesSent: number;
+  /** Of `declaredOffline`: members declared at once because every probe of them was refused. */
+  refusalsConfirmed: number;
   /** Accusations skipped because this server's own timers ran late (local health). */
   accusationsWithheld: number;
   /** Incoming entries refused: malformed, stamped too far ahead, or older than the retention period. */
@@ -164,6 +194,8 @@ export type ProbeOutcome =
   | { kind: 'idle' }
   | { kind: 'alive'; target: string; via: 'direct' | 'indirect' | 'retry' }
   | { kind: 'suspected'; target: string }
+  /** Every probe of the target, ours and the helpers', was refused: declared offline at once. */
+  | { kind: 'refused'; target: string }
   | { kind: 'withheld'; target: string }
   | { kind: 'reconnected' | 'unreachable'; target: string };
 
@@ -223,6 +255,8 @@ export class ClusterEngine {
     probesFailed: 0,
     suspicionsRaised: 0,
     declaredOffline: 0,
+    pushesSent: 0,
+    refusalsConfirmed: 0,
     accusationsWithheld: 0,
     entriesRefused: 0,
     selfReassertions: 0,
@@ -730,14 +764,15 @@ export class ClusterEngine {
     const reserve = !this.knowsOnlinePeer() || this.deps.random() < this.settings.offlineProbeProbability ? this.reserve() : [];
     if (reserve.length) {
       const target = reserve[Math.floor(this.deps.random() * reserve.length)];
-      if (!(await this.probeDirect(target))) return { kind: 'unreachable', target };
+      if ((await this.probeDirect(target)) !== 'ack') return { kind: 'unreachable', target };
       await this.syncWith(target); // anti-entropy: both sides see each other's rumours and refute them
       return { kind: 'reconnected', target };
     }
     const target = this.nextProbeTarget();
     if (!target) return { kind: 'idle' };
     const sentAt = this.deps.now();
-    if (await this.probeDirect(target)) {
+    const direct = await this.probeDirect(target);
+    if (direct === 'ack') {
       this.counters.localHealth = Math.max(0, this.counters.localHealth - 1);
       return { kind: 'alive', target, via: 'direct' };
     }
@@ -745,10 +780,10 @@ export class ClusterEngine {
     // fallback ping): under independent loss this cuts false suspicions about fivefold, and every
     // suspicion avoided is two changes fewer for the whole cluster to carry
     const [indirect, retry] = await Promise.all([this.probeIndirect(target), this.probeDirect(target, false, this.indirectTimeoutMs())]);
-    if (indirect || retry) {
+    if (indirect.acked || retry === 'ack') {
       // the target is fine, so the lost ack may be our fault: Lifeguard raises our own score
       this.counters.localHealth = Math.min(this.settings.awarenessMax - 1, this.counters.localHealth + 1);
-      return { kind: 'alive', target, via: indirect ? 'indirect' : 'retry' };
+      return { kind: 'alive', target, via: indirect.acked ? 'indirect' : 'retry' };
     }
     const finishedAt = this.deps.now();
     const expected = probeTimeoutMs * (this.counters.localHealth + 1) + this.indirectTimeoutMs();
@@ -759,6 +794,25 @@ export class ClusterEngine {
     }
     const entry = this.view.get(target);
     const state = entry && stateOf(entry);
+    // Refused by us twice and by every helper (at least one): no process listens on that port,
+    // which a slow or lossy path never causes (it times out), so a suspicion would only wait for
+    // a refutation that cannot come. Not for a flapping member (its damping stands) nor while
+    // our own health is degraded (our view of the network may be what is wrong).
+    const refusedEverywhere = direct === 'refused' && retry === 'refused' && indirect.asked > 0 && indirect.refused === indirect.asked;
+    if (
+      refusedEverywhere &&
+      this.settings.fastFailOnRefusal &&
+      entry &&
+      (state === 'alive' || state === 'suspect') &&
+      this.counters.localHealth === 0 &&
+      this.flaps.factor(target, finishedAt) === 1
+    ) {
+      this.counters.declaredOffline++;
+      this.counters.refusalsConfirmed++;
+      const change = this.apply({ ...entry, online: false, suspect: false, by: this.settings.selfUrl, lastUpdate: this.clock.tick() }, finishedAt);
+      this.emit(change ? [change] : []);
+      return { kind: 'refused', target };
+    }
     // a fresh suspicion, or our independent confirmation of someone else's (it shortens the timeout everywhere)
     if (entry && (state === 'alive' || (state === 'suspect' && !this.suspicions.get(target)?.confirmers.has(this.settings.selfUrl)))) {
       this.counters.suspicionsRaised++;
@@ -768,39 +822,66 @@ export class ClusterEngine {
     return { kind: 'suspected', target };
   }
 
+  /**
+   * Memberlist's gossip step: while membership or key/value changes wait in the piggyback
+   * queues, send them to `pushFanout` random alive members (a probe without a target; the acks
+   * bring back what those members have waiting). A change then spreads in a fraction of a probe
+   * interval instead of riding only on the one probe each server sends per interval. Does
+   * nothing when the queues are empty, so a quiet cluster pays nothing for it. Resolves with the
+   * number of members pushed to; failures are the detector's business, not this step's.
+   */
+  async pushTick(): Promise<number> {
+    if (!this.running || this.settings.pushFanout <= 0) return 0;
+    if (this.broadcasts.size === 0 && this.stateBroadcasts.size === 0) return 0;
+    const peers = this.indirectHelpers(this.settings.selfUrl, this.settings.pushFanout);
+    await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          const ack = await this.deps.transport.probe(peer, { message: 'probe', ...this.piggyback(peer) }, this.settings.probeTimeoutMs);
+          this.merge(ack, peer);
+          if (Array.isArray(ack.state)) this.mergeState(ack.state, peer);
+        } catch {
+          // a lost push is a change sent once fewer; its retransmissions continue
+        }
+      }),
+    );
+    this.counters.pushesSent += peers.length;
+    return peers.length;
+  }
+
   /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
   async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
     this.merge(message, 'probe');
     if (Array.isArray(message.state)) this.mergeState(message.state, 'probe');
-    let ack = true;
-    if (message.target) {
-      let target: string | undefined;
-      try {
-        target = normalizeBaseUrl(message.target);
-      } catch {
-        target = undefined;
-      }
-      ack = target !== undefined && target !== this.settings.selfUrl && (await this.probeDirect(target, false));
+    const carried = carriedBy(message);
+    if (!message.target) return { message: 'ack', ack: true, ...this.piggyback(undefined, carried) };
+    let target: string | undefined;
+    try {
+      target = normalizeBaseUrl(message.target);
+    } catch {
+      target = undefined;
     }
-    return { message: 'ack', ack, ...this.piggyback() };
+    const result: ProbeResult = target !== undefined && target !== this.settings.selfUrl ? await this.probeDirect(target, false) : 'silent';
+    // `refused` tells the sender that nothing listens at the target (see fastFailOnRefusal)
+    return { message: 'ack', ack: result === 'ack', ...(result === 'refused' ? { refused: true } : {}), ...this.piggyback(undefined, carried) };
   }
 
-  private async probeDirect(target: string, count = true, timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1)): Promise<boolean> {
+  private async probeDirect(target: string, count = true, timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1)): Promise<ProbeResult> {
     if (count) this.counters.probesSent++;
     try {
       const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
       this.merge(ack, target);
       if (Array.isArray(ack.state)) this.mergeState(ack.state, target);
-      return ack.ack === true;
+      return ack.ack === true ? 'ack' : 'silent';
     } catch (error) {
       // a page-format peer has no probe endpoint; its 404 proves it is alive
       if (statusOf(error) === 404) {
         this.legacyPeers.add(target);
-        return true;
+        return 'ack';
       }
       if (statusOf(error) === 403) this.markForeign(target);
       if (count) this.counters.probesFailed++;
-      return false;
+      return refusedConnection(error) ? 'refused' : 'silent';
     }
   }
 
@@ -831,23 +912,24 @@ export class ClusterEngine {
     return this.settings.probeTimeoutMs * (this.counters.localHealth + 2);
   }
 
-  private async probeIndirect(target: string): Promise<boolean> {
+  /** Asks up to `indirectChecks` helpers to probe `target`: did any get an ack, and how many found its port refusing? */
+  private async probeIndirect(target: string): Promise<{ acked: boolean; asked: number; refused: number }> {
     const chosen = this.indirectHelpers(target, this.settings.indirectChecks);
-    if (chosen.length === 0) return false;
+    if (chosen.length === 0) return { acked: false, asked: 0, refused: 0 };
     const timeout = this.indirectTimeoutMs();
     const answers = await Promise.all(
-      chosen.map(async (helper) => {
+      chosen.map(async (helper): Promise<ProbeResult> => {
         try {
           const ack = await this.deps.transport.probe(helper, { message: 'probe', target, ...this.piggyback(target) }, timeout);
           this.merge(ack, helper);
           if (Array.isArray(ack.state)) this.mergeState(ack.state, helper);
-          return ack.ack === true;
+          return ack.ack === true ? 'ack' : ack.refused === true ? 'refused' : 'silent';
         } catch {
-          return false;
+          return 'silent';
         }
       }),
     );
-    return answers.some(Boolean);
+    return { acked: answers.includes('ack'), asked: chosen.length, refused: answers.filter((a) => a === 'refused').length };
   }
 
   private expireSuspicions(now: number): void {
@@ -916,7 +998,13 @@ export class ClusterEngine {
    * while the byte budget lasts); a suspect target also gets its suspicion, so it can refute.
    * Page-format peers get no state.
    */
-  private piggyback(target?: string): ServerList & { state?: StateDelta[] } {
+  /**
+   * What a probe or ack carries: our own entry, the target's suspicion, and queued changes
+   * within the byte budget. An ack leaves out what the probe it answers `carried` (the sender
+   * has it): without that, every push came straight back in its ack and used up a transmission
+   * that should have gone to someone who lacked it.
+   */
+  private piggyback(target?: string, carried?: Carried): ServerList & { state?: StateDelta[] } {
     const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1)));
     const list: ServerList & { state?: StateDelta[] } = { online: [], offline: [] };
     let bytes = 96 + (target?.length ?? 0);
@@ -934,6 +1022,7 @@ export class ClusterEngine {
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.broadcasts.size / 2));
     const taken = this.broadcasts.take(max, limit, (e) => {
+      if (carried?.members.get(e.baseUrl) === `${e.lastUpdate}:${stateOf(e)}`) return false;
       const size = entrySize(e);
       if (planned + size > budget) return false;
       planned += size;
@@ -942,6 +1031,8 @@ export class ClusterEngine {
     for (const e of taken) add(e);
     if (this.stateBroadcasts.size && !(target && this.legacyPeers.has(target))) {
       const state = this.stateBroadcasts.take(Infinity, limit, (delta) => {
+        const theirs = carried?.state.get(delta.server);
+        if (theirs && delta.floor === undefined && theirs.from <= delta.from && theirs.to >= delta.to) return false;
         const size = jsonSize(delta) + 1;
         if (bytes + size > this.settings.messageBudgetBytes) return false;
         bytes += size;
@@ -1068,6 +1159,26 @@ export class ClusterEngine {
     this.stop();
     return told;
   }
+}
+
+/** What a received probe carried: each member's stamp and state, each server's state range. */
+interface Carried {
+  members: Map<string, string>;
+  state: Map<string, { from: number; to: number }>;
+}
+
+function carriedBy(message: ProbeMessage): Carried {
+  const members = new Map<string, string>();
+  const note = (list: unknown, state: string) => {
+    if (!Array.isArray(list)) return;
+    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string') members.set(e.baseUrl, `${e.lastUpdate}:${state}`);
+  };
+  note(message.online, 'alive');
+  note(message.offline, 'offline');
+  note(message.suspect, 'suspect');
+  const state = new Map<string, { from: number; to: number }>();
+  if (Array.isArray(message.state)) for (const d of message.state) if (d && d.floor === undefined) state.set(d.server, { from: d.from, to: d.to });
+  return { members, state };
 }
 
 function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServer): void {

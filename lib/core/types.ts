@@ -62,6 +62,11 @@ export interface ProbeMessage extends ServerList {
 export interface ProbeAck extends ServerList {
   message: 'ack';
   ack: boolean;
+  /**
+   * Extension, indirect probes only: the target's host refused the connection (nothing listens
+   * on its port), as opposed to not answering in time.
+   */
+  refused?: boolean;
   state?: StateDelta[];
 }
 

@@ -30,6 +30,11 @@ export class ProbeAckDto extends ServerListDto implements ProbeAck {
   @IsBoolean()
   ack: boolean;
 
+  /** Extension, indirect probes only: the target refused the connection (nothing listens on its port). */
+  @IsOptional()
+  @IsBoolean()
+  refused?: boolean;
+
   /** Extension: piggybacked key/value changes. */
   @OptionalStateDeltas()
   state?: StateDeltaDto[];

@@ -252,3 +252,91 @@ describe('choosePeer', () => {
     expect(counts.get('http://m:1/')! / 10_000).toBeCloseTo(0.45, 1);
   });
 });
+
+describe('refused connections and pushes', () => {
+  const self = 'http://10.0.0.1:1/';
+  const target = 'http://10.0.0.9:1/';
+  const helpers = ['http://10.0.0.2:1/', 'http://10.0.0.3:1/', 'http://10.0.0.4:1/', 'http://10.0.0.5:1/'];
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.9:1'), { code: 'ECONNREFUSED' });
+
+  /**
+   * An engine that knows the target and four helpers. `targetFails`: how the target's port
+   * answers us; `helperSays(helper)`: what a helper reports about the target.
+   */
+  function detector(opts: { targetFails: 'refused' | 'timeout'; helperSays: (helper: string) => 'refused' | 'silent'; settings?: object }) {
+    const probes: { peer: string; message: ServerList & { target?: string } }[] = [];
+    const now = 1_700_000_000_000;
+    const transport: GossipTransport = {
+      exchange: async () => ({ online: [] }),
+      probe: async (peer, message) => {
+        probes.push({ peer, message });
+        if (peer === target) throw opts.targetFails === 'refused' ? refused() : new Error('timeout of 500ms exceeded');
+        if (message.target) return { message: 'ack', ack: false, ...(opts.helperSays(peer) === 'refused' ? { refused: true } : {}), online: [] };
+        return { message: 'ack', ack: true, online: [] };
+      },
+      sync: async () => ({ message: 'sync', leg: 'reply' }) as never,
+    };
+    const engine = new ClusterEngine({ selfUrl: self, ...opts.settings }, { now: () => now, random: seededRandom(3), transport });
+    engine.start();
+    engine.merge({ online: [target, ...helpers].map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now - 1000 })) }, 'test');
+    /** Probe ticks until the target has been probed. */
+    const probeTarget = async () => {
+      for (let i = 0; i < 10; i++) {
+        const outcome = await engine.probeTick();
+        if ('target' in outcome && outcome.target === target) return outcome;
+      }
+      throw new Error('target never probed');
+    };
+    return { engine, probes, probeTarget };
+  }
+
+  it('a port refused to us and to every helper is offline at once, without a suspicion', async () => {
+    const { engine, probeTarget } = detector({ targetFails: 'refused', helperSays: () => 'refused' });
+    expect(await probeTarget()).toEqual({ kind: 'refused', target });
+    expect(engine.view.get(target)).toMatchObject({ online: false, by: self });
+    expect(engine.stats()).toMatchObject({ refusalsConfirmed: 1, declaredOffline: 1, suspicionsRaised: 0 });
+  });
+
+  it('one helper that does not see the refusal, a timeout, or the option off: a suspicion as usual', async () => {
+    const cases = [
+      detector({ targetFails: 'refused', helperSays: (h) => (h === helpers[0] || h === helpers[1] ? 'silent' : 'refused') }),
+      detector({ targetFails: 'timeout', helperSays: () => 'refused' }),
+      detector({ targetFails: 'refused', helperSays: () => 'refused', settings: { fastFailOnRefusal: false } }),
+    ];
+    for (const { engine, probeTarget } of cases) {
+      expect(await probeTarget()).toEqual({ kind: 'suspected', target });
+      expect(engine.view.get(target)).toMatchObject({ online: true, suspect: true });
+      expect(engine.stats().refusalsConfirmed).toBe(0);
+    }
+  });
+
+  it('a helper reports a refused target as refused, a silent one as not acknowledged', async () => {
+    const { engine } = detector({ targetFails: 'refused', helperSays: () => 'refused' });
+    expect(await engine.handleProbe({ message: 'probe', target, online: [] })).toMatchObject({ ack: false, refused: true });
+    const silent = detector({ targetFails: 'timeout', helperSays: () => 'silent' });
+    const ack = await silent.engine.handleProbe({ message: 'probe', target, online: [] });
+    expect(ack.ack).toBe(false);
+    expect(ack.refused).toBeUndefined();
+  });
+
+  it('pushes waiting changes to 3 members per tick, and sends nothing once the queue is empty', async () => {
+    const { engine, probes } = detector({ targetFails: 'timeout', helperSays: () => 'silent' });
+    expect(await engine.pushTick()).toBe(3); // the five servers it just learned of wait to be sent
+    expect(new Set(probes.map((p) => p.peer)).size).toBe(3);
+    while ((await engine.pushTick()) > 0);
+    const before = probes.length;
+    expect(engine.stats().broadcastQueueDepth).toBe(0);
+    expect(await engine.pushTick()).toBe(0);
+    expect(probes.length).toBe(before);
+  });
+
+  it('an ack leaves out what the probe it answers carried', async () => {
+    const { engine } = detector({ targetFails: 'timeout', helperSays: () => 'silent' });
+    const news = { baseUrl: 'http://10.0.0.7:1/', monitor: false, lastUpdate: 1_700_000_000_000 - 500 };
+    const ack = await engine.handleProbe({ message: 'probe', online: [news] });
+    expect(ack.online.map((e) => e.baseUrl)).not.toContain(news.baseUrl);
+    expect(ack.online.map((e) => e.baseUrl)).toContain(helpers[0]); // queued news the sender did not carry
+    const other = await engine.handleProbe({ message: 'probe', online: [] });
+    expect(other.online.map((e) => e.baseUrl)).toContain(news.baseUrl);
+  });
+});

@@ -11,6 +11,14 @@ function detectionBound(n: number): number {
   return 2 + 4 * Math.max(1, Math.log10(n)) + Math.ceil(Math.log2(n)) + 2;
 }
 
+/**
+ * A killed process: its port refuses, so the first probe of it ends in an offline declaration;
+ * pushes then spread it. The first probe, plus log2 N pushes of 0.2 intervals, rounded up.
+ */
+function killedProcessBound(n: number): number {
+  return 2 + Math.ceil(Math.log2(n));
+}
+
 describe('failure detection (simulated, real engine)', () => {
   it('suspicion timeout follows Lifeguard: from 6x the minimum down to 4 * max(1, log10 N) intervals', () => {
     const base = { probeIntervalMs: 1000, suspicionMult: 4, suspicionMaxMult: 6, expectedConfirmations: 3 };
@@ -20,11 +28,20 @@ describe('failure detection (simulated, real engine)', () => {
     expect(suspicionTimeoutMs({ ...base, clusterSize: 10, confirmations: 1 })).toBeLessThan(24_000);
   });
 
-  it.each([10, 30])('a crashed server is offline on all %i servers within the stated bound, no false alarms', async (n) => {
+  it.each([10, 30])('a lost host (nothing answers) is offline on all %i servers within the stated bound, no false alarms', async (n) => {
     for (const seed of [1, 2, 3]) {
-      const result = await detection({ size: n, seed, fault: 'crash' });
+      const result = await detection({ size: n, seed, fault: 'host-lost' });
       expect(result.all).toBeGreaterThan(0);
       expect(result.all).toBeLessThanOrEqual(detectionBound(n));
+      expect(result.falseOfflines).toBe(0);
+    }
+  });
+
+  it.each([10, 30])('a killed process (its port refuses) is offline on all %i servers within the stated bound, no false alarms', async (n) => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const result = await detection({ size: n, seed, fault: 'crash' });
+      expect(result.all).toBeGreaterThan(0);
+      expect(result.all).toBeLessThanOrEqual(killedProcessBound(n));
       expect(result.falseOfflines).toBe(0);
     }
   });
@@ -93,10 +110,14 @@ describe('failure detection (simulated, real engine)', () => {
     c.startConverged();
     await c.runFor(5000);
     c.recordChanges = true;
-    c.crash(c.nodes[4]);
+    c.crash(c.nodes[3]); // the process is gone, its port refuses: offline at once
+    await c.runFor(10_000);
+    c.crash(c.nodes[4], true); // the host is gone: a suspicion, then offline
     await c.runFor(30_000);
-    const seenBy0 = c.changes.filter((x) => x.observer === c.nodes[0].url && x.change.server.baseUrl === c.nodes[4].url);
-    expect(seenBy0.map((x) => x.change.type)).toEqual(['suspect', 'offline']);
-    expect(seenBy0[1].change.reason).toMatch(/^failed: declared by http:\/\/n\d\.sim\.invalid:8080\/$/);
+    const seenBy0 = (victim: number) => c.changes.filter((x) => x.observer === c.nodes[0].url && x.change.server.baseUrl === c.nodes[victim].url);
+    expect(seenBy0(4).map((x) => x.change.type)).toEqual(['suspect', 'offline']);
+    expect(seenBy0(4)[1].change.reason).toMatch(/^failed: declared by http:\/\/n\d\.sim\.invalid:8080\/$/);
+    expect(seenBy0(3).map((x) => x.change.type)).toEqual(['offline']);
+    expect(seenBy0(3)[0].change.reason).toMatch(/^failed: declared by http:\/\/n\d\.sim\.invalid:8080\/$/);
   });
 });
