@@ -230,6 +230,12 @@ export class ClusterEngine {
   private readonly stateBroadcasts = new BroadcastQueue<StateDelta>();
   /** Peers that answered 404 to a sync: they speak only the page's full lists. */
   private readonly legacyPeers = new Set<string>();
+  /**
+   * Members that have acknowledged one of our direct probes (see `establishedMember`): a server
+   * that joined but does not listen yet (a Nest app gossips from init, before listen) refuses
+   * too, and must get a suspicion's time to start answering.
+   */
+  private readonly answeredUs = new Set<string>();
   /** Servers that answered 403 (signed for another cluster): ignored until the time given. */
   private readonly foreignPeers = new Map<string, number>();
   /** Every server's key/value state as this server holds it. */
@@ -709,6 +715,7 @@ export class ClusterEngine {
     if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
     const expired = this.state.expire();
     for (const delta of expired.deltas) this.queueState(delta);
+    if (this.answeredUs.size > this.view.size + 64) for (const url of this.answeredUs) if (!this.view.get(url)) this.answeredUs.delete(url);
     this.emitState(expired.changes);
     // the expiry sweep walks the whole view: once a minute is plenty for a 24 h retention
     if (now - this.lastSweepAt < Math.min(60_000, this.settings.retentionMs / 10)) return changes;
@@ -796,13 +803,15 @@ export class ClusterEngine {
     const state = entry && stateOf(entry);
     // Refused by us twice and by every helper (at least one): no process listens on that port,
     // which a slow or lossy path never causes (it times out), so a suspicion would only wait for
-    // a refutation that cannot come. Not for a flapping member (its damping stands) nor while
-    // our own health is degraded (our view of the network may be what is wrong).
+    // a refutation that cannot come. Only for an established member (the process we knew is
+    // gone; a new one may not listen yet), not for a flapping one (its damping stands), nor
+    // while our own health is degraded (our view of the network may be wrong).
     const refusedEverywhere = direct === 'refused' && retry === 'refused' && indirect.asked > 0 && indirect.refused === indirect.asked;
     if (
       refusedEverywhere &&
       this.settings.fastFailOnRefusal &&
       entry &&
+      this.establishedMember(entry, finishedAt) &&
       (state === 'alive' || state === 'suspect') &&
       this.counters.localHealth === 0 &&
       this.flaps.factor(target, finishedAt) === 1
@@ -849,6 +858,17 @@ export class ClusterEngine {
     return peers.length;
   }
 
+  /**
+   * A member whose refusal means death: it answered one of our probes, or it last asserted
+   * itself (start, refutation) longer ago than the minimum suspicion timeout, the time a new
+   * server would have had to start listening anyway.
+   */
+  private establishedMember(entry: MemberEntry, now: number): boolean {
+    if (this.answeredUs.has(entry.baseUrl)) return true;
+    const { suspicionMult, probeIntervalMs } = this.settings;
+    return now - entry.lastUpdate > suspicionMult * Math.max(1, Math.log10(Math.max(1, this.view.size))) * probeIntervalMs;
+  }
+
   /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
   async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
     this.merge(message, 'probe');
@@ -872,7 +892,9 @@ export class ClusterEngine {
       const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
       this.merge(ack, target);
       if (Array.isArray(ack.state)) this.mergeState(ack.state, target);
-      return ack.ack === true ? 'ack' : 'silent';
+      if (ack.ack !== true) return 'silent';
+      this.answeredUs.add(target);
+      return 'ack';
     } catch (error) {
       // a page-format peer has no probe endpoint; its 404 proves it is alive
       if (statusOf(error) === 404) {

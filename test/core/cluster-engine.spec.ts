@@ -263,14 +263,15 @@ describe('refused connections and pushes', () => {
    * An engine that knows the target and four helpers. `targetFails`: how the target's port
    * answers us; `helperSays(helper)`: what a helper reports about the target.
    */
-  function detector(opts: { targetFails: 'refused' | 'timeout'; helperSays: (helper: string) => 'refused' | 'silent'; settings?: object }) {
+  function detector(opts: { targetFails: 'refused' | 'timeout'; helperSays: (helper: string) => 'refused' | 'silent'; settings?: object; targetStampAgeMs?: number }) {
+    const target_ = { answers: false };
     const probes: { peer: string; message: ServerList & { target?: string } }[] = [];
     const now = 1_700_000_000_000;
     const transport: GossipTransport = {
       exchange: async () => ({ online: [] }),
       probe: async (peer, message) => {
         probes.push({ peer, message });
-        if (peer === target) throw opts.targetFails === 'refused' ? refused() : new Error('timeout of 500ms exceeded');
+        if (peer === target && !target_.answers) throw opts.targetFails === 'refused' ? refused() : new Error('timeout of 500ms exceeded');
         if (message.target) return { message: 'ack', ack: false, ...(opts.helperSays(peer) === 'refused' ? { refused: true } : {}), online: [] };
         return { message: 'ack', ack: true, online: [] };
       },
@@ -278,7 +279,8 @@ describe('refused connections and pushes', () => {
     };
     const engine = new ClusterEngine({ selfUrl: self, ...opts.settings }, { now: () => now, random: seededRandom(3), transport });
     engine.start();
-    engine.merge({ online: [target, ...helpers].map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now - 1000 })) }, 'test');
+    // the target asserted itself `targetStampAgeMs` ago (default: a minute, well past the 4 s minimum suspicion)
+    engine.merge({ online: [target, ...helpers].map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now - (baseUrl === target ? (opts.targetStampAgeMs ?? 60_000) : 1000) })) }, 'test');
     /** Probe ticks until the target has been probed. */
     const probeTarget = async () => {
       for (let i = 0; i < 10; i++) {
@@ -287,7 +289,7 @@ describe('refused connections and pushes', () => {
       }
       throw new Error('target never probed');
     };
-    return { engine, probes, probeTarget };
+    return { engine, probes, probeTarget, target: target_ };
   }
 
   it('a port refused to us and to every helper is offline at once, without a suspicion', async () => {
@@ -295,6 +297,16 @@ describe('refused connections and pushes', () => {
     expect(await probeTarget()).toEqual({ kind: 'refused', target });
     expect(engine.view.get(target)).toMatchObject({ online: false, by: self });
     expect(engine.stats()).toMatchObject({ refusalsConfirmed: 1, declaredOffline: 1, suspicionsRaised: 0 });
+  });
+
+  it('a server that started a moment ago and never answered us gets a suspicion (it may not listen yet); once it has answered, not', async () => {
+    const young = detector({ targetFails: 'refused', helperSays: () => 'refused', targetStampAgeMs: 1000 });
+    expect(await young.probeTarget()).toEqual({ kind: 'suspected', target });
+    const known = detector({ targetFails: 'refused', helperSays: () => 'refused', targetStampAgeMs: 1000 });
+    known.target.answers = true;
+    expect(await known.probeTarget()).toEqual({ kind: 'alive', target, via: 'direct' });
+    known.target.answers = false;
+    expect(await known.probeTarget()).toEqual({ kind: 'refused', target });
   });
 
   it('one helper that does not see the refusal, a timeout, or the option off: a suspicion as usual', async () => {

@@ -43,6 +43,15 @@ describe('configuration from SHAZBOT_* variables', () => {
     expect(config).toMatchObject({ gossipIntervalMs: 250, monitor: true, updateMasterListOnShutdown: true });
   });
 
+  it('reads the detector switches: refusals, pushes, and the off profile', () => {
+    const lan = resolveClusterConfig({}, env(REQUIRED), 'p').detector;
+    expect(lan).toMatchObject({ fastFailOnRefusal: true, pushIntervalMs: 200, pushFanout: 3 });
+    const tuned = resolveClusterConfig({ pushIntervalSeconds: 0.5, pushFanout: 0 }, env({ ...REQUIRED, SHAZBOT_FAST_FAIL_ON_REFUSAL: 'no' }), 'p').detector;
+    expect(tuned).toMatchObject({ fastFailOnRefusal: false, pushIntervalMs: 500, pushFanout: 0 });
+    expect(resolveClusterConfig({}, env({ ...REQUIRED, SHAZBOT_FAILURE_DETECTION: 'off' }), 'p').detector).toMatchObject({ probeIntervalMs: 0, pushIntervalMs: 0 });
+    expect(() => resolveClusterConfig({ pushFanout: 1.5 }, env(REQUIRED), 'p')).toThrow('pushFanout must be a whole number from 0 to 16');
+  });
+
   it('lets options override variables', () => {
     expect(resolveClusterConfig({ gossipIntervalSeconds: 2 }, env({ ...REQUIRED, SHAZBOT_GOSSIP_INTERVAL: '9' }), 'p').gossipIntervalMs).toBe(2000);
   });
