@@ -33,12 +33,9 @@ cluster.changes$.subscribe((change) => {
   const event = peerEventOf(change);
   if (event === 'new_peer' || event === 'peer_alive') emit({ ev: 'alive', peer: change.server.baseUrl });
   if (event === 'peer_failed') emit({ ev: 'failed', peer: change.server.baseUrl });
-  if (event === 'peer_left') emit({ ev: 'value', peer: change.server.baseUrl });
 });
+cluster.on('update', (server, key) => key === 'bench' && server !== self && emit({ ev: 'value', peer: server }));
 await app.listen(Number(process.env.PORT), '127.0.0.1');
 emit({ ev: 'ready', self });
-onCommand((command) => {
-  if (command === 'change') cluster.setOnline(false);
-  if (command === 'restore') cluster.setOnline(true);
-});
+onCommand((command) => command === 'change' && cluster.setLocalState('bench', Date.now()));
 reportBytesEverySecond();

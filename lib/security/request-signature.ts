@@ -97,7 +97,18 @@ export class RequestVerifier {
     return { ok: true, cluster: parsed.cluster };
   }
 
+  /** Nonces held (each until its request's window has passed). */
+  get nonceCount(): number {
+    return this.seen.size;
+  }
+
   private remember(nonce: string, until: number, now: number): void {
+    // nonces arrive in about the order they expire: forget the expired ones at the front, so
+    // the cache holds one window's worth of requests instead of growing to its cap
+    for (const [n, t] of this.seen) {
+      if (t >= now) break;
+      this.seen.delete(n);
+    }
     if (this.seen.size >= (this.options.maxNonces ?? 1_000_000)) {
       for (const [n, t] of this.seen) if (t < now) this.seen.delete(n);
       // still full: forget the oldest; a replay of those is outside any realistic window anyway

@@ -55,6 +55,16 @@ describe('request signatures', () => {
       expect(make().verify(header(), ['s1'], input)).toEqual({ ok: false, reason });
     });
 
+    it('holds each nonce for one window only: the cache does not grow with the request count', () => {
+      let clock = now;
+      const v = new RequestVerifier({ cluster: 'default', windowMs: 600_000, now: () => clock });
+      for (let i = 0; i < 100; i++) {
+        clock = now + i * 60_000; // one request a minute, each signed when sent
+        expect(v.verify(sign({ ts: clock }), ['s1'], input).ok).toBe(true);
+      }
+      expect(v.nonceCount).toBeLessThanOrEqual(11); // the last 10 minutes' requests, and the newest
+    });
+
     it('refuses a replay within the window', () => {
       const v = make();
       const header = sign();
