@@ -19,7 +19,7 @@ const bytesOnly = args.includes('--bytes-only');
 const lossOnly = args.includes('--loss-only') ? Number(arg('loss-only', '0.1')) : undefined;
 /** `--queue-growth 0.1`: suspicions per interval and piggyback queue depth under that loss, 30 intervals. */
 const queueOnly = args.includes('--queue-growth') ? Number(arg('queue-growth', '0.1')) : undefined;
-/** `--detection-only`: just the crash and host-lost detection columns (one trial each at 10,000). */
+/** `--detection-only [--faults crash,host-lost]`: just the detection columns (one trial each at 10,000). */
 const detectionOnly = args.includes('--detection-only');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -42,7 +42,8 @@ for (const n of sizes) {
   if (detectionOnly) {
     const started = Date.now();
     const trials = n <= 100 ? 10 : n <= 1000 ? 3 : 1;
-    for (const fault of ['crash', 'host-lost'] as const) {
+    const faults = arg('faults', 'crash,host-lost').split(',') as ('crash' | 'host-lost' | 'hang')[];
+    for (const fault of faults) {
       const runs = [];
       for (let t = 0; t < trials; t++) runs.push(await detection({ size: n, seed: 200 + t, gossipIntervalMs: 30_000, fault }));
       console.log(JSON.stringify({ n, fault, first: runs.map((r) => r.first), all: runs.map((r) => r.all), falseOfflines: runs.reduce((a, r) => a + r.falseOfflines, 0) }));

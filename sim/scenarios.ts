@@ -50,7 +50,9 @@ export interface DetectionResult {
 export async function detection(o: ScenarioOptions & { fault: 'crash' | 'host-lost' | 'hang' }): Promise<DetectionResult> {
   const c = cluster(o);
   c.startConverged();
-  await c.runFor(WARM_UP_MS);
+  // every server stamped itself at the start: run past the minimum suspicion timeout, so the
+  // victim is an established member (a server killed sooner goes through a suspicion; step 3)
+  await c.runFor(Math.max(WARM_UP_MS, (4 * Math.max(1, Math.log10(o.size)) + 2) * PROBE_MS));
   const victim = pickVictim(c);
   if (o.fault === 'hang') victim.hung = true;
   else c.crash(victim, o.fault === 'host-lost');
