@@ -91,9 +91,10 @@ export interface DetectorSettings {
   /** Flap damping: penalty above which suspicion timeouts lengthen. */
   flapThreshold: number;
   /**
-   * A member whose port refused both our direct probes and every indirect helper's is declared
-   * offline at once instead of after a suspicion (nothing listens there: the process is gone).
-   * Not while its flap penalty is above the threshold, nor while our own health is degraded.
+   * An established member whose port refused both our direct probes and every indirect
+   * helper's is declared offline at once instead of after a suspicion (nothing listens there:
+   * the process is gone). Not while its flap penalty is above the threshold, nor while our own
+   * health is degraded.
    */
   fastFailOnRefusal: boolean;
 }
@@ -1018,13 +1019,9 @@ export class ClusterEngine {
   /**
    * Our own entry plus recent changes for a probe or ack (membership, then key/value deltas
    * while the byte budget lasts); a suspect target also gets its suspicion, so it can refute.
-   * Page-format peers get no state.
-   */
-  /**
-   * What a probe or ack carries: our own entry, the target's suspicion, and queued changes
-   * within the byte budget. An ack leaves out what the probe it answers `carried` (the sender
-   * has it): without that, every push came straight back in its ack and used up a transmission
-   * that should have gone to someone who lacked it.
+   * Page-format peers get no state. An ack leaves out what the probe it answers `carried` (the
+   * sender has it): otherwise every push came straight back in its ack and used up a
+   * transmission that should have gone to someone who lacked it.
    */
   private piggyback(target?: string, carried?: Carried): ServerList & { state?: StateDelta[] } {
     const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1)));
