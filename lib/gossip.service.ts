@@ -158,28 +158,22 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Probe ticks keep a steady period: the next one is due an interval after this one started. */
-  private async runProbe(): Promise<void> {
-    const started = Date.now();
-    try {
-      await this.engine.probeTick();
-    } finally {
-      if (this.lifecycle === 'running') {
-        const interval = this.engine.settings.probeIntervalMs;
-        this.schedule(TIMER.probe, Math.max(0, interval - (Date.now() - started)), () => this.runProbe());
-      }
-    }
+  private runProbe(): Promise<void> {
+    return this.runSteady(TIMER.probe, this.engine.settings.probeIntervalMs, () => this.engine.probeTick(), () => this.runProbe());
   }
 
-  /** Pushes of waiting changes: one at a time, an interval apart (a no-op when nothing waits). */
-  private async runPush(): Promise<void> {
+  /** Pushes of waiting changes, likewise (a no-op when nothing waits). */
+  private runPush(): Promise<void> {
+    return this.runSteady(TIMER.push, this.engine.settings.pushIntervalMs, () => this.engine.pushTick(), () => this.runPush());
+  }
+
+  /** Runs one tick, then schedules `next` an interval after this tick started (at once if it ran longer); ticks never overlap. */
+  private async runSteady(name: string, intervalMs: number, tick: () => Promise<unknown>, next: () => Promise<void>): Promise<void> {
     const started = Date.now();
     try {
-      await this.engine.pushTick();
+      await tick();
     } finally {
-      if (this.lifecycle === 'running') {
-        const interval = this.engine.settings.pushIntervalMs;
-        this.schedule(TIMER.push, Math.max(0, interval - (Date.now() - started)), () => this.runPush());
-      }
+      if (this.lifecycle === 'running') this.schedule(name, Math.max(0, intervalMs - (Date.now() - started)), next);
     }
   }
 

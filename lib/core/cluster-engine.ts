@@ -847,9 +847,7 @@ export class ClusterEngine {
     await Promise.all(
       peers.map(async (peer) => {
         try {
-          const ack = await this.deps.transport.probe(peer, { message: 'probe', ...this.piggyback(peer) }, this.settings.probeTimeoutMs);
-          this.merge(ack, peer);
-          if (Array.isArray(ack.state)) this.mergeState(ack.state, peer);
+          await this.sendProbe(peer, { message: 'probe', ...this.piggyback(peer) }, this.settings.probeTimeoutMs);
         } catch {
           // a lost push is a change sent once fewer; its retransmissions continue
         }
@@ -866,16 +864,16 @@ export class ClusterEngine {
    */
   private establishedMember(entry: MemberEntry, now: number): boolean {
     if (this.answeredUs.has(entry.baseUrl)) return true;
-    const { suspicionMult, probeIntervalMs } = this.settings;
-    return now - entry.lastUpdate > suspicionMult * Math.max(1, Math.log10(Math.max(1, this.view.size))) * probeIntervalMs;
+    const { suspicionMult, suspicionMaxMult, probeIntervalMs } = this.settings;
+    const minimum = suspicionTimeoutMs({ clusterSize: this.view.size, confirmations: 0, probeIntervalMs, suspicionMult, suspicionMaxMult, expectedConfirmations: 0 });
+    return now - entry.lastUpdate > minimum;
   }
 
   /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
   async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
     this.merge(message, 'probe');
     if (Array.isArray(message.state)) this.mergeState(message.state, 'probe');
-    const carried = carriedBy(message);
-    if (!message.target) return { message: 'ack', ack: true, ...this.piggyback(undefined, carried) };
+    if (!message.target) return { message: 'ack', ack: true, ...this.piggyback(undefined, message) };
     let target: string | undefined;
     try {
       target = normalizeBaseUrl(message.target);
@@ -884,15 +882,21 @@ export class ClusterEngine {
     }
     const result: ProbeResult = target !== undefined && target !== this.settings.selfUrl ? await this.probeDirect(target, false) : 'silent';
     // `refused` tells the sender that nothing listens at the target (see fastFailOnRefusal)
-    return { message: 'ack', ack: result === 'ack', ...(result === 'refused' ? { refused: true } : {}), ...this.piggyback(undefined, carried) };
+    return { message: 'ack', ack: result === 'ack', ...(result === 'refused' ? { refused: true } : {}), ...this.piggyback(undefined, message) };
+  }
+
+  /** Sends a probe and merges what its ack carries (membership and key/value changes). */
+  private async sendProbe(peer: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck> {
+    const ack = await this.deps.transport.probe(peer, message, timeoutMs);
+    this.merge(ack, peer);
+    if (Array.isArray(ack.state)) this.mergeState(ack.state, peer);
+    return ack;
   }
 
   private async probeDirect(target: string, count = true, timeout = this.settings.probeTimeoutMs * (this.counters.localHealth + 1)): Promise<ProbeResult> {
     if (count) this.counters.probesSent++;
     try {
-      const ack = await this.deps.transport.probe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
-      this.merge(ack, target);
-      if (Array.isArray(ack.state)) this.mergeState(ack.state, target);
+      const ack = await this.sendProbe(target, { message: 'probe', ...this.piggyback(target) }, timeout);
       if (ack.ack !== true) return 'silent';
       this.answeredUs.add(target);
       return 'ack';
@@ -943,9 +947,7 @@ export class ClusterEngine {
     const answers = await Promise.all(
       chosen.map(async (helper): Promise<ProbeResult> => {
         try {
-          const ack = await this.deps.transport.probe(helper, { message: 'probe', target, ...this.piggyback(target) }, timeout);
-          this.merge(ack, helper);
-          if (Array.isArray(ack.state)) this.mergeState(ack.state, helper);
+          const ack = await this.sendProbe(helper, { message: 'probe', target, ...this.piggyback(target) }, timeout);
           return ack.ack === true ? 'ack' : ack.refused === true ? 'refused' : 'silent';
         } catch {
           return 'silent';
@@ -1019,11 +1021,13 @@ export class ClusterEngine {
   /**
    * Our own entry plus recent changes for a probe or ack (membership, then key/value deltas
    * while the byte budget lasts); a suspect target also gets its suspicion, so it can refute.
-   * Page-format peers get no state. An ack leaves out what the probe it answers `carried` (the
+   * Page-format peers get no state. An ack leaves out what the probe it `answers` carried (the
    * sender has it): otherwise every push came straight back in its ack and used up a
    * transmission that should have gone to someone who lacked it.
    */
-  private piggyback(target?: string, carried?: Carried): ServerList & { state?: StateDelta[] } {
+  private piggyback(target?: string, answers?: ProbeMessage): ServerList & { state?: StateDelta[] } {
+    // only read the probe when something waits to be sent (most acks in a quiet cluster)
+    const carried = answers && (this.broadcasts.size || this.stateBroadcasts.size) ? carriedBy(answers) : undefined;
     const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.view.size + 1)));
     const list: ServerList & { state?: StateDelta[] } = { online: [], offline: [] };
     let bytes = 96 + (target?.length ?? 0);
