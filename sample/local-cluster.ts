@@ -3,7 +3,7 @@
  * the cluster tests. Every process it starts is tracked by pid and stopped by `stopAll`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,15 +35,42 @@ export interface ServerHandle {
   output: string[];
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's range for outgoing connections' source ports (Linux; elsewhere the IANA default). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+const handedOut = new Set<number>();
+
+function bindable(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that is free now and stays free until a server binds it: chosen below the ephemeral
+ * range, because a port from listen(0) can be taken as the source port of any outgoing
+ * connection (a running server's probe) before the server that was meant to use it binds it.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [low] = ephemeralRange();
+  const floor = Math.min(10_000, low - 1_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (handedOut.has(port) || !(await bindable(port, host))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port below the ephemeral range (${low}) on ${host}`);
 }
 
 export class LocalCluster {
