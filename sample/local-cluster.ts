@@ -170,11 +170,17 @@ export class LocalCluster {
     const deadline = Date.now() + timeoutMs;
     let last: T = await probe();
     while (!check(last)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}${this.exitedServers()}`);
       await new Promise((r) => setTimeout(r, everyMs));
       last = await probe();
     }
     return last;
+  }
+
+  /** For a timeout's message: each server whose process has exited unasked, with its last lines of output. */
+  private exitedServers(): string {
+    const exited = this.servers.filter((s) => s.child && s.child.exitCode !== null && s.child.exitCode !== 0);
+    return exited.map((s) => `\n${s.name} exited with code ${s.child!.exitCode}:\n  ${s.output.slice(-8).join('\n  ')}`).join('');
   }
 
   /** How many online servers each of `servers` sees (undefined when it does not answer). */
