@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 
 const platform = process.argv[2] === 'fastify' ? 'fastify' : 'express';
 const port = Number(process.argv[3]);
+/** `raw`: the app keeps each body's bytes (Nest's rawBody), which the guard then hashes as received. */
+const rawBody = process.argv[4] === 'raw';
 const masterList = join(mkdtempSync(join(tmpdir(), 'bench-load-')), 'master.json');
 writeFileSync(masterList, JSON.stringify({ online: [] }));
 
@@ -43,7 +45,7 @@ class BareController {
 })
 class LoadModule {}
 
-const app = platform === 'fastify' ? await NestFactory.create(LoadModule, new FastifyAdapter(), { logger: false }) : await NestFactory.create(LoadModule, { logger: false });
+const app = platform === 'fastify' ? await NestFactory.create(LoadModule, new FastifyAdapter(), { logger: false, rawBody }) : await NestFactory.create(LoadModule, { logger: false, rawBody });
 const cluster = app.get(ClusterService);
 // the view the benchmark's gossip messages produce: ten peers plus this server
 const now = Date.now();

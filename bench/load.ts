@@ -12,14 +12,15 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signRequest } from 'clustershazbot';
+import { canonicalJson, signRequest } from 'clustershazbot';
 import { freePort } from '../sample/local-cluster.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const now = Date.now();
 const body = { message: 'gossip', online: Array.from({ length: 10 }, (_, i) => ({ baseUrl: `http://127.0.0.1:${20000 + i}/`, monitor: false, lastUpdate: now })) };
-const text = JSON.stringify(body);
+// as the library's own senders write it: the canonical JSON the signature covers
+const text = canonicalJson(body);
 
 /** CPU seconds the server process has used so far (user + system, from /proc; Linux clock ticks of 10 ms). */
 function serverCpuSeconds(pid: number): number {
@@ -38,7 +39,7 @@ async function run(url: string, path: string, sign: boolean, pid: number) {
         method: 'POST',
         path,
         setupRequest: (request) => {
-          const authorization = signRequest('bench-secret', { method: 'POST', path: '/clustershazbot/gossip', cluster: 'default', body });
+          const authorization = signRequest('bench-secret', { method: 'POST', path: '/clustershazbot/gossip', cluster: 'default', body, canonicalBody: text });
           return { ...request, body: text, headers: { 'content-type': 'application/json', ...(sign ? { authorization } : {}) } };
         },
       },

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { signRequest } from './security/request-signature.js';
+import { canonicalJson } from './security/canonical-json.js';
 
 const USAGE = `usage:
   clustershazbot control <baseUrl> --offline|--online [--prefix clustershazbot]   (needs SHAZBOT_CONTROL_SECRET)
@@ -33,12 +34,13 @@ function secretFrom(variable: string): string {
 
 async function send(method: 'GET' | 'POST', baseUrl: string, path: string, secret: string, body?: unknown): Promise<void> {
   const cluster = process.env.SHAZBOT_CLUSTER || 'default';
-  const authorization = signRequest(secret, { method, path, cluster, body });
+  const sent = body === undefined ? undefined : canonicalJson(body); // the text the signature covers
+  const authorization = signRequest(secret, { method, path, cluster, body, canonicalBody: sent });
   const url = new URL(path.slice(1), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   const response = await fetch(url, {
     method,
     headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: sent,
     redirect: 'manual',
     signal: AbortSignal.timeout(10_000),
   });

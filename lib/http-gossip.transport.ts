@@ -16,6 +16,7 @@ import { ServerListDto } from './dto/server-list.dto.js';
 import { SyncMessageDto } from './dto/sync-message.dto.js';
 import { validateBody } from './dto/validate-body.js';
 import { signedHeader } from './guards/signed-request.js';
+import { canonicalJson } from './security/canonical-json.js';
 
 /** Replies larger than this are cut off (10,000 servers at ~100 bytes, with room). */
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
@@ -61,12 +62,16 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
 
   private async post<T extends object>(peerBaseUrl: string, endpoint: 'gossip' | 'probe' | 'sync', body: object, replyDto: new () => T, timeout: number): Promise<T> {
     const { routePrefix, secrets } = this.config;
-    const authorization = signedHeader(this.config, secrets[0], 'POST', endpoint, body);
+    // the body goes out as its canonical JSON: the text the signature covers, written once, and
+    // parsed by the receiver into keys already in order (its verification's fast path)
+    const text = canonicalJson(body);
+    const authorization = signedHeader(this.config, secrets[0], 'POST', endpoint, body, text);
     let data: unknown;
     try {
       const response = await firstValueFrom(
-        this.http.post(endpointUrl(peerBaseUrl, routePrefix, endpoint), body, {
+        this.http.post(endpointUrl(peerBaseUrl, routePrefix, endpoint), text, {
           headers: { authorization, 'content-type': 'application/json' },
+          transformRequest: [(data: string) => data], // already JSON: axios would parse it again to check
           timeout,
           signal: AbortSignal.timeout(timeout),
           maxRedirects: 0,

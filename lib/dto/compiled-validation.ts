@@ -10,11 +10,20 @@ interface ValidatorConstraint {
   async: boolean;
 }
 
+interface CompiledValidator {
+  validate: ValidatorConstraint['instance']['validate'];
+  instance: ValidatorConstraint['instance'];
+  each: boolean;
+  validateIf?: (object: object, value: unknown) => boolean;
+  /** One arguments object per validator, refilled per call: no allocation per value checked. */
+  args: ValidationArguments;
+}
+
 interface PropertyRule {
   name: string;
   /** ValidateIf / IsOptional: every one must hold for the rest to run. */
   conditions: ((object: object, value: unknown) => boolean)[];
-  validators: { metadata: ValidationMetadata; constraint: ValidatorConstraint }[];
+  validators: CompiledValidator[];
   /** ValidateNested with class-transformer's @Type: the check for the object or each item (null: full pipe). */
   nested?: () => BodyCheck | null;
 }
@@ -64,7 +73,13 @@ function compile(dto: Function): BodyCheck | null {
       else if (m.type === ValidationTypes.CUSTOM_VALIDATION) {
         for (const constraint of storage.getTargetValidatorConstraints(m.constraintCls) as unknown as ValidatorConstraint[]) {
           if (constraint.async) return null;
-          rule.validators.push({ metadata: m, constraint });
+          rule.validators.push({
+            validate: constraint.instance.validate,
+            instance: constraint.instance,
+            each: m.each,
+            validateIf: m.validateIf,
+            args: { targetName: dto.name, property: name, object: {}, value: undefined, constraints: m.constraints },
+          });
         }
       } else if (m.type === ValidationTypes.NESTED_VALIDATION) {
         const type = defaultMetadataStorage.findTypeMetadata(dto, name);
@@ -78,25 +93,40 @@ function compile(dto: Function): BodyCheck | null {
   }
   const allowed = new Set(byProperty.keys());
 
+  // plain loops and no allocation per value: this runs on every request to the library's endpoints
   const check = (body: unknown): boolean => {
     if (!isPlainObject(body)) return false;
-    for (const key of Object.keys(body)) if (!allowed.has(key)) return false;
     const object = body as Record<string, unknown>;
-    for (const rule of rules) {
+    for (const key in object) if (!allowed.has(key)) return false;
+    for (let r = 0; r < rules.length; r++) {
+      const rule = rules[r];
       const value = object[rule.name];
-      if (!rule.conditions.every((condition) => condition(object, value))) continue;
-      for (const { metadata, constraint } of rule.validators) {
-        if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
-        const args: ValidationArguments = { targetName: dto.name, property: rule.name, object, value, constraints: metadata.constraints };
-        if (metadata.each && Array.isArray(value)) {
-          for (const item of value) if (constraint.instance.validate(item, args) !== true) return false;
-        } else if (constraint.instance.validate(value, args) !== true) return false;
+      let applies = true;
+      for (let c = 0; c < rule.conditions.length && applies; c++) applies = rule.conditions[c](object, value);
+      if (!applies) continue;
+      for (let v = 0; v < rule.validators.length; v++) {
+        const validator = rule.validators[v];
+        if (validator.validateIf && !validator.validateIf(object, value)) continue;
+        const args = validator.args;
+        args.object = object;
+        if (validator.each && Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) {
+            args.value = value[i];
+            if (validator.validate.call(validator.instance, value[i], args) !== true) return false;
+          }
+        } else {
+          args.value = value;
+          if (validator.validate.call(validator.instance, value, args) !== true) return false;
+        }
       }
-      if (rule.nested && value !== undefined) {
+      if (rule.nested) {
+        if (value === undefined) continue;
         const nested = rule.nested();
         if (!nested) return false;
-        if (Array.isArray(value) ? !value.every((item) => nested(item)) : !nested(value)) return false;
-      } else if (!rule.nested && !freeOfStrippedKeys(value)) return false;
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) if (!nested(value[i])) return false;
+        } else if (!nested(value)) return false;
+      } else if (value !== null && typeof value === 'object' && !freeOfStrippedKeys(value)) return false;
     }
     return true;
   };

@@ -12,6 +12,8 @@ interface GuardedRequest {
   method: string;
   ip?: string;
   body?: unknown;
+  /** Kept by Nest when the app is created with `rawBody: true` (Express and Fastify alike). */
+  rawBody?: unknown;
 }
 
 const endpoints = new WeakMap<Function, string>();
@@ -52,7 +54,7 @@ export abstract class SignedRequestGuard implements CanActivate {
     if (this.limiter.isBlocked(client)) throw new HttpException(messages.tooManyFailures(), HttpStatus.TOO_MANY_REQUESTS);
     if (Number(request.headers['content-length'] ?? 0) > this.config.maxBodyBytes) throw new PayloadTooLargeException(messages.bodyTooLarge(this.config.maxBodyBytes));
     const endpoint = endpointOf(context.getHandler());
-    const result = verifySignedRequest(this.verifier, this.config, this.acceptedSecrets(), request.headers.authorization, request.method, endpoint, request.body);
+    const result = verifySignedRequest(this.verifier, this.config, this.acceptedSecrets(), request.headers.authorization, request.method, endpoint, request.body, request.rawBody instanceof Uint8Array ? request.rawBody : undefined);
     if (result === 'ok') return true;
     if (result === 'too-deep') throw new BadRequestException(messages.tooDeep(MAX_JSON_DEPTH));
     this.limiter.recordFailure(client);

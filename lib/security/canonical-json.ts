@@ -5,14 +5,48 @@
  * the JSON Canonicalization Scheme of RFC 8785, so other implementations can reproduce it.
  */
 export function canonicalJson(value: unknown): string {
+  // A body parsed from canonical text (what this library sends) already has its keys in
+  // order, and then canonical JSON is exactly what the native JSON.stringify writes, at a
+  // third of the cost of building it here. The check only answers true when that holds.
+  return inCanonicalOrder(value) ? JSON.stringify(value) : build(value);
+}
+
+/**
+ * True when JSON.stringify(value) is already its canonical JSON: plain objects whose keys
+ * iterate in sorted order, no `undefined`, functions, symbols, bigints or objects with their
+ * own toJSON. False means "build it", never a wrong answer.
+ */
+function inCanonicalOrder(value: unknown): boolean {
+  if (value === null) return true;
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return true;
+  if (type !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const object = value as Record<string, unknown>;
+  let previous: string | undefined;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) return false;
+    if (previous !== undefined && !(previous < key)) return false;
+    if (!inCanonicalOrder(object[key])) return false;
+    previous = key;
+  }
+  return true;
+}
+
+function build(value: unknown): string {
   if (typeof value === 'string') return quote(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
-    // one pass, no intermediate arrays: this runs on every signed request
+    // one pass, no intermediate arrays
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i) out += ',';
-      out += value[i] === undefined ? 'null' : canonicalJson(value[i]);
+      out += value[i] === undefined ? 'null' : build(value[i]);
     }
     return out + ']';
   }
@@ -23,7 +57,7 @@ export function canonicalJson(value: unknown): string {
     const member = object[key];
     if (member === undefined) continue;
     if (out.length > 1) out += ',';
-    out += quote(key) + ':' + canonicalJson(member);
+    out += quote(key) + ':' + build(member);
   }
   return out + '}';
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { canonicalJson } from '../../lib/security/canonical-json.js';
-import { RequestVerifier, signRequest, stringToSign } from '../../lib/security/request-signature.js';
+import { createHmac } from 'node:crypto';
+import { hmacSha256, RequestVerifier, signRequest, stringToSign } from '../../lib/security/request-signature.js';
 
 /** The README's worked example: fixed inputs, the exact header another implementation must produce. */
 const WORKED_EXAMPLE = {
@@ -71,6 +72,48 @@ describe('request signatures', () => {
       expect(v.verify(header, ['s1'], input).ok).toBe(true);
       expect(v.verify(header, ['s1'], input)).toEqual({ ok: false, reason: 'replayed' });
     });
+
+    describe('with the bytes as received (rawBody)', () => {
+      const body = { online: [{ monitor: false, baseUrl: 'http://10.0.0.5:3000/', lastUpdate: 1 }], message: 'gossip' };
+      const canonical = canonicalJson(body);
+      const header = () => signRequest('s1', { ...input, cluster: 'default', body }, now);
+
+      it('accepts canonical text by its hash, and other JSON of the same body through the parsed body', () => {
+        const v = make();
+        expect(v.verify(header(), ['s1'], { ...input, body: JSON.parse(canonical), rawBody: Buffer.from(canonical) }).ok).toBe(true);
+        // whitespace and another key order: the raw hash misses, the canonical JSON of the parsed body holds
+        const spaced = JSON.stringify(body, null, 2);
+        expect(v.verify(header(), ['s1'], { ...input, body: JSON.parse(spaced), rawBody: Buffer.from(spaced) }).ok).toBe(true);
+      });
+
+      it('refuses a body that is not the signed one, whatever its bytes, and a replay', () => {
+        const v = make();
+        const other = { ...body, online: [] };
+        const h = header();
+        expect(v.verify(h, ['s1'], { ...input, body: other, rawBody: Buffer.from(canonicalJson(other)) })).toEqual({ ok: false, reason: 'bad-signature' });
+        expect(v.verify(h, ['s1'], { ...input, body: JSON.parse(canonical), rawBody: Buffer.from(canonical) }).ok).toBe(true);
+        expect(v.verify(h, ['s1'], { ...input, body: JSON.parse(canonical), rawBody: Buffer.from(canonical) })).toEqual({ ok: false, reason: 'replayed' });
+      });
+
+      it('signs what it is told is the canonical text without building it again', () => {
+        expect(signRequest('s1', { ...input, cluster: 'default', body, canonicalBody: canonical }, now, 'AAAAAAAAAAAAAAAAAAAAAA')).toBe(
+          signRequest('s1', { ...input, cluster: 'default', body }, now, 'AAAAAAAAAAAAAAAAAAAAAA'),
+        );
+      });
+    });
+  });
+
+  it('computes HMAC-SHA256 exactly as createHmac does: any key length, any text, non-ASCII included', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 3000 });
+    const secret = fc.oneof(fc.string({ unit: 'binary', maxLength: 10 }), fc.string({ unit: 'binary', minLength: 60, maxLength: 200 }));
+    fc.assert(
+      fc.property(secret, text, (k, m) => hmacSha256(k, m).equals(createHmac('sha256', k).update(m, 'utf8').digest())),
+      { numRuns: 1000, seed: 13 },
+    );
+    // the texts around the preallocated buffer's size, and a result that outlives the next call
+    const first = hmacSha256('k', 'z'.repeat(1024));
+    hmacSha256('k', 'z'.repeat(1025));
+    expect(first.equals(createHmac('sha256', 'k').update('z'.repeat(1024)).digest())).toBe(true);
   });
 });
 
@@ -89,5 +132,23 @@ describe('canonical JSON, against the plain reference definition', () => {
     const member = fc.oneof(fc.jsonValue(), text, fc.constant(undefined));
     const withUndefined = fc.oneof(fc.jsonValue(), text, fc.dictionary(text, member), fc.array(member), fc.dictionary(text, fc.dictionary(text, member)));
     fc.assert(fc.property(withUndefined, (value) => canonicalJson(value) === reference(value)), { numRuns: 2000, seed: 11 });
+  });
+
+  it('agrees on bodies parsed from canonical text (the native fast path), and on near misses', () => {
+    const text = fc.string({ unit: 'binary' });
+    const value = fc.oneof(fc.jsonValue(), fc.dictionary(text, fc.jsonValue()), fc.array(fc.dictionary(text, fc.jsonValue())));
+    fc.assert(
+      fc.property(value, (v) => {
+        const parsed = JSON.parse(reference(v)) as unknown; // keys in canonical order, as our senders send them
+        return canonicalJson(parsed) === reference(parsed);
+      }),
+      { numRuns: 2000, seed: 12 },
+    );
+    // keys out of order, integer-like keys (which objects iterate first), class instances, toJSON
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+    expect(canonicalJson({ '10': 1, '9': 2, a: 3 })).toBe('{"10":1,"9":2,"a":3}');
+    expect(canonicalJson({ a: { toJSON: () => 'x' } })).toBe(reference({ a: { toJSON: () => 'x' } }));
+    expect(canonicalJson(new (class { b = 1; a = 2 })())).toBe('{"a":2,"b":1}');
+    expect(canonicalJson({ d: new Date(0) })).toBe('{"d":{}}');
   });
 });

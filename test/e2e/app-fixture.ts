@@ -54,15 +54,20 @@ export function baseOptions(overrides: ClustershazbotOptions = {}): Clustershazb
 }
 
 /** A real Nest app with Terminus and the cluster module, listening on an ephemeral loopback port. */
-export async function createApp(platform: Platform, clusterModule: DynamicModule, extraImports: (DynamicModule | Promise<DynamicModule>)[] = []): Promise<INestApplication> {
+export async function createApp(
+  platform: Platform,
+  clusterModule: DynamicModule,
+  extraImports: (DynamicModule | Promise<DynamicModule>)[] = [],
+  { rawBody = false }: { rawBody?: boolean } = {},
+): Promise<INestApplication> {
   @Module({ imports: [clusterModule, TerminusModule, ...extraImports], controllers: [HealthController] })
   class FixtureModule {}
 
   const moduleRef = await Test.createTestingModule({ imports: [FixtureModule] }).compile();
   const app =
     platform === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ bodyLimit: 4 * 1024 * 1024 }), { logger: false })
-      : moduleRef.createNestApplication({ logger: false, bodyParser: true });
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ bodyLimit: 4 * 1024 * 1024 }), { logger: false, rawBody })
+      : moduleRef.createNestApplication({ logger: false, bodyParser: true, rawBody });
   if (platform === 'express') (app as unknown as { useBodyParser(t: string, o: object): void }).useBodyParser('json', { limit: '4mb' });
   await app.init();
   if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { ClustershazbotModule, signRequest } from '../../lib/index.js';
+import { canonicalJson, ClustershazbotModule, signRequest } from '../../lib/index.js';
 import { auth, signedGet, signedPost } from '../support/signed.js';
 import { baseOptions, CONTROL_SECRET, createApp, entry, PLATFORMS, ROTATED_SECRET, SECRET, SELF } from './app-fixture.js';
 
@@ -160,5 +160,36 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
     expect(list.online.map((s: { baseUrl: string }) => s.baseUrl)).not.toContain('http://127.0.0.13:1/');
     const health = (await http().get('/health').expect(200)).body;
     expect(health.info.cluster.suspect).toEqual([expect.objectContaining({ baseUrl: 'http://127.0.0.13:1/' })]);
+  });
+});
+
+describe.each(PLATFORMS)('an app that keeps raw bodies (rawBody: true) on %s', (platform) => {
+  let app: INestApplication;
+  const http = () => request(app.getHttpServer());
+  const path = '/clustershazbot/gossip';
+  const gossip = { message: 'gossip', online: [entry('http://127.0.0.21:1/')], offline: [] };
+  const post = (text: string, authorization: string) => http().post(path).set({ authorization, 'content-type': 'application/json' }).send(text);
+  const listed = async () => JSON.stringify((await signedGet(http(), '/clustershazbot/list', SECRET).expect(200)).body);
+
+  beforeEach(async () => {
+    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions()), [], { rawBody: true });
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it('accepts the canonical text our peers send, and other JSON of the same body; refuses a replay', async () => {
+    const signed = signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: gossip });
+    await post(canonicalJson(gossip), signed).expect(200);
+    await post(canonicalJson(gossip), signed).expect(401); // replay
+    const other = { ...gossip, online: [entry('http://127.0.0.22:1/')] };
+    await post(JSON.stringify(other, null, 2), signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: other })).expect(200);
+    expect(await listed()).toContain('127.0.0.22');
+  });
+
+  it('refuses a body that is not the signed one, and leaves the view unchanged', async () => {
+    const signed = signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: gossip });
+    await post(canonicalJson({ ...gossip, online: [entry('http://127.0.0.66:1/')] }), signed).expect(401);
+    expect(await listed()).not.toContain('127.0.0.66');
   });
 });
