@@ -1,9 +1,9 @@
 /** The server side of `npm run bench:load`: the module plus a bare endpoint, on Express or Fastify. */
 import 'reflect-metadata';
-import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Module, Post, UseGuards, UsePipes, type CanActivate, type PipeTransform } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { ClusterService, ClustershazbotModule } from 'clustershazbot';
+import { ClusterService, ClustershazbotModule, type GossipMessage } from 'clustershazbot';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,37 @@ class BareController {
   }
 }
 
+/** The guard slot of the floor endpoint, with nothing in it. */
+class AcceptEverything implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+/** The pipe slot of the floor endpoint, with nothing in it. */
+class PassEverything implements PipeTransform {
+  transform(value: unknown): unknown {
+    return value;
+  }
+}
+
+@Controller()
+class FloorController {
+  constructor(private readonly cluster: ClusterService) {}
+
+  /**
+   * The gossip endpoint's shape (a guard, a pipe, the merge, the reply) with an empty guard and
+   * pipe: the cost no signature check or validation can go below.
+   */
+  @Post('floor')
+  @HttpCode(200)
+  @UseGuards(AcceptEverything)
+  @UsePipes(PassEverything)
+  floor(@Body() body: GossipMessage) {
+    return this.cluster.receiveGossip(body);
+  }
+}
+
 @Module({
   imports: [
     ClustershazbotModule.forRoot({
@@ -41,7 +72,7 @@ class BareController {
       useEnvironment: false,
     }),
   ],
-  controllers: [BareController],
+  controllers: [BareController, FloorController],
 })
 class LoadModule {}
 
