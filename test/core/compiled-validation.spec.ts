@@ -156,4 +156,20 @@ describe('compiled validation (the fast path in front of the ValidationPipe)', (
     expect(check(null)).toBe(false);
     expect(check('gossip')).toBe(false);
   });
+
+  it('agrees with the full pipe on base URLs around the length limit, surrogate pairs included (the MaxLength shortcut)', async () => {
+    const check = compiledCheck(GossipMessageDto)!;
+    const url = (length: number, fill: string) => {
+      const head = 'http://a.example/';
+      return head + fill.repeat(Math.ceil((length - head.length - 1) / fill.length)).slice(0, length - head.length - 1) + '/';
+    };
+    for (const fill of ['x', '\u{1F600}']) {
+      for (const length of [2046, 2047, 2048, 2049, 2050]) {
+        const body = { message: 'gossip', online: [{ baseUrl: url(length, fill), monitor: false, lastUpdate: 1 }] };
+        const full = await fullVerdict(GossipMessageDto, body);
+        if (check(body)) expect(full.ok).toBe(true);
+        if (fill === 'x') expect(check(body)).toBe(length <= 2048); // plain ASCII: exactly the limit
+      }
+    }
+  });
 });
