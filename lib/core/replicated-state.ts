@@ -1,3 +1,4 @@
+import { canonicalJson } from '../security/canonical-json.js';
 import type { ViewDigest } from './view-digest.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -181,9 +182,12 @@ export class ReplicatedState {
     if (!own.slots.has(key) && own.slots.size >= this.limits.maxKeysPerServer) {
       throw new StateValueError(`this server already holds ${own.slots.size} keys; the limit is ${this.limits.maxKeysPerServer} (option maxStateKeys)`);
     }
-    const slot: Slot = { version: this.deps.tick(), value: structuredClone(value) };
+    // stored as it travels: objects with their keys sorted (the signed canonical JSON our senders
+    // send), so every server, this one included, holds the same value down to its key order
+    const stored = JSON.parse(canonicalJson(value)) as JsonValue;
+    const slot: Slot = { version: this.deps.tick(), value: stored };
     if (expiresAt !== undefined) slot.expiresAt = expiresAt;
-    return { delta: this.writeOwn(key, slot, now), change: { type: 'update', server: this.selfUrl, key, value: structuredClone(value), version: slot.version } };
+    return { delta: this.writeOwn(key, slot, now), change: { type: 'update', server: this.selfUrl, key, value: structuredClone(stored), version: slot.version } };
   }
 
   /** Deletes a key of this server (a tombstone). Null when there was nothing to delete. */

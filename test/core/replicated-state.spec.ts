@@ -78,6 +78,20 @@ describe('replicated key/value state', () => {
     expect(a.state.entriesOf(a.settings.selfUrl)).toEqual({ ok: { n: 1 }, two: 2 });
   });
 
+  it('holds a value as it travels, keys sorted, on the writer and on every peer alike', async () => {
+    const net = new Net();
+    const a = net.add('a');
+    const b = net.add('b');
+    const changes: StateChange[] = [];
+    a.onStateChange((c) => changes.push(c));
+    a.setLocalState('started', { pid: 7, at: 'now', nested: { z: 1, y: [{ b: 1, a: 2 }] } });
+    await net.syncAll();
+    const written = '{"at":"now","nested":{"y":[{"a":2,"b":1}],"z":1},"pid":7}';
+    expect(JSON.stringify(a.state.get(a.settings.selfUrl, 'started'))).toBe(written);
+    expect(JSON.stringify(b.state.get(a.settings.selfUrl, 'started'))).toBe(written);
+    expect(JSON.stringify(changes.find((c) => c.type === 'update')?.value)).toBe(written);
+  });
+
   it('spreads a key by sync, deletes it everywhere, and a stale peer cannot bring it back', async () => {
     const net = new Net();
     const a = net.add('a');
