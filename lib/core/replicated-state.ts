@@ -174,7 +174,10 @@ export class ReplicatedState {
   setLocal(key: string, value: JsonValue, expiresAt?: number): { delta: StateDelta; change: StateChange } {
     this.checkKey(key);
     assertPlainJson(value);
-    const size = jsonSize(value);
+    // stored as it travels: objects with their keys sorted (the signed canonical JSON our senders
+    // send), so every server, this one included, holds the same value down to its key order
+    const text = canonicalJson(value);
+    const size = Buffer.byteLength(text);
     if (size > this.limits.maxValueBytes) throw new StateValueError(`value of "${key}" is ${size} bytes; the limit is ${this.limits.maxValueBytes} (option maxStateValueBytes)`);
     const now = this.deps.now();
     if (expiresAt !== undefined && (!Number.isFinite(expiresAt) || expiresAt <= now)) throw new StateValueError(`expiresAt of "${key}" must be a time in the future`);
@@ -182,9 +185,7 @@ export class ReplicatedState {
     if (!own.slots.has(key) && own.slots.size >= this.limits.maxKeysPerServer) {
       throw new StateValueError(`this server already holds ${own.slots.size} keys; the limit is ${this.limits.maxKeysPerServer} (option maxStateKeys)`);
     }
-    // stored as it travels: objects with their keys sorted (the signed canonical JSON our senders
-    // send), so every server, this one included, holds the same value down to its key order
-    const stored = JSON.parse(canonicalJson(value)) as JsonValue;
+    const stored = JSON.parse(text) as JsonValue;
     const slot: Slot = { version: this.deps.tick(), value: stored };
     if (expiresAt !== undefined) slot.expiresAt = expiresAt;
     return { delta: this.writeOwn(key, slot, now), change: { type: 'update', server: this.selfUrl, key, value: structuredClone(stored), version: slot.version } };

@@ -11,7 +11,6 @@ interface ValidatorConstraint {
 }
 
 interface CompiledValidator {
-  validate: ValidatorConstraint['instance']['validate'];
   instance: ValidatorConstraint['instance'];
   each: boolean;
   validateIf?: (object: object, value: unknown) => boolean;
@@ -88,7 +87,6 @@ function compile(dto: Function): BodyCheck | null {
         for (const constraint of storage.getTargetValidatorConstraints(m.constraintCls) as unknown as ValidatorConstraint[]) {
           if (constraint.async) return null;
           rule.validators.push({
-            validate: constraint.instance.validate,
             instance: constraint.instance,
             each: m.each,
             validateIf: m.validateIf,
@@ -128,11 +126,11 @@ function compile(dto: Function): BodyCheck | null {
           for (let i = 0; i < value.length; i++) {
             if (validator.surelyValid?.(value[i])) continue;
             args.value = value[i];
-            if (validator.validate.call(validator.instance, value[i], args) !== true) return false;
+            if (validator.instance.validate(value[i], args) !== true) return false;
           }
         } else if (!validator.surelyValid?.(value)) {
           args.value = value;
-          if (validator.validate.call(validator.instance, value, args) !== true) return false;
+          if (validator.instance.validate(value, args) !== true) return false;
         }
       }
       if (rule.nested) {
