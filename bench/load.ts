@@ -5,9 +5,11 @@
  * protection forbids reuse); the bare requests pay the same signing cost on the client, so
  * the ratio isolates the server's work.
  *
- * A third endpoint, the floor, has the gossip endpoint's shape (a guard, a pipe, the merge
- * and the reply) with an empty guard and pipe: the ratio no signature check or validation
- * can beat.
+ * Two more endpoints bound what any implementation could reach. The floor has the gossip
+ * endpoint's shape (a guard, a pipe, the merge and the reply) with an empty guard and pipe:
+ * the ratio no signature check or validation can beat. The signature floor puts the scheme's
+ * cryptography alone in the guard (body hash and HMAC, compared; no time window, nonce,
+ * bounds or validation): the ratio no guard that checks the signature can beat.
  *
  * The machine is small and noisy, so the endpoints take turns in short rounds and each figure
  * is the median over the rounds; each ratio is the median of the rounds' ratios. Where
@@ -108,13 +110,15 @@ for (const platform of ['express', 'fastify']) {
     try {
       const url = `http://127.0.0.1:${port}`;
       const pid = server.pid!; // taskset execs the server in place: same pid
-      for (const path of ['/bare', '/floor', '/clustershazbot/gossip']) await run(url, path, pid, 2); // warm-up
+      for (const path of ['/bare', '/floor', '/signature-floor', '/clustershazbot/gossip']) await run(url, path, pid, 2); // warm-up
       const bare: Run[] = [];
       const floor: Run[] = [];
+      const signatureFloor: Run[] = [];
       const gossip: Run[] = [];
       for (let i = 0; i < rounds; i++) {
         bare.push(await run(url, '/bare', pid));
         floor.push(await run(url, '/floor', pid));
+        signatureFloor.push(await run(url, '/signature-floor', pid));
         gossip.push(await run(url, '/clustershazbot/gossip', pid));
       }
       const perRound = (of: Run[], stat: (a: Run, b: Run) => number) => round2(median(of.map((r, i) => stat(r, bare[i]))));
@@ -127,17 +131,20 @@ for (const platform of ['express', 'fastify']) {
         pinned,
         bare: summary(bare),
         floor: summary(floor),
+        signatureFloor: summary(signatureFloor),
         signedGossip: summary(gossip),
         ratio: perRound(gossip, (g, b) => g.requestsPerSecond / b.requestsPerSecond),
         /** The same ratio from the server's CPU per request: what requests per second would be with the server as the only bottleneck. */
         cpuRatio: perRound(gossip, (g, b) => b.serverCpuMicrosPerRequest / g.serverCpuMicrosPerRequest),
         floorRatio: perRound(floor, (f, b) => f.requestsPerSecond / b.requestsPerSecond),
         floorCpuRatio: perRound(floor, (f, b) => b.serverCpuMicrosPerRequest / f.serverCpuMicrosPerRequest),
+        signatureFloorRatio: perRound(signatureFloor, (f, b) => f.requestsPerSecond / b.requestsPerSecond),
+        signatureFloorCpuRatio: perRound(signatureFloor, (f, b) => b.serverCpuMicrosPerRequest / f.serverCpuMicrosPerRequest),
       };
       console.log(
         `${platform.padEnd(8)} rawBody ${String(rawBody).padEnd(5)} bare ${row.bare.requestsPerSecond} req/s ${row.bare.serverCpuMicrosPerRequest} µs | ` +
-          `floor ${row.floor.requestsPerSecond} req/s ${row.floor.serverCpuMicrosPerRequest} µs | signed gossip ${row.signedGossip.requestsPerSecond} req/s ` +
-          `p99 ${row.signedGossip.p99Ms} ms ${row.signedGossip.serverCpuMicrosPerRequest} µs | ratio ${row.ratio} (CPU ${row.cpuRatio}), floor ${row.floorRatio} (CPU ${row.floorCpuRatio})` +
+          `floor ${row.floor.requestsPerSecond} req/s ${row.floor.serverCpuMicrosPerRequest} µs | signature floor ${row.signatureFloor.requestsPerSecond} req/s ${row.signatureFloor.serverCpuMicrosPerRequest} µs | signed gossip ${row.signedGossip.requestsPerSecond} req/s ` +
+          `p99 ${row.signedGossip.p99Ms} ms ${row.signedGossip.serverCpuMicrosPerRequest} µs | ratio ${row.ratio} (CPU ${row.cpuRatio}), floor ${row.floorRatio} (CPU ${row.floorCpuRatio}), signature floor ${row.signatureFloorRatio} (CPU ${row.signatureFloorCpuRatio})` +
           (row.signedGossip.non2xx || row.signedGossip.errors ? ` | ${row.signedGossip.non2xx} non-2xx, ${row.signedGossip.errors} errors` : ''),
       );
       results.push(row);

@@ -32,5 +32,5 @@ export {
   shazbotHealthExtension,
   shazbotCluster,
 } from './standalone/shazbot.js';
-export { signRequest, stringToSign, RequestVerifier, SIGNATURE_SCHEME, type SignatureInput, type VerifyResult } from './security/request-signature.js';
+export { signRequest, stringToSign, hmacSha256, RequestVerifier, SIGNATURE_SCHEME, type SignatureInput, type VerifyResult } from './security/request-signature.js';
 export { canonicalJson } from './security/canonical-json.js';

@@ -50,14 +50,14 @@ export abstract class SignedRequestGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const client = request.ip ?? 'unknown';
-    if (this.limiter.isBlocked(client)) throw new HttpException(messages.tooManyFailures(), HttpStatus.TOO_MANY_REQUESTS);
+    // the client's address is read only when a failure has been recorded (a getter, per request)
+    if (this.limiter.anyFailures && this.limiter.isBlocked(request.ip ?? 'unknown')) throw new HttpException(messages.tooManyFailures(), HttpStatus.TOO_MANY_REQUESTS);
     if (Number(request.headers['content-length'] ?? 0) > this.config.maxBodyBytes) throw new PayloadTooLargeException(messages.bodyTooLarge(this.config.maxBodyBytes));
     const endpoint = endpointOf(context.getHandler());
     const result = verifySignedRequest(this.verifier, this.config, this.acceptedSecrets(), request.headers.authorization, request.method, endpoint, request.body, request.rawBody instanceof Uint8Array ? request.rawBody : undefined);
     if (result === 'ok') return true;
     if (result === 'too-deep') throw new BadRequestException(messages.tooDeep(MAX_JSON_DEPTH));
-    this.limiter.recordFailure(client);
+    this.limiter.recordFailure(request.ip ?? 'unknown');
     if (result === 'wrong-cluster') throw new ForbiddenException(messages.wrongCluster());
     throw new UnauthorizedException(messages.unauthorized());
   }

@@ -73,16 +73,22 @@ function quote(text: string): string {
 /** Deepest nesting accepted in a message; ours need 3 levels, 32 leaves room. */
 export const MAX_JSON_DEPTH = 32;
 
-/** True when `value` nests deeper than `max`. Iterative, so a hostile depth cannot overflow the stack. */
+/**
+ * True when `value` nests deeper than `max`. Recursive but never deeper than `max` calls, so a
+ * hostile depth cannot overflow the stack; no allocation per object (it runs on every request).
+ */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
+  return deeperThan(value, 0, max);
+}
+
+function deeperThan(value: unknown, depth: number, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= max) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], depth + 1, max)) return true;
+    return false;
   }
+  const object = value as Record<string, unknown>;
+  for (const key in object) if (deeperThan(object[key], depth + 1, max)) return true;
   return false;
 }

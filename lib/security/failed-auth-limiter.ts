@@ -15,8 +15,13 @@ export class FailedAuthLimiter {
     private readonly maxClients = 10_000,
   ) {}
 
+  /** False at once while no client has failed lately: the common case costs no lookup. */
+  get anyFailures(): boolean {
+    return this.failures.size > 0;
+  }
+
   isBlocked(client: string): boolean {
-    if (this.limit <= 0) return false;
+    if (this.limit <= 0 || !this.failures.has(client)) return false;
     return this.recent(client).length >= this.limit;
   }
 

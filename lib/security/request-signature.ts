@@ -45,11 +45,20 @@ export type VerifyResult =
   | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'future' | 'bad-signature' | 'replayed' | 'wrong-cluster' };
 
 // crypto.hash: the one-shot digest, cheaper than a Hash object per request
-const bodyHash = ({ body, canonicalBody }: SignatureInput) =>
-  hash('sha256', canonicalBody ?? (body === undefined || body === null || body === '' ? '' : canonicalJson(body)), 'hex');
+const sha256Hex = (data: string | Uint8Array) => hash('sha256', data, 'hex');
+
+/** The body hash line: of the text or bytes when given, else of the body's canonical JSON ('' for none). */
+function bodyHash(body: unknown, canonicalBody?: string | Uint8Array): string {
+  return sha256Hex(canonicalBody ?? (body === undefined || body === null || body === '' ? '' : canonicalJson(body)));
+}
+
+/** The seven lines; `method` already upper case. */
+function signingText(method: string, path: string, ts: number, nonce: string, cluster: string, bodyHashHex: string): string {
+  return `SHAZBOT-HMAC-SHA256\n${method}\n${path}\n${ts}\n${nonce}\n${cluster}\n${bodyHashHex}`;
+}
 
 export function stringToSign(input: SignatureInput, ts: number, nonce: string): string {
-  return `SHAZBOT-HMAC-SHA256\n${input.method.toUpperCase()}\n${input.path}\n${ts}\n${nonce}\n${input.cluster}\n${bodyHash(input)}`;
+  return signingText(input.method.toUpperCase(), input.path, ts, nonce, input.cluster, bodyHash(input.body, input.canonicalBody));
 }
 
 const SHA256_BLOCK_BYTES = 64;
@@ -156,12 +165,13 @@ export class RequestVerifier {
     if (parsed.ts < now - this.options.windowMs) return { ok: false, reason: 'expired' };
     if (parsed.ts > now + this.options.windowMs) return { ok: false, reason: 'future' };
     receivedSig.write(parsed.sig, 'base64url');
-    const signed = { method: input.method, path: input.path, body: input.body, cluster: parsed.cluster };
+    const method = input.method.toUpperCase();
+    const { ts, nonce, cluster } = parsed;
     // the bytes as received, when the host keeps them (rawBody): our senders send the canonical
     // text, so its hash is the body hash and nothing needs rebuilding; otherwise, or when it
     // does not match (a sender that wrote other JSON), the canonical JSON of the parsed body
-    let valid = input.rawBody !== undefined && this.matches(stringToSign({ ...signed, canonicalBody: input.rawBody }, parsed.ts, parsed.nonce), secrets);
-    if (!valid) valid = this.matches(stringToSign(signed, parsed.ts, parsed.nonce), secrets);
+    let valid = input.rawBody !== undefined && this.matches(signingText(method, input.path, ts, nonce, cluster, sha256Hex(input.rawBody)), secrets);
+    if (!valid) valid = this.matches(signingText(method, input.path, ts, nonce, cluster, bodyHash(input.body)), secrets);
     if (!valid) return { ok: false, reason: 'bad-signature' };
     if (this.seen.has(parsed.nonce)) return { ok: false, reason: 'replayed' };
     this.remember(parsed.nonce, parsed.ts + this.options.windowMs, now);

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
 import { ValidationPipe, type Type } from '@nestjs/common';
-import { compiledCheck } from '../../lib/dto/compiled-validation.js';
+import { ArrayMaxSize, Equals, getMetadataStorage, IsArray, IsBoolean, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { compiledCheck, shortcutFor } from '../../lib/dto/compiled-validation.js';
 import { STRICT_VALIDATION } from '../../lib/dto/validate-body.js';
 import { ControlMessageDto, GossipMessageDto, ProbeAckDto, ProbeMessageDto, ServerListDto, StateDeltaDto, SyncMessageDto } from '../../lib/dto/index.js';
 import { canonicalJson } from '../../lib/security/canonical-json.js';
@@ -171,5 +172,35 @@ describe('compiled validation (the fast path in front of the ValidationPipe)', (
         if (fill === 'x') expect(check(body)).toBe(length <= 2048); // plain ASCII: exactly the limit
       }
     }
+  });
+
+  it('takes a shortcut for a built-in validator only where the validator itself agrees', () => {
+    class EveryShortcut {
+      @IsString() @IsBoolean() @IsInt() @IsArray() @Equals('gossip') @Min(0) @Max(10) @MaxLength(3) @ArrayMaxSize(2)
+      value: unknown;
+    }
+    const storage = getMetadataStorage();
+    const metadatas = storage.getTargetValidationMetadatas(EveryShortcut, '', false, false, undefined);
+    const values = fc.oneof(
+      fc.jsonValue({ maxDepth: 1 }),
+      fc.constantFrom(-0, 0, 10, 10.5, -1, 3.0, Number.NaN, Infinity, -Infinity, 'gossip', 'abc', 'abcd', '\u{1F600}\u{1F600}', [], [1, 2], [1, 2, 3], null, undefined),
+    );
+    let shortcuts = 0;
+    for (const metadata of metadatas) {
+      const shortcut = shortcutFor(metadata);
+      if (!shortcut) continue;
+      shortcuts++;
+      const [constraint] = storage.getTargetValidatorConstraints(metadata.constraintCls) as unknown as { instance: { validate(value: unknown, args: object): unknown } }[];
+      let taken = 0;
+      fc.assert(
+        fc.property(values, (value) => {
+          if (shortcut(value)) taken++;
+          if (shortcut(value)) expect(constraint.instance.validate(value, { constraints: metadata.constraints, value, object: {}, property: 'value', targetName: 'EveryShortcut' })).toBe(true);
+        }),
+        { numRuns: 500, seed: 3 },
+      );
+      expect(taken).toBeGreaterThan(0); // each shortcut is tried where it answers true
+    }
+    expect(shortcuts).toBe(9);
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonicalJson } from '../../lib/security/canonical-json.js';
+import { canonicalJson, MAX_JSON_DEPTH, nestedDeeperThan } from '../../lib/security/canonical-json.js';
 import { createHmac } from 'node:crypto';
 import { hmacSha256, RequestVerifier, signRequest, stringToSign } from '../../lib/security/request-signature.js';
 
@@ -150,5 +150,31 @@ describe('canonical JSON, against the plain reference definition', () => {
     expect(canonicalJson({ a: { toJSON: () => 'x' } })).toBe(reference({ a: { toJSON: () => 'x' } }));
     expect(canonicalJson(new (class { b = 1; a = 2 })())).toBe('{"a":2,"b":1}');
     expect(canonicalJson({ d: new Date(0) })).toBe('{"d":{}}');
+  });
+});
+
+describe('the nesting bound checked before anything recursive touches a body', () => {
+  /** `depth` levels of alternating arrays and objects around a number, built without recursion. */
+  const nested = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { k: value };
+    return value;
+  };
+  it('counts containers, not leaves: max levels pass, one more does not', () => {
+    for (const max of [1, 3, MAX_JSON_DEPTH]) {
+      expect(nestedDeeperThan(nested(max), max)).toBe(false);
+      expect(nestedDeeperThan(nested(max + 1), max)).toBe(true);
+    }
+    expect(nestedDeeperThan('text', 0)).toBe(false);
+    expect(nestedDeeperThan(null, 0)).toBe(false);
+    expect(nestedDeeperThan([], 0)).toBe(true);
+  });
+  it('finds the one deep member among many shallow ones, and stops at the bound on hostile depth', () => {
+    const wide = Array.from({ length: 10_000 }, () => ({ a: [1, 2], b: 'x' }));
+    expect(nestedDeeperThan(wide, MAX_JSON_DEPTH)).toBe(false);
+    wide.push({ a: nested(MAX_JSON_DEPTH) as number[], b: 'x' });
+    expect(nestedDeeperThan(wide, MAX_JSON_DEPTH)).toBe(true);
+    // far deeper than any stack allows to recurse through: answered without throwing
+    expect(nestedDeeperThan(JSON.parse('['.repeat(200_000) + ']'.repeat(200_000)), MAX_JSON_DEPTH)).toBe(true);
   });
 });
