@@ -162,21 +162,21 @@ export class RequestVerifier {
     const parsed = parse(header);
     if (!parsed) return { ok: false, reason: 'malformed' };
     const now = (this.options.now ?? Date.now)();
-    if (parsed.ts < now - this.options.windowMs) return { ok: false, reason: 'expired' };
-    if (parsed.ts > now + this.options.windowMs) return { ok: false, reason: 'future' };
+    const { ts, nonce, cluster } = parsed;
+    if (ts < now - this.options.windowMs) return { ok: false, reason: 'expired' };
+    if (ts > now + this.options.windowMs) return { ok: false, reason: 'future' };
     receivedSig.write(parsed.sig, 'base64url');
     const method = input.method.toUpperCase();
-    const { ts, nonce, cluster } = parsed;
     // the bytes as received, when the host keeps them (rawBody): our senders send the canonical
     // text, so its hash is the body hash and nothing needs rebuilding; otherwise, or when it
     // does not match (a sender that wrote other JSON), the canonical JSON of the parsed body
     let valid = input.rawBody !== undefined && this.matches(signingText(method, input.path, ts, nonce, cluster, sha256Hex(input.rawBody)), secrets);
     if (!valid) valid = this.matches(signingText(method, input.path, ts, nonce, cluster, bodyHash(input.body)), secrets);
     if (!valid) return { ok: false, reason: 'bad-signature' };
-    if (this.seen.has(parsed.nonce)) return { ok: false, reason: 'replayed' };
-    this.remember(parsed.nonce, parsed.ts + this.options.windowMs, now);
-    if (parsed.cluster !== this.options.cluster) return { ok: false, reason: 'wrong-cluster' };
-    return { ok: true, cluster: parsed.cluster };
+    if (this.seen.has(nonce)) return { ok: false, reason: 'replayed' };
+    this.remember(nonce, ts + this.options.windowMs, now);
+    if (cluster !== this.options.cluster) return { ok: false, reason: 'wrong-cluster' };
+    return { ok: true, cluster };
   }
 
   /** Whether `text` is signed by any accepted secret: every secret is tried, no early exit. */
