@@ -126,17 +126,17 @@ export class ClusterService implements OnModuleDestroy {
     } catch {
       return undefined;
     }
-    return this.engine.state.get(url, key);
+    return this.engine.peerValue(url, key);
   }
 
   /** This server's own keys. */
   localState(): Record<string, JsonValue> {
-    return this.engine.state.entriesOf(this.engine.settings.selfUrl);
+    return this.engine.stateOf(this.engine.settings.selfUrl);
   }
 
   /** Every server's keys, by base URL (servers without keys are left out). */
   state(): Record<string, Record<string, JsonValue>> {
-    return this.engine.state.snapshot();
+    return this.engine.stateSnapshot();
   }
 
   /** The current view in the page's wire form, with the suspected servers in `suspect`. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
-import { DETECTOR_PROFILES, type DetectorSettings } from './core/cluster-engine.js';
+import { DETECTOR_PROFILES, type DetectorSettings } from './core/engine-settings.js';
 import { AddressGuard } from './security/address-guard.js';
 import { isValidClusterName } from './security/request-signature.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';

@@ -1,5 +1,4 @@
-import type { StateLimits } from './core/replicated-state.js';
-import type { DetectorSettings } from './core/cluster-engine.js';
+import type { DetectorSettings, StateLimits } from './core/engine-settings.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
 
 /**

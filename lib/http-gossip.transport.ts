@@ -8,7 +8,7 @@ import { ADDRESS_GUARD, CLUSTER_CONFIG } from './clustershazbot.constants.js';
 import type { AddressGuard } from './security/address-guard.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
 import { endpointUrl } from './core/base-url.js';
-import type { GossipTransport } from './core/cluster-engine.js';
+import type { GossipTransport } from './core/transport.js';
 import type { GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
 import { describeError } from './describe-error.js';
 import { ProbeAckDto } from './dto/probe-message.dto.js';

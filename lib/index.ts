@@ -12,9 +12,11 @@ export { UrlMasterListStore } from './master-list/url-master-list.store.js';
 export * from './dto/index.js';
 export * from './guards/index.js';
 export type { GossipServer, ServerList, GossipMessage, ControlMessage, ProbeMessage, ProbeAck, SyncMessage, DigestEntry } from './core/types.js';
-export { StateValueError, DEFAULT_STATE_LIMITS, type JsonValue, type StateChange, type StateDelta, type StateEntry, type StateLimits } from './core/replicated-state.js';
+export { StateValueError, type JsonValue, type StateChange, type StateDelta, type StateEntry } from './core/replicated-state.js';
 export type { MemberEntry, MemberState, MembershipChange, MembershipChangeType } from './core/membership-view.js';
-export { DETECTOR_PROFILES, type DetectorProfile, type DetectorSettings, type EngineStats, type GossipTransport } from './core/cluster-engine.js';
+export { DETECTOR_PROFILES, DEFAULT_STATE_LIMITS, type DetectorProfile, type DetectorSettings, type StateLimits } from './core/engine-settings.js';
+export type { EngineStats } from './core/cluster-engine.js';
+export type { GossipTransport } from './core/transport.js';
 export { normalizeBaseUrl } from './core/base-url.js';
 export {
   shazbotStart,

@@ -2,7 +2,7 @@
  * Measurements on the virtual cluster. Every figure is in probe intervals (machine-independent)
  * or bytes; each scenario builds its own seeded cluster, so results are reproducible.
  */
-import type { EngineSettings } from '../lib/core/cluster-engine.js';
+import type { EngineSettings } from '../lib/core/engine-settings.js';
 import { VirtualCluster, type SimNode } from './virtual-cluster.js';
 
 export interface ScenarioOptions {
@@ -102,12 +102,12 @@ export async function partitionAndHeal(o: ScenarioOptions): Promise<{ splitDetec
   await c.runFor(WARM_UP_MS);
   const half = Math.floor(c.nodes.length / 2);
   c.partition((_n, i) => (i < half ? 1 : 2));
-  const crossOffline = () => c.nodes.every((n, i) => c.nodes.every((m, j) => (i < half) === (j < half) || n.engine.view.get(m.url)?.online === false));
+  const crossOffline = () => c.nodes.every((n, i) => c.nodes.every((m, j) => (i < half) === (j < half) || n.engine.member(m.url)?.online === false));
   const split = await c.timeUntil(crossOffline, 600 * PROBE_MS, PROBE_MS / 2);
   c.heal();
-  const allOnline = () => c.nodes.every((n) => c.nodes.every((m) => m === n || (n.engine.view.get(m.url)?.online === true && !n.engine.view.get(m.url)?.suspect)));
+  const allOnline = () => c.nodes.every((n) => c.nodes.every((m) => m === n || (n.engine.member(m.url)?.online === true && !n.engine.member(m.url)?.suspect)));
   const healed = await c.timeUntil(allOnline, 1200 * PROBE_MS, PROBE_MS / 2);
-  const lost = c.nodes.reduce((sum, n) => sum + (c.nodes.length - n.engine.view.size), 0);
+  const lost = c.nodes.reduce((sum, n) => sum + (c.nodes.length - n.engine.viewSize), 0);
   return { splitDetected: split < 0 ? -1 : split / PROBE_MS, healed: healed < 0 ? -1 : healed / PROBE_MS, lost };
 }
 

@@ -2,7 +2,9 @@
  * Measurements of key/value state and digest-and-delta sync on the real engine: bytes per
  * exchange, rounds until a key update reaches everyone, staleness under a byte budget.
  */
-import { ClusterEngine, type EngineSettings, type GossipTransport } from '../lib/core/cluster-engine.js';
+import { ClusterEngine } from '../lib/core/cluster-engine.js';
+import type { EngineSettings } from '../lib/core/engine-settings.js';
+import type { GossipTransport } from '../lib/core/transport.js';
 import type { MemberEntry } from '../lib/core/membership-view.js';
 import type { StateDelta } from '../lib/core/replicated-state.js';
 import { seededRandom, VirtualCluster } from './virtual-cluster.js';
@@ -48,12 +50,12 @@ class Pair {
     for (const [x, y] of [
       [this.a, this.b],
       [this.b, this.a],
-    ]) x.view.set(y.self());
+    ]) x.preload([y.self()]);
     for (let i = 0; i < n - 2; i++) {
       const url = `http://n${i}.sim.invalid:8080/`;
       const entry: MemberEntry = Object.freeze({ baseUrl: url, monitor: false, lastUpdate: T0 + i, online: true });
-      this.a.view.set(entry);
-      this.b.view.set(entry);
+      this.a.preload([entry]);
+      this.b.preload([entry]);
       if (keys > 0) {
         const version = T0 + i * 100;
         const delta: StateDelta = {
@@ -99,7 +101,7 @@ export async function exchangeBytes(o: { size: number; keysPerServer: number; va
   pair.fill(o.size, o.keysPerServer, o.valueBytes);
   const equal = await pair.measure();
   // one membership change: a server seen by `a` with a newer stamp
-  const changed = { ...pair.a.view.get('http://n1.sim.invalid:8080/')!, lastUpdate: T0 + 30_000 };
+  const changed = { ...pair.a.member('http://n1.sim.invalid:8080/')!, lastUpdate: T0 + 30_000 };
   pair.a.merge({ online: [changed], offline: [] }, 'test');
   const member = await pair.measure();
   // one key change: this server sets a key
@@ -127,7 +129,7 @@ export async function keyDissemination(o: { size: number; seed: number; lossRate
   await c.runFor(15 * PROBE_MS);
   const source = c.nodes[1 + Math.floor(c.random() * (c.nodes.length - 1))];
   source.engine.setLocalState('version', '2.4.1');
-  const ms = await c.timeUntil(() => c.nodes.every((n) => n.engine.state.get(source.url, 'version') === '2.4.1'), 600 * PROBE_MS, PROBE_MS / 10);
+  const ms = await c.timeUntil(() => c.nodes.every((n) => n.engine.peerValue(source.url, 'version') === '2.4.1'), 600 * PROBE_MS, PROBE_MS / 10);
   return ms < 0 ? -1 : ms / PROBE_MS;
 }
 
@@ -166,15 +168,15 @@ export async function stalenessUnderBudget(o: { size: number; seed: number; budg
     for (const observer of c.nodes) {
       for (const owner of c.nodes) {
         if (owner === observer) continue;
-        const held = observer.engine.state.get(owner.url, 'load') as string | undefined;
-        const ownValue = owner.engine.state.get(owner.url, 'load') as string;
+        const held = observer.engine.peerValue(owner.url, 'load') as string | undefined;
+        const ownValue = owner.engine.peerValue(owner.url, 'load') as string;
         // age: how many writes behind, one write per interval
         const behind = held === undefined ? s + 1 : Number(ownValue.split('-').pop()) - Number(held.split('-').pop());
         samples.push(held === undefined ? s + 1 : behind / c.nodes.length);
       }
     }
   }
-  const latest = () => c.nodes.every((observer) => c.nodes.every((owner) => observer.engine.state.get(owner.url, 'load') === owner.engine.state.get(owner.url, 'load')));
+  const latest = () => c.nodes.every((observer) => c.nodes.every((owner) => observer.engine.peerValue(owner.url, 'load') === owner.engine.peerValue(owner.url, 'load')));
   const drained = await c.timeUntil(latest, 600 * PROBE_MS, PROBE_MS / 2);
   samples.sort((a, b) => a - b);
   const at = (q: number) => +samples[Math.min(samples.length - 1, Math.floor(q * samples.length))].toFixed(1);

@@ -5,7 +5,9 @@
  * answered, own timers frozen; starved:
  * own timers late; clock skew). Used by `npm run sim` and by the detector tests.
  */
-import { ClusterEngine, type EngineSettings, type GossipTransport } from '../lib/core/cluster-engine.js';
+import { ClusterEngine } from '../lib/core/cluster-engine.js';
+import type { EngineSettings } from '../lib/core/engine-settings.js';
+import type { GossipTransport } from '../lib/core/transport.js';
 import { rankOf, type MemberEntry, type MembershipChange } from '../lib/core/membership-view.js';
 
 /**
@@ -164,7 +166,7 @@ export class VirtualCluster {
     for (const node of this.nodes) node.engine.start();
     const entries = this.nodes.map((n) => Object.freeze(n.engine.self()));
     for (const node of this.nodes) {
-      for (const entry of entries) if (entry.baseUrl !== node.url) node.engine.view.set(entry);
+      node.engine.preload(entries);
       this.scheduleTimers(node, this.random() * (node.engine.settings.probeIntervalMs || 1000), this.random() * this.gossipIntervalMs);
     }
   }
@@ -308,8 +310,8 @@ export class VirtualCluster {
   }
 
   /** How many live servers see `url` in a state for which `test` holds. */
-  seenBy(url: string, test: (entry: ReturnType<ClusterEngine['view']['get']>) => boolean, observers = this.live()): number {
-    return observers.filter((n) => n.url !== url && test(n.engine.view.get(url))).length;
+  seenBy(url: string, test: (entry: ReturnType<ClusterEngine['member']>) => boolean, observers = this.live()): number {
+    return observers.filter((n) => n.url !== url && test(n.engine.member(url))).length;
   }
 
   /** The process dies (connections refused), or with `silent` its whole host goes (connections time out). */

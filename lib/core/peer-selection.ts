@@ -35,3 +35,11 @@ export function choosePeer(
   if (monitors.length && regular.length) return pick(random() < settings.monitorPreference ? monitors : regular, random).baseUrl;
   return pick(online, random).baseUrl;
 }
+
+/** Shuffles in place (Fisher–Yates) with the given random source. */
+export function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+}

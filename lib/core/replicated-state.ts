@@ -1,4 +1,5 @@
 import { canonicalJson } from '../security/canonical-json.js';
+import type { StateLimits } from './engine-settings.js';
 import type { ViewDigest } from './view-digest.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -33,24 +34,6 @@ export interface StateDelta {
 export type StateChange =
   | { type: 'update'; server: string; key: string; value: JsonValue | undefined; version: number }
   | { type: 'expire'; server: string; key: string; version: number };
-
-export interface StateLimits {
-  /** Longest key, in characters. */
-  maxKeyLength: number;
-  /** Largest value, in bytes of its JSON. */
-  maxValueBytes: number;
-  /** Most keys one server may hold (tombstones included). */
-  maxKeysPerServer: number;
-  /** Tombstones (and expired keys) are forgotten this long after they were made or learned. */
-  tombstoneGraceMs: number;
-}
-
-export const DEFAULT_STATE_LIMITS: StateLimits = {
-  maxKeyLength: 128,
-  maxValueBytes: 4096,
-  maxKeysPerServer: 256,
-  tombstoneGraceMs: 3_600_000,
-};
 
 /** A key/value call that breaks a limit or gets a value that is not JSON. */
 export class StateValueError extends Error {

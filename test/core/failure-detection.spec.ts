@@ -97,12 +97,12 @@ describe('failure detection (simulated, real engine)', () => {
     const victim = c.nodes[5];
     c.crash(victim);
     await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === false) === c.live().length, 60_000);
-    const offlineStamp = c.nodes[0].engine.view.get(victim.url)!.lastUpdate;
+    const offlineStamp = c.nodes[0].engine.member(victim.url)!.lastUpdate;
     c.restart(victim, c.nodes[0].url);
     const back = await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === true && !e.suspect) === c.nodes.length - 1, 60_000);
     expect(back).toBeGreaterThan(0);
-    expect(c.nodes[0].engine.view.get(victim.url)!.lastUpdate).toBeGreaterThan(offlineStamp);
-    expect(victim.engine.view.size).toBe(8);
+    expect(c.nodes[0].engine.member(victim.url)!.lastUpdate).toBeGreaterThan(offlineStamp);
+    expect(victim.engine.viewSize).toBe(8);
   });
 
   it('reports peer events with reasons', async () => {

@@ -75,7 +75,7 @@ describe('replicated key/value state', () => {
     expect(() => a.setLocalState('ttl', 1, net.time - 1)).toThrow(/in the future/);
     a.setLocalState('two', 2);
     expect(() => a.setLocalState('three', 3)).toThrow(/limit is 2/);
-    expect(a.state.entriesOf(a.settings.selfUrl)).toEqual({ ok: { n: 1 }, two: 2 });
+    expect(a.stateOf(a.settings.selfUrl)).toEqual({ ok: { n: 1 }, two: 2 });
   });
 
   it('holds a value as it travels, keys sorted, on the writer and on every peer alike', async () => {
@@ -87,8 +87,8 @@ describe('replicated key/value state', () => {
     a.setLocalState('started', { pid: 7, at: 'now', nested: { z: 1, y: [{ b: 1, a: 2 }] } });
     await net.syncAll();
     const written = '{"at":"now","nested":{"y":[{"a":2,"b":1}],"z":1},"pid":7}';
-    expect(JSON.stringify(a.state.get(a.settings.selfUrl, 'started'))).toBe(written);
-    expect(JSON.stringify(b.state.get(a.settings.selfUrl, 'started'))).toBe(written);
+    expect(JSON.stringify(a.peerValue(a.settings.selfUrl, 'started'))).toBe(written);
+    expect(JSON.stringify(b.peerValue(a.settings.selfUrl, 'started'))).toBe(written);
     expect(JSON.stringify(changes.find((c) => c.type === 'update')?.value)).toBe(written);
   });
 
@@ -99,21 +99,21 @@ describe('replicated key/value state', () => {
     const c = net.add('c');
     a.setLocalState('shards', [1, 2, 3]);
     await net.syncAll();
-    for (const e of [b, c]) expect(e.state.get(a.settings.selfUrl, 'shards')).toEqual([1, 2, 3]);
+    for (const e of [b, c]) expect(e.peerValue(a.settings.selfUrl, 'shards')).toEqual([1, 2, 3]);
     expect(net.events.get(b.settings.selfUrl)).toContainEqual(expect.objectContaining({ type: 'update', server: a.settings.selfUrl, key: 'shards', value: [1, 2, 3] }));
 
     net.isolated.add(c.settings.selfUrl); // c keeps the old value
     expect(a.deleteLocalState('shards')).toBe(true);
     expect(a.deleteLocalState('shards')).toBe(false);
     await net.syncAll();
-    expect(b.state.get(a.settings.selfUrl, 'shards')).toBeUndefined();
-    expect(c.state.get(a.settings.selfUrl, 'shards')).toEqual([1, 2, 3]);
+    expect(b.peerValue(a.settings.selfUrl, 'shards')).toBeUndefined();
+    expect(c.peerValue(a.settings.selfUrl, 'shards')).toEqual([1, 2, 3]);
 
     net.isolated.clear();
     await c.syncWith(b.settings.selfUrl); // the stale side starts
     await net.syncAll();
-    for (const e of [a, b, c]) expect(e.state.get(a.settings.selfUrl, 'shards')).toBeUndefined();
-    expect(new Set([a, b, c].map((e) => e.view.digest.root())).size).toBe(1);
+    for (const e of [a, b, c]) expect(e.peerValue(a.settings.selfUrl, 'shards')).toBeUndefined();
+    expect(new Set([a, b, c].map((e) => e.viewHash())).size).toBe(1);
   });
 
   it('expires a key on every server at its time-to-live, whatever their clocks say', async () => {
@@ -123,15 +123,15 @@ describe('replicated key/value state', () => {
     a.setLocalState('lease', 'held', net.time + 5 * 60_000 + 10_000); // on a's clock: 10 s from now
     await a.syncWith(b.settings.selfUrl);
     net.advance(9_000);
-    expect(b.state.get(a.settings.selfUrl, 'lease')).toBe('held');
+    expect(b.peerValue(a.settings.selfUrl, 'lease')).toBe('held');
     net.advance(2_000);
-    expect(b.state.get(a.settings.selfUrl, 'lease')).toBeUndefined();
-    expect(a.state.get(a.settings.selfUrl, 'lease')).toBeUndefined();
+    expect(b.peerValue(a.settings.selfUrl, 'lease')).toBeUndefined();
+    expect(a.peerValue(a.settings.selfUrl, 'lease')).toBeUndefined();
     expect(net.events.get(b.settings.selfUrl)).toContainEqual(expect.objectContaining({ type: 'expire', key: 'lease' }));
     // the owner's tombstone follows; nothing comes back, and the views agree again
     await net.syncAll();
-    expect(b.state.get(a.settings.selfUrl, 'lease')).toBeUndefined();
-    expect(a.view.digest.root()).toBe(b.view.digest.root());
+    expect(b.peerValue(a.settings.selfUrl, 'lease')).toBeUndefined();
+    expect(a.viewHash()).toBe(b.viewHash());
     expect(net.events.get(b.settings.selfUrl)!.filter((e) => e.key === 'lease' && e.type === 'expire')).toHaveLength(1);
   });
 
@@ -150,9 +150,9 @@ describe('replicated key/value state', () => {
     net.advance(120_000); // the tombstone is reaped everywhere it was seen
     net.isolated.clear();
     await net.syncAll();
-    expect(c.state.entriesOf(a.settings.selfUrl)).toEqual({ kept: 2 });
-    expect(b.state.entriesOf(a.settings.selfUrl)).toEqual({ kept: 2 });
-    expect(new Set([a, b, c].map((e) => e.view.digest.root())).size).toBe(1);
+    expect(c.stateOf(a.settings.selfUrl)).toEqual({ kept: 2 });
+    expect(b.stateOf(a.settings.selfUrl)).toEqual({ kept: 2 });
+    expect(new Set([a, b, c].map((e) => e.viewHash())).size).toBe(1);
   });
 
   it('a restarted server starts a new generation: peers drop what it held before', async () => {
@@ -168,8 +168,8 @@ describe('replicated key/value state', () => {
     a2.setLocalState('pid', 222);
     await net.syncAll();
     await net.syncAll();
-    expect(b.state.entriesOf(a2.settings.selfUrl)).toEqual({ pid: 222 });
-    expect(a2.view.digest.root()).toBe(b.view.digest.root());
+    expect(b.stateOf(a2.settings.selfUrl)).toEqual({ pid: 222 });
+    expect(a2.viewHash()).toBe(b.viewHash());
 
     // restarted again, and this time it sets nothing: it refutes what peers still hold about it
     net.engines.delete(a2.settings.selfUrl);
@@ -178,8 +178,8 @@ describe('replicated key/value state', () => {
     await net.syncAll();
     await net.syncAll();
     expect(a3.stats().stateRefutations).toBe(1);
-    expect(b.state.entriesOf(a3.settings.selfUrl)).toEqual({});
-    expect(a3.view.digest.root()).toBe(b.view.digest.root());
+    expect(b.stateOf(a3.settings.selfUrl)).toEqual({});
+    expect(a3.viewHash()).toBe(b.viewHash());
   });
 
   it('ignores deltas about servers outside the view and malformed deltas', () => {
@@ -191,8 +191,8 @@ describe('replicated key/value state', () => {
     a.mergeState([{ server: url, from: 0, to: T0, entries: [{ key: 'k', version: T0 + 1, value: 1 }] }], 'test'); // version above `to`
     a.mergeState([{ server: url, from: 0, to: T0 + 10 * 86_400_000, entries: [] }], 'test'); // far future
     a.mergeState([{ server: url, from: 0, to: T0, entries: [{ key: 'k', version: T0, value: 'x'.repeat(5000) }] }], 'test');
-    expect(a.state.snapshot()).toEqual({});
-    expect(a.state.knownVersion(url)).toBe(0);
+    expect(a.stateSnapshot()).toEqual({});
+    expect(a.stateVersion(url)).toBe(0);
   });
 
   it('costs the same bytes per sync whatever N when nothing differs, and stays small with one change', async () => {
@@ -229,7 +229,7 @@ describe('replicated key/value state', () => {
     expect(await a.gossipRound()).toMatchObject({ ok: true });
     expect(await a.gossipRound()).toMatchObject({ ok: true });
     expect(exchanges).toBe(2);
-    expect(a.view.get('http://legacy.test:1/')?.online).toBe(true);
+    expect(a.member('http://legacy.test:1/')?.online).toBe(true);
     expect(await a.probeTick()).toMatchObject({ kind: 'alive', target: 'http://legacy.test:1/' });
   });
 
@@ -265,10 +265,10 @@ describe('replicated key/value state', () => {
         c.lossRate = 0;
         await c.runFor(30_000);
         for (const owner of c.nodes) {
-          const truth = owner.engine.state.entriesOf(owner.url);
-          for (const observer of c.nodes) expect(observer.engine.state.entriesOf(owner.url)).toEqual(truth);
+          const truth = owner.engine.stateOf(owner.url);
+          for (const observer of c.nodes) expect(observer.engine.stateOf(owner.url)).toEqual(truth);
         }
-        expect(new Set(c.nodes.map((n) => n.engine.view.digest.root())).size).toBe(1);
+        expect(new Set(c.nodes.map((n) => n.engine.viewHash())).size).toBe(1);
         expect(regressions).toBe(0);
       }),
       { numRuns: 40, seed: 42 },

@@ -1,0 +1,121 @@
+import { BroadcastQueue } from './broadcast-queue.js';
+import type { EngineSettings } from './engine-settings.js';
+import { stateOf, toWire, type MemberEntry } from './membership-view.js';
+import type { Membership } from './membership.js';
+import { entrySize, MessageBudget } from './message-budget.js';
+import type { PeerBook } from './peer-book.js';
+import { jsonSize, type StateDelta } from './replicated-state.js';
+import type { GossipServer, ProbeMessage, ServerList } from './types.js';
+
+type DisseminationSettings = Pick<EngineSettings, 'retransmitMult' | 'maxPiggyback' | 'messageBudgetBytes'>;
+
+/** What a probe or ack carries besides its own fields: membership entries and key/value deltas. */
+export type Piggyback = ServerList & { state?: StateDelta[] };
+
+/**
+ * SWIM's dissemination component: recent membership changes and key/value deltas waiting to
+ * ride on probes, acks and pushes (piggybacking), each sent a limited number of times
+ * (retransmitMult · ceil(log10(N + 1)), as memberlist's TransmitLimitedQueue), within the
+ * message budget. It learns membership changes by subscribing to Membership; key/value deltas
+ * are queued by the state replication unit.
+ */
+export class Dissemination {
+  private readonly members = new BroadcastQueue<MemberEntry>();
+  private readonly deltas = new BroadcastQueue<StateDelta>();
+
+  constructor(
+    private readonly settings: DisseminationSettings,
+    private readonly membership: Membership,
+    private readonly peers: PeerBook,
+  ) {
+    membership.onApplied((entry) => this.members.enqueue(entry.baseUrl, entry));
+  }
+
+  /** Membership changes waiting (a queue that keeps growing means more churn than gossip can carry). */
+  get depth(): number {
+    return this.members.size;
+  }
+
+  /** Whether anything waits to be sent (pushes are idle otherwise). */
+  get hasPending(): boolean {
+    return this.members.size > 0 || this.deltas.size > 0;
+  }
+
+  /** Queues a delta for piggybacking, merged with a queued one of the same server when they join up. */
+  queueState(delta: StateDelta): void {
+    const queued = this.deltas.peek(delta.server);
+    if (queued && delta.floor === undefined && queued.floor === undefined && delta.from <= queued.to && delta.from >= queued.from) {
+      const byKey = new Map(queued.entries.map((e) => [e.key, e]));
+      for (const e of delta.entries) if ((byKey.get(e.key)?.version ?? -1) < e.version) byKey.set(e.key, e);
+      const entries = [...byKey.values()].sort((a, b) => a.version - b.version);
+      this.deltas.enqueue(delta.server, { server: delta.server, from: queued.from, to: Math.max(queued.to, delta.to), entries });
+      return;
+    }
+    this.deltas.enqueue(delta.server, delta);
+  }
+
+  /**
+   * Our own entry plus recent changes for a probe or ack (membership, then key/value deltas
+   * while the byte budget lasts); a suspect target also gets its suspicion, so it can refute.
+   * Page-format peers get no state. An ack leaves out what the probe it `answers` carried (the
+   * sender has it): otherwise every push came straight back in its ack and used up a
+   * transmission that should have gone to someone who lacked it.
+   */
+  piggyback(target?: string, answers?: ProbeMessage): Piggyback {
+    // only read the probe when something waits to be sent (most acks in a quiet cluster)
+    const carried = answers && this.hasPending ? carriedBy(answers) : undefined;
+    const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.membership.size + 1)));
+    const list: Piggyback = { online: [], offline: [] };
+    const budget = new MessageBudget(this.settings.messageBudgetBytes, 96 + (target?.length ?? 0));
+    const add = (e: MemberEntry) => pushEntry(list, e, toWire(e));
+    const self = this.membership.self();
+    add(self);
+    budget.add(entrySize(self));
+    const targetEntry = target ? this.membership.get(target) : undefined;
+    if (targetEntry && targetEntry.suspect) {
+      add(targetEntry);
+      budget.add(entrySize(targetEntry));
+    }
+    // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
+    // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
+    const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
+    const taken = this.members.take(max, limit, (e) => carried?.members.get(e.baseUrl) !== `${e.lastUpdate}:${stateOf(e)}` && budget.take(entrySize(e)));
+    for (const e of taken) add(e);
+    if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
+      const state = this.deltas.take(Infinity, limit, (delta) => {
+        const theirs = carried?.state.get(delta.server);
+        if (theirs && delta.floor === undefined && theirs.from <= delta.from && theirs.to >= delta.to) return false;
+        return budget.take(jsonSize(delta) + 1);
+      });
+      if (state.length) list.state = state;
+    }
+    return list;
+  }
+}
+
+/** Adds an entry to the list its state belongs in. */
+export function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServer): void {
+  const state = stateOf(entry);
+  if (state === 'suspect') (list.suspect ??= []).push(wire);
+  else (state === 'alive' ? list.online : (list.offline ??= [])).push(wire);
+}
+
+/** What a received probe carried: each member's stamp and state, each server's state range. */
+interface Carried {
+  members: Map<string, string>;
+  state: Map<string, { from: number; to: number }>;
+}
+
+function carriedBy(message: ProbeMessage): Carried {
+  const members = new Map<string, string>();
+  const note = (list: unknown, state: string) => {
+    if (!Array.isArray(list)) return;
+    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string') members.set(e.baseUrl, `${e.lastUpdate}:${state}`);
+  };
+  note(message.online, 'alive');
+  note(message.offline, 'offline');
+  note(message.suspect, 'suspect');
+  const state = new Map<string, { from: number; to: number }>();
+  if (Array.isArray(message.state)) for (const d of message.state) if (d && d.floor === undefined) state.set(d.server, { from: d.from, to: d.to });
+  return { members, state };
+}

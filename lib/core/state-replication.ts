@@ -1,0 +1,112 @@
+import type { Dissemination } from './dissemination.js';
+import { errorText, notifyAll, type EngineLog } from './engine-log.js';
+import type { StateLimits } from './engine-settings.js';
+import type { Membership } from './membership.js';
+import { ReplicatedState, type JsonValue, type StateChange, type StateDelta } from './replicated-state.js';
+
+/**
+ * Key/value replication wired to membership: ReplicatedState holds the data and its rules; this
+ * unit decides what to do with it. Local writes and learned deltas are queued for piggybacking,
+ * deltas are accepted only about servers in the view, a claim about this server that it does
+ * not hold starts a new generation (a refutation, as for membership), state of a removed
+ * server is dropped, and listeners hear every change.
+ */
+export class StateReplication {
+  readonly state: ReplicatedState;
+  private readonly listeners = new Set<(change: StateChange) => void>();
+  private lastWarningAt = -Infinity;
+  readonly stats = {
+    /** Incoming deltas refused (limits, malformed, stamped too far ahead). */
+    entriesRefused: 0,
+    /** Times this server started a new generation of its key/value state (a peer held stale state about it). */
+    stateRefutations: 0,
+  };
+
+  constructor(
+    private readonly selfUrl: string,
+    limits: StateLimits,
+    private readonly membership: Membership,
+    private readonly dissemination: Dissemination,
+    private readonly deps: { now: () => number; log?: EngineLog },
+  ) {
+    const clock = membership.clock;
+    this.state = new ReplicatedState(selfUrl, limits, {
+      now: deps.now,
+      tick: () => clock.tick(),
+      acceptable: (version) => clock.isAcceptable(version),
+      digest: membership.digest,
+    });
+    membership.onRemoved((url) => this.state.drop(url));
+  }
+
+  /** Starts this process's generation: its state begins above anything a previous process at its URL wrote. */
+  startGeneration(stamp: number): void {
+    this.state.startGeneration(stamp);
+  }
+
+  /** Key/value changes (this server's and its peers'), as they are made or learned. */
+  onChange(listener: (change: StateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sets a key of this server's state; it spreads with the next probes. Throws StateValueError on bad input. */
+  setLocal(key: string, value: JsonValue, expiresAt?: number): void {
+    const { delta, change } = this.state.setLocal(key, value, expiresAt);
+    this.dissemination.queueState(delta);
+    this.emit([change]);
+  }
+
+  /** Deletes a key of this server's state. False when it was not set. */
+  deleteLocal(key: string): boolean {
+    const done = this.state.deleteLocal(key);
+    if (!done) return false;
+    this.dissemination.queueState(done.delta);
+    this.emit([done.change]);
+    return true;
+  }
+
+  /**
+   * Applies key/value deltas from a peer: only about servers in the view (members first),
+   * never about this server (a claim newer than what it holds starts a new generation).
+   */
+  merge(deltas: StateDelta[], source: string): StateChange[] {
+    const changes: StateChange[] = [];
+    let refute = false;
+    for (const delta of deltas) {
+      if (!delta || typeof delta.server !== 'string') continue;
+      if (delta.server !== this.selfUrl && !this.membership.get(delta.server)) continue;
+      try {
+        const result = this.state.apply(delta);
+        if (result.aboutSelfUnknown) refute = true;
+        if (result.news) this.dissemination.queueState(delta);
+        changes.push(...result.changes);
+      } catch (error) {
+        this.stats.entriesRefused++;
+        // a peer with other limits would repeat this every round: one line a minute is enough
+        const now = this.deps.now();
+        if (now - this.lastWarningAt >= 60_000) {
+          this.lastWarningAt = now;
+          this.deps.log?.warn(`refused key/value state of ${delta.server} from ${source}: ${errorText(error)} (do all servers use the same state limits?)`);
+        }
+      }
+    }
+    if (refute && this.membership.isRunning) {
+      this.stats.stateRefutations++;
+      this.dissemination.queueState(this.state.refuteOwn());
+    }
+    this.emit(changes);
+    return changes;
+  }
+
+  /** Expires keys whose time has come; this server's own expiries become tombstones to spread. */
+  expire(): void {
+    const expired = this.state.expire();
+    for (const delta of expired.deltas) this.dissemination.queueState(delta);
+    this.emit(expired.changes);
+  }
+
+  private emit(changes: StateChange[]): void {
+    notifyAll(this.listeners, changes, 'state', this.deps.log);
+  }
+}

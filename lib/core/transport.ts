@@ -1,0 +1,36 @@
+import type { GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './types.js';
+
+/** The network as the engine sees it. Each call must reject by itself once its timeout has passed. */
+export interface GossipTransport {
+  /** Full push-pull exchange: send our view, resolve with the peer's. */
+  exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList>;
+  /**
+   * Liveness probe (direct, or indirect when `message.target` is set). A connection the peer's
+   * host refused (nothing listens on the port) must reject with an error whose `code` is
+   * `ECONNREFUSED`: the detector takes it as strong evidence of a dead process.
+   */
+  probe(peerBaseUrl: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck>;
+  /**
+   * One leg of a digest-and-delta sync. A peer without the sync endpoint (it speaks only the
+   * page's full lists) must make this reject with an error whose `status` is 404.
+   */
+  sync(peerBaseUrl: string, message: SyncMessage): Promise<SyncMessage>;
+}
+
+/**
+ * What a failed transport call says about the peer, read in one place:
+ * - `refused`: its host refused the connection (nothing listens on the port: the process is gone);
+ * - `not-found`: it answered 404 (it has no such endpoint: a page-format peer, or another route prefix);
+ * - `foreign`: it answered 403 (it signed or checked for another cluster);
+ * - `silent`: anything else (timeout, reset, 5xx, an invalid reply): no evidence either way.
+ */
+export type FailureKind = 'refused' | 'not-found' | 'foreign' | 'silent';
+
+export function classifyFailure(error: unknown): FailureKind {
+  if (typeof error !== 'object' || error === null) return 'silent';
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  if (status === 404) return 'not-found';
+  if (status === 403) return 'foreign';
+  if (code === 'ECONNREFUSED') return 'refused';
+  return 'silent';
+}
