@@ -5,6 +5,7 @@ import { CLUSTER_CONFIG, CLUSTER_ENGINE, MASTER_LIST_STORE } from './clustershaz
 import { messages } from './clustershazbot.messages.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
 import type { ClusterEngine } from './core/cluster-engine.js';
+import { nextTickAt } from './core/steady-tick.js';
 import { describeError } from './describe-error.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
 
@@ -173,7 +174,8 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
     try {
       await tick();
     } finally {
-      if (this.lifecycle === 'running') this.schedule(name, Math.max(0, intervalMs - (Date.now() - started)), next);
+      const now = Date.now();
+      if (this.lifecycle === 'running') this.schedule(name, nextTickAt(started, now, intervalMs) - now, next);
     }
   }
 

@@ -6,6 +6,7 @@
  * own timers late; clock skew). Used by `npm run sim` and by the detector tests.
  */
 import { ClusterEngine } from '../lib/core/cluster-engine.js';
+import { nextTickAt } from '../lib/core/steady-tick.js';
 import type { EngineSettings } from '../lib/core/engine-settings.js';
 import type { GossipTransport } from '../lib/core/transport.js';
 import { rankOf, type MemberEntry, type MembershipChange } from '../lib/core/membership-view.js';
@@ -187,10 +188,9 @@ export class VirtualCluster {
     const probe = () => {
       if (node.crashed || node.engine !== engine) return;
       if (node.hung) return this.queue.push(this.time + 50, probe); // frozen: the timer fires when it resumes
-      // as GossipService does: ticks never overlap; the next is due an interval after this one
-      // started, or at once when this one ran longer (waiting on timeouts)
+      // the steady-tick policy GossipService uses (see nextTickAt)
       const startedAt = this.time;
-      void engine.probeTick().finally(() => this.queue.push(Math.max(this.time, startedAt + probeInterval) + node.timerLagMs, probe));
+      void engine.probeTick().finally(() => this.queue.push(nextTickAt(startedAt, this.time, probeInterval) + node.timerLagMs, probe));
     };
     const gossip = () => {
       if (node.crashed || node.engine !== engine) return;
@@ -203,7 +203,7 @@ export class VirtualCluster {
       if (node.crashed || node.engine !== engine) return;
       if (node.hung) return this.queue.push(this.time + 50, push);
       const startedAt = this.time;
-      void engine.pushTick().finally(() => this.queue.push(Math.max(this.time, startedAt + pushInterval) + node.timerLagMs, push));
+      void engine.pushTick().finally(() => this.queue.push(nextTickAt(startedAt, this.time, pushInterval) + node.timerLagMs, push));
     };
     if (probeInterval > 0) this.queue.push(this.time + probeDelay, probe);
     if (pushInterval > 0) this.queue.push(this.time + this.random() * pushInterval, push);

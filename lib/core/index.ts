@@ -16,6 +16,7 @@ export * from './failure-detector.js';
 export * from './anti-entropy.js';
 export * from './state-replication.js';
 export * from './cluster-engine.js';
+export * from './steady-tick.js';
 export * from './replicated-state.js';
 export * from './view-digest.js';
 export * from './hash.js';
