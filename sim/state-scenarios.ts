@@ -4,7 +4,7 @@
  */
 import { ClusterEngine } from '../lib/core/cluster-engine.js';
 import type { EngineSettings } from '../lib/core/engine-settings.js';
-import type { GossipTransport } from '../lib/core/transport.js';
+import { InMemoryNetwork } from './in-memory-network.js';
 import type { MemberEntry } from '../lib/core/membership-view.js';
 import type { StateDelta } from '../lib/core/replicated-state.js';
 import { seededRandom, VirtualCluster } from './virtual-cluster.js';
@@ -12,37 +12,31 @@ import { seededRandom, VirtualCluster } from './virtual-cluster.js';
 const PROBE_MS = 1000;
 const T0 = 1_800_000_000_000;
 
-/** Two engines wired directly, counting the bytes of every request and answer. */
+/** Two engines on the in-memory network, counting the bytes of every request and answer. */
 class Pair {
   time = T0 + 60_000;
-  bytes = 0;
-  requests = 0;
+  private readonly network = new InMemoryNetwork();
   readonly a: ClusterEngine;
   readonly b: ClusterEngine;
 
   constructor(settings: Partial<EngineSettings>) {
-    const transport = (to: () => ClusterEngine): GossipTransport => {
-      const count = <T>(message: object, answer: (body: never) => T | Promise<T>): Promise<T> => {
-        const text = JSON.stringify(message);
-        this.bytes += text.length;
-        this.requests++;
-        return Promise.resolve(answer(JSON.parse(text) as never)).then((reply) => {
-          const replyText = JSON.stringify(reply);
-          this.bytes += replyText.length;
-          return JSON.parse(replyText) as T;
-        });
-      };
-      return {
-        exchange: (_peer, m) => count(m, (body) => to().handleGossip(body)),
-        probe: (_peer, m) => count(m, (body) => to().handleProbe(body)),
-        sync: (_peer, m) => count(m, (body) => to().handleSync(body)),
-      };
+    const engine = (url: string, seed: number) => {
+      const e = new ClusterEngine({ ...settings, selfUrl: url, probeIntervalMs: 0 }, { now: () => this.time, random: seededRandom(seed), transport: this.network.transportFor(url) });
+      this.network.attach(url, e);
+      return e;
     };
-    const deps = (seed: number, peer: () => ClusterEngine) => ({ now: () => this.time, random: seededRandom(seed), transport: transport(peer) });
-    this.a = new ClusterEngine({ ...settings, selfUrl: 'http://a.sim.invalid:8080/', probeIntervalMs: 0 }, deps(1, () => this.b));
-    this.b = new ClusterEngine({ ...settings, selfUrl: 'http://b.sim.invalid:8080/', probeIntervalMs: 0 }, deps(2, () => this.a));
+    this.a = engine('http://a.sim.invalid:8080/', 1);
+    this.b = engine('http://b.sim.invalid:8080/', 2);
     this.a.start();
     this.b.start();
+  }
+
+  get bytes(): number {
+    return this.network.bytes;
+  }
+
+  get requests(): number {
+    return this.network.requests;
   }
 
   /** Gives both the same view: each other, plus `n - 2` servers with `keys` keys of `valueBytes`. */

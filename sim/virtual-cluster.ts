@@ -8,7 +8,7 @@
 import { ClusterEngine } from '../lib/core/cluster-engine.js';
 import { nextTickAt } from '../lib/core/steady-tick.js';
 import type { EngineSettings } from '../lib/core/engine-settings.js';
-import type { GossipTransport } from '../lib/core/transport.js';
+import { InMemoryNetwork } from './in-memory-network.js';
 import { rankOf, type MemberEntry, type MembershipChange } from '../lib/core/membership-view.js';
 
 /**
@@ -112,8 +112,6 @@ export class VirtualCluster {
   readonly queue = new EventQueue();
   readonly random: () => number;
   lossRate: number;
-  bytes = 0;
-  messages = 0;
   /** Offline declarations about servers that were alive (not crashed or hung) at that moment. */
   falseOfflines = 0;
   readonly changes: { at: number; observer: string; change: MembershipChange }[] = [];
@@ -123,6 +121,8 @@ export class VirtualCluster {
   private readonly gossipIntervalMs: number;
   /** One frozen object per entry version, shared by every view (see MembershipView's `share`). */
   private sharedEntries = new Map<string, MemberEntry>();
+  /** The network between the servers: every hop on the event queue, faults from the nodes' flags. */
+  readonly network: InMemoryNetwork;
   private readonly shareEntry = (entry: MemberEntry): MemberEntry => {
     const key = `${entry.baseUrl}|${entry.lastUpdate}|${rankOf(entry)}|${entry.monitor}|${entry.by ?? ''}`;
     let shared = this.sharedEntries.get(key);
@@ -135,19 +135,48 @@ export class VirtualCluster {
     return shared;
   };
 
+  /** Characters of every request and reply sent. */
+  get bytes(): number {
+    return this.network.bytes;
+  }
+
+  /** Requests and replies sent. */
+  get messages(): number {
+    return this.network.messages;
+  }
+
   constructor(private readonly options: VirtualClusterOptions) {
     this.random = seededRandom(options.seed);
     this.lossRate = options.lossRate ?? 0;
     this.latency = options.latencyMs ?? [1, 5];
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.gossipIntervalMs = options.gossipIntervalMs ?? 30_000;
+    this.network = new InMemoryNetwork({
+      timer: { after: (ms, run) => this.queue.push(this.time + ms, run) },
+      latency: () => this.delay(),
+      requestTimeoutMs: this.requestTimeoutMs,
+      timerSlackMs: TIMER_SLACK_MS,
+      hooks: {
+        fate: (from, to) => {
+          const peer = this.byUrl.get(to);
+          // an unknown address, a lost message or a vanished host: nothing answers; a killed process: refused
+          if (!peer || this.lost(this.byUrl.get(from)!, peer)) return 'drop';
+          if (peer.crashed && peer.silent) return 'drop';
+          return peer.crashed ? 'refuse' : 'deliver';
+        },
+        replyLost: (from, to) => this.lost(this.byUrl.get(from)!, this.byUrl.get(to)!),
+        frozen: (url) => this.byUrl.get(url)?.hung === true,
+        gone: (url) => this.byUrl.get(url)?.crashed === true,
+      },
+    });
     for (let i = 0; i < options.size; i++) this.addNode(i);
   }
 
   private addNode(i: number): SimNode {
     const url = `http://n${i}.sim.invalid:8080/`; // virtual: .invalid never resolves, and nothing leaves the process
     const node: SimNode = { url, skewMs: 0, crashed: false, silent: false, hung: false, timerLagMs: 0, group: 0, engine: undefined as unknown as ClusterEngine };
-    node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.transportFor(node), shareEntry: this.shareEntry });
+    node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.network.transportFor(url), shareEntry: this.shareEntry });
+    this.network.attach(url, node.engine);
     node.engine.onChange((change) => {
       if (change.type === 'offline' && change.server.by === url) {
         const target = this.byUrl.get(change.server.baseUrl);
@@ -219,64 +248,6 @@ export class VirtualCluster {
     return min + this.random() * (max - min);
   }
 
-  private transportFor(from: SimNode): GossipTransport {
-    const call = <T>(peerUrl: string, message: object, timeoutMs: number, handle: (peer: SimNode, body: never) => Promise<T> | T): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        let settled = false;
-        // a frozen process runs nothing: its timeouts and incoming replies wait until it resumes
-        const whenRunning = (run: () => void) => {
-          const attempt = () => (from.hung ? this.queue.push(this.time + 50, attempt) : run());
-          attempt();
-        };
-        this.queue.push(this.time + timeoutMs + TIMER_SLACK_MS, () =>
-          whenRunning(() => {
-            if (!settled) {
-              settled = true;
-              reject(new Error('timed out'));
-            }
-          }),
-        );
-        const peer = this.byUrl.get(peerUrl);
-        const text = JSON.stringify(message);
-        this.bytes += text.length;
-        this.messages++;
-        if (!peer || this.lost(from, peer)) return;
-        if (peer.crashed && peer.silent) return;
-        if (peer.crashed) {
-          this.queue.push(this.time + this.delay(), () => {
-            if (!settled) {
-              settled = true;
-              reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
-            }
-          });
-          return;
-        }
-        this.queue.push(this.time + this.delay(), () => {
-          if (peer.hung || peer.crashed) return;
-          void Promise.resolve(handle(peer, JSON.parse(text) as never)).then((reply) => {
-            if (peer.hung || peer.crashed) return;
-            const replyText = JSON.stringify(reply);
-            this.bytes += replyText.length;
-            this.messages++;
-            if (this.lost(peer, from)) return;
-            this.queue.push(this.time + this.delay(), () =>
-              whenRunning(() => {
-                if (!settled && !from.crashed) {
-                  settled = true;
-                  resolve(JSON.parse(replyText) as T);
-                }
-              }),
-            );
-          });
-        });
-      });
-    return {
-      exchange: (peer, message) => call(peer, message, this.requestTimeoutMs, (p, body) => p.engine.handleGossip(body)),
-      probe: (peer, message, timeoutMs) => call(peer, message, timeoutMs, (p, body) => p.engine.handleProbe(body)),
-      sync: (peer, message) => call(peer, message, this.requestTimeoutMs, (p, body) => p.engine.handleSync(body)),
-    };
-  }
-
   /** Runs the event loop until virtual time `until`, letting promise chains settle between events. */
   async runUntil(until: number, stop?: () => boolean): Promise<void> {
     let steps = 0;
@@ -327,8 +298,9 @@ export class VirtualCluster {
     node.crashed = false;
     node.silent = false;
     node.hung = false;
-    const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.transportFor(node), shareEntry: this.shareEntry });
+    const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.network.transportFor(node.url), shareEntry: this.shareEntry });
     node.engine = fresh;
+    this.network.attach(node.url, fresh);
     fresh.start();
     fresh.addSeeds([seed]);
     this.scheduleTimers(node, 0, 0);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { ClusterEngine, choosePeer, type GossipTransport, type MembershipChange, type ServerList } from '../../lib/core/index.js';
+import { InMemoryNetwork } from '../../sim/in-memory-network.js';
 
 /** A deterministic PRNG so every run sees the same rounds. */
 function seededRandom(seed: number): () => number {
@@ -10,29 +11,20 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-/** Real engines wired through an in-process network; `down` peers reject like a refused connection. */
+/** Real engines on the in-memory network; `down` peers refuse connections. */
 class LoopNetwork {
   readonly engines = new Map<string, ClusterEngine>();
   readonly down = new Set<string>();
   time = 1_700_000_000_000;
-  transport: GossipTransport = {
-    exchange: async (peer, message) => this.reach(peer).handleGossip(JSON.parse(JSON.stringify(message))),
-    probe: async (peer, message) => this.reach(peer).handleProbe(JSON.parse(JSON.stringify(message))),
-    sync: async (peer, message) => this.reach(peer).handleSync(JSON.parse(JSON.stringify(message))),
-  };
-
-  private reach(peer: string): ClusterEngine {
-    const target = this.engines.get(peer);
-    if (!target || this.down.has(peer)) throw new Error('connect ECONNREFUSED');
-    return target;
-  }
+  private readonly network = new InMemoryNetwork({ hooks: { fate: (_from, to) => (this.engines.has(to) && !this.down.has(to) ? 'deliver' : 'refuse') } });
 
   add(url: string, opts: { skewMs?: number; monitor?: boolean; seed?: number } = {}): ClusterEngine {
     const engine = new ClusterEngine(
       { selfUrl: url, monitor: opts.monitor ?? false },
-      { now: () => this.time + (opts.skewMs ?? 0), random: seededRandom(opts.seed ?? this.engines.size + 1), transport: this.transport },
+      { now: () => this.time + (opts.skewMs ?? 0), random: seededRandom(opts.seed ?? this.engines.size + 1), transport: this.network.transportFor(url) },
     );
     this.engines.set(engine.settings.selfUrl, engine);
+    this.network.attach(engine.settings.selfUrl, engine);
     return engine;
   }
 

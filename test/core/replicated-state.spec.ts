@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ClusterEngine, StateValueError, type GossipTransport, type StateChange, type SyncMessage } from '../../lib/core/index.js';
 import { exchangeBytes } from '../../sim/state-scenarios.js';
+import { InMemoryNetwork } from '../../sim/in-memory-network.js';
 import { seededRandom, VirtualCluster } from '../../sim/virtual-cluster.js';
 
 const T0 = 1_800_000_000_000;
@@ -23,6 +24,7 @@ class Net {
       { now: () => this.time + (this.skew.get(url) ?? 0), random: seededRandom(this.engines.size + 7), transport: this.transport(url) },
     );
     this.engines.set(url, engine);
+    this.network.attach(url, engine);
     const events: StateChange[] = [];
     this.events.set(url, events);
     engine.onStateChange((c) => events.push(c));
@@ -35,21 +37,17 @@ class Net {
     return engine;
   }
 
-  private transport(from: string): GossipTransport {
-    const reach = (peer: string) => {
-      const target = this.engines.get(peer);
-      if (!target || this.isolated.has(peer) || this.isolated.has(from)) throw new Error('connect ECONNREFUSED');
-      return target;
-    };
-    const wire = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-    return {
-      exchange: async (peer, m) => wire(reach(peer).handleGossip(wire(m))),
-      probe: async (peer, m) => wire(await reach(peer).handleProbe(wire(m))),
-      sync: async (peer, m) => {
-        this.syncMessages.push(m);
-        return wire(reach(peer).handleSync(wire(m)));
+  private readonly network = new InMemoryNetwork({
+    hooks: {
+      fate: (from, to) => (this.engines.has(to) && !this.isolated.has(to) && !this.isolated.has(from) ? 'deliver' : 'refuse'),
+      onRequest: (_from, _to, endpoint, message) => {
+        if (endpoint === 'sync') this.syncMessages.push(message as SyncMessage);
       },
-    };
+    },
+  });
+
+  private transport(from: string): GossipTransport {
+    return this.network.transportFor(from);
   }
 
   /** Every pair syncs once, both ways. */
