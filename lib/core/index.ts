@@ -21,3 +21,4 @@ export * from './replicated-state.js';
 export * from './view-digest.js';
 export * from './hash.js';
 export * from './broadcast-queue.js';
+export * from './canonical-json.js';

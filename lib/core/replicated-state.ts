@@ -1,4 +1,4 @@
-import { canonicalJson } from '../security/canonical-json.js';
+import { canonicalJson } from './canonical-json.js';
 import type { StateLimits } from './engine-settings.js';
 import type { ViewDigest } from './view-digest.js';
 
