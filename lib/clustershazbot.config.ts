@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
-import { DETECTOR_PROFILES, type DetectorSettings } from './core/engine-settings.js';
+import { DEFAULT_ENGINE_SETTINGS, DETECTOR_PROFILES, type DetectorSettings } from './core/engine-settings.js';
 import { AddressGuard } from './security/address-guard.js';
 import { isValidClusterName } from './security/request-signature.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';
@@ -34,6 +34,42 @@ export const ENVIRONMENT_VARIABLES = {
   maxStateValueBytes: 'SHAZBOT_MAX_STATE_VALUE',
   maxStateKeys: 'SHAZBOT_MAX_STATE_KEYS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
+
+/**
+ * The default of every option that has one, in the option's own unit, written once: the
+ * core's from DEFAULT_ENGINE_SETTINGS, the shell's here. The options' `@default` docs must
+ * match (a test reads them).
+ */
+export const OPTION_DEFAULTS = {
+  gossipIntervalSeconds: 30,
+  gossipJitter: 0.25,
+  masterAnnounceMinimumSeconds: 300,
+  masterAnnounceIntervalSeconds: 600,
+  monitor: DEFAULT_ENGINE_SETTINGS.monitor,
+  updateMasterListOnShutdown: false,
+  requestTimeoutSeconds: 5,
+  shutdownTimeoutSeconds: 3,
+  shutdownFanout: 3,
+  maxClockSkewSeconds: DEFAULT_ENGINE_SETTINGS.maxClockSkewMs / 1000,
+  offlineRetentionSeconds: DEFAULT_ENGINE_SETTINGS.retentionMs / 1000,
+  monitorPreference: DEFAULT_ENGINE_SETTINGS.monitorPreference,
+  offlineProbeProbability: DEFAULT_ENGINE_SETTINGS.offlineProbeProbability,
+  failureDetection: 'lan',
+  indirectChecks: DEFAULT_ENGINE_SETTINGS.indirectChecks,
+  fastFailOnRefusal: DEFAULT_ENGINE_SETTINGS.fastFailOnRefusal,
+  cluster: 'default',
+  signatureWindowSeconds: 300,
+  messageBudgetBytes: DEFAULT_ENGINE_SETTINGS.messageBudgetBytes,
+  maxStateValueBytes: DEFAULT_ENGINE_SETTINGS.stateLimits.maxValueBytes,
+  maxStateKeys: DEFAULT_ENGINE_SETTINGS.stateLimits.maxKeysPerServer,
+  stateTombstoneSeconds: DEFAULT_ENGINE_SETTINGS.stateLimits.tombstoneGraceMs / 1000,
+  authFailureLimit: 30,
+  maxBodyBytes: 4 * 1024 * 1024,
+  masterListUpdateMethod: 'PUT',
+  useEnvironment: true,
+} as const satisfies Partial<Record<keyof ClustershazbotOptions, unknown>>;
+
+const D = OPTION_DEFAULTS;
 
 /** TLS material from files named by these variables (when the `tls` option is not given). */
 export const TLS_FILE_VARIABLES = { ca: 'SHAZBOT_TLS_CA_FILE', cert: 'SHAZBOT_TLS_CERT_FILE', key: 'SHAZBOT_TLS_KEY_FILE' } as const;
@@ -143,7 +179,7 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     throw new ClustershazbotConfigError(messages.missingUpdateAuth());
   }
   const seconds = 1000;
-  const cluster = String(read.raw('cluster') ?? 'default');
+  const cluster = String(read.raw('cluster') ?? D.cluster);
   if (!isValidClusterName(cluster)) throw new ClustershazbotConfigError(messages.invalidCluster(label('cluster'), cluster));
   const allowedRaw = read.raw('allowedPeers');
   const allowedPeers = (Array.isArray(allowedRaw) ? allowedRaw.map(String) : allowedRaw === undefined ? [] : String(allowedRaw).split(','))
@@ -154,8 +190,8 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   } catch (error) {
     throw new ClustershazbotConfigError(`clustershazbot: ${label('allowedPeers')}: ${(error as Error).message}`);
   }
-  const maxValueBytes = read.number('maxStateValueBytes', 4096, 16, 1024 * 1024, true);
-  const messageBudgetBytes = read.number('messageBudgetBytes', 16_384, 1024, 64 * 1024 * 1024, true);
+  const maxValueBytes = read.number('maxStateValueBytes', D.maxStateValueBytes, 16, 1024 * 1024, true);
+  const messageBudgetBytes = read.number('messageBudgetBytes', D.messageBudgetBytes, 1024, 64 * 1024 * 1024, true);
   if (messageBudgetBytes < maxValueBytes + 1024) {
     throw new ClustershazbotConfigError(messages.invalidNumber(label('messageBudgetBytes'), String(messageBudgetBytes), `at least the largest value plus 1024 (${maxValueBytes + 1024}), so that any value fits in one message`));
   }
@@ -164,15 +200,15 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     allowedPeers,
     messageBudgetBytes,
     stateLimits: {
-      maxKeyLength: 128,
+      maxKeyLength: DEFAULT_ENGINE_SETTINGS.stateLimits.maxKeyLength,
       maxValueBytes,
-      maxKeysPerServer: read.number('maxStateKeys', 256, 1, 100_000, true),
-      tombstoneGraceMs: read.number('stateTombstoneSeconds', 3600, 1) * seconds,
+      maxKeysPerServer: read.number('maxStateKeys', D.maxStateKeys, 1, 100_000, true),
+      tombstoneGraceMs: read.number('stateTombstoneSeconds', D.stateTombstoneSeconds, 1) * seconds,
     },
     tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
-    authFailureLimit: read.number('authFailureLimit', 30, 0, 1_000_000, true),
-    maxBodyBytes: read.number('maxBodyBytes', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, true),
-    signatureWindowMs: read.number('signatureWindowSeconds', 300, 1, 86_400) * seconds,
+    authFailureLimit: read.number('authFailureLimit', D.authFailureLimit, 0, 1_000_000, true),
+    maxBodyBytes: read.number('maxBodyBytes', D.maxBodyBytes, 1024, 1024 * 1024 * 1024, true),
+    signatureWindowMs: read.number('signatureWindowSeconds', D.signatureWindowSeconds, 1, 86_400) * seconds,
     secrets,
     controlSecrets,
     baseUrl,
@@ -180,20 +216,20 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     masterListUrl,
     masterListUpdateUrl,
     masterListUpdateAuth: masterListUpdateAuth === undefined ? undefined : String(masterListUpdateAuth),
-    masterListUpdateMethod: options.masterListUpdateMethod ?? 'PUT',
-    gossipIntervalMs: read.number('gossipIntervalSeconds', 30, 0.01) * seconds,
-    gossipJitter: read.number('gossipJitter', 0.25, 0, 0.9),
-    announceMinimumMs: read.number('masterAnnounceMinimumSeconds', 300, 0) * seconds,
-    announceIntervalMs: read.number('masterAnnounceIntervalSeconds', 600, 0) * seconds,
-    monitor: read.boolean('monitor', false),
-    updateMasterListOnShutdown: read.boolean('updateMasterListOnShutdown', false),
-    requestTimeoutMs: read.number('requestTimeoutSeconds', 5, 0.01) * seconds,
-    shutdownTimeoutMs: read.number('shutdownTimeoutSeconds', 3, 0) * seconds,
-    shutdownFanout: read.number('shutdownFanout', 3, 0, 1000, true),
-    maxClockSkewMs: read.number('maxClockSkewSeconds', 600, 0) * seconds,
-    retentionMs: read.number('offlineRetentionSeconds', 86_400, 1) * seconds,
-    monitorPreference: read.number('monitorPreference', 0.5, 0, 1),
-    offlineProbeProbability: read.number('offlineProbeProbability', 0.1, 0, 1),
+    masterListUpdateMethod: options.masterListUpdateMethod ?? D.masterListUpdateMethod,
+    gossipIntervalMs: read.number('gossipIntervalSeconds', D.gossipIntervalSeconds, 0.01) * seconds,
+    gossipJitter: read.number('gossipJitter', D.gossipJitter, 0, 0.9),
+    announceMinimumMs: read.number('masterAnnounceMinimumSeconds', D.masterAnnounceMinimumSeconds, 0) * seconds,
+    announceIntervalMs: read.number('masterAnnounceIntervalSeconds', D.masterAnnounceIntervalSeconds, 0) * seconds,
+    monitor: read.boolean('monitor', D.monitor),
+    updateMasterListOnShutdown: read.boolean('updateMasterListOnShutdown', D.updateMasterListOnShutdown),
+    requestTimeoutMs: read.number('requestTimeoutSeconds', D.requestTimeoutSeconds, 0.01) * seconds,
+    shutdownTimeoutMs: read.number('shutdownTimeoutSeconds', D.shutdownTimeoutSeconds, 0) * seconds,
+    shutdownFanout: read.number('shutdownFanout', D.shutdownFanout, 0, 1000, true),
+    maxClockSkewMs: read.number('maxClockSkewSeconds', D.maxClockSkewSeconds, 0) * seconds,
+    retentionMs: read.number('offlineRetentionSeconds', D.offlineRetentionSeconds, 1) * seconds,
+    monitorPreference: read.number('monitorPreference', D.monitorPreference, 0, 1),
+    offlineProbeProbability: read.number('offlineProbeProbability', D.offlineProbeProbability, 0, 1),
     detector: resolveDetector(read),
     masterListStore: options.masterListStore,
   };
@@ -215,7 +251,7 @@ function resolveTls(options: ClustershazbotOptions, env: Env): ClusterConfig['tl
 }
 
 function resolveDetector(read: Reader): Partial<DetectorSettings> {
-  const profileName = read.choice('failureDetection', ['lan', 'wan', 'local', 'off'] as const, 'lan');
+  const profileName = read.choice('failureDetection', ['lan', 'wan', 'local', 'off'] as const, D.failureDetection);
   if (profileName === 'off') return { probeIntervalMs: 0, pushIntervalMs: 0 };
   const profile = DETECTOR_PROFILES[profileName];
   const probeIntervalMs = read.number('probeIntervalSeconds', profile.probeIntervalMs / 1000, 0.01) * 1000;
@@ -229,7 +265,7 @@ function resolveDetector(read: Reader): Partial<DetectorSettings> {
     probeTimeoutMs,
     indirectChecks: read.number('indirectChecks', profile.indirectChecks, 0, 16, true),
     suspicionMult: read.number('suspicionMultiplier', profile.suspicionMult, 1, 100),
-    fastFailOnRefusal: read.boolean('fastFailOnRefusal', true),
+    fastFailOnRefusal: read.boolean('fastFailOnRefusal', D.fastFailOnRefusal),
     pushIntervalMs: read.number('pushIntervalSeconds', profile.pushIntervalMs / 1000, 0) * 1000,
     pushFanout: read.number('pushFanout', profile.pushFanout, 0, 16, true),
   };
