@@ -21,3 +21,57 @@ export function notifyAll<T>(listeners: Iterable<(change: T) => void>, changes: 
 export function errorText(error: unknown): string {
   return typeof error === 'object' && error !== null && typeof (error as Error).message === 'string' ? (error as Error).message : String(error);
 }
+
+/**
+ * Warnings caused by remote input (a peer sending stamps from the future, state over our
+ * limits, a foreign cluster) would repeat with every message: each kind is written at most
+ * `perMinute` times a minute, and the next line written says how many were suppressed.
+ * Counters carry the rest.
+ */
+export class RateLimitedLog implements EngineLog {
+  private readonly windows = new Map<string, { startedAt: number; written: number; suppressed: number }>();
+
+  constructor(
+    private readonly log: EngineLog | undefined,
+    private readonly now: () => number,
+    private readonly perMinute = 3,
+  ) {}
+
+  /** A warning of `kind` (the rate is per kind); `message` is built only when it will be written. */
+  warnEvery(kind: string, message: () => string): void {
+    if (!this.log) return;
+    const now = this.now();
+    let window = this.windows.get(kind);
+    if (!window || now - window.startedAt >= 60_000) {
+      const suppressed = window?.suppressed ?? 0;
+      window = { startedAt: now, written: 0, suppressed: 0 };
+      this.windows.set(kind, window);
+      if (this.windows.size > 256) this.windows.delete(this.windows.keys().next().value!); // kinds are a handful; bound them anyway
+      if (suppressed > 0) this.log.warn(`(${suppressed} more like the next line in the last minute were not logged)`);
+    }
+    if (window.written >= this.perMinute) {
+      window.suppressed++;
+      return;
+    }
+    window.written++;
+    this.log.warn(message());
+  }
+
+  warn(message: string): void {
+    this.log?.warn(message);
+  }
+
+  debug(message: string): void {
+    this.log?.debug(message);
+  }
+}
+
+/**
+ * Text from the network (URLs, keys, reasons) as it may appear in a log line: control
+ * characters escaped and the length bounded, so a peer cannot forge or flood lines.
+ */
+export function logSafe(text: unknown, max = 200): string {
+  const s = typeof text === 'string' ? text : String(text);
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
+  return JSON.stringify(cut).slice(1, -1);
+}
