@@ -106,7 +106,7 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
     this.clearTimers();
     const { shutdownTimeoutMs, shutdownFanout, updateMasterListOnShutdown } = this.config;
     const started = Date.now();
-    const told = await withDeadline(this.engine.leave(shutdownFanout), shutdownTimeoutMs);
+    const told = await withDeadline(this.engine.leave(shutdownFanout, started + shutdownTimeoutMs), shutdownTimeoutMs);
     if (updateMasterListOnShutdown && this.store.save) {
       await withDeadline(this.announce(), Math.max(0, shutdownTimeoutMs - (Date.now() - started)));
     }

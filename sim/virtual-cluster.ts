@@ -103,6 +103,8 @@ export interface SimNode {
   /** Extra delay on this server's own timers (CPU starvation). */
   timerLagMs: number;
   group: number;
+  /** False while a (re)started process gossips but does not listen yet (a Nest app gossips from init, before listen): connections are refused. */
+  listening: boolean;
 }
 
 export class VirtualCluster {
@@ -162,7 +164,7 @@ export class VirtualCluster {
           // an unknown address, a lost message or a vanished host: nothing answers; a killed process: refused
           if (!peer || this.lost(this.byUrl.get(from)!, peer)) return 'drop';
           if (peer.crashed && peer.silent) return 'drop';
-          return peer.crashed ? 'refuse' : 'deliver';
+          return peer.crashed || !peer.listening ? 'refuse' : 'deliver';
         },
         replyLost: (from, to) => this.lost(this.byUrl.get(from)!, this.byUrl.get(to)!),
         frozen: (url) => this.byUrl.get(url)?.hung === true,
@@ -174,7 +176,7 @@ export class VirtualCluster {
 
   private addNode(i: number): SimNode {
     const url = `http://n${i}.sim.invalid:8080/`; // virtual: .invalid never resolves, and nothing leaves the process
-    const node: SimNode = { url, skewMs: 0, crashed: false, silent: false, hung: false, timerLagMs: 0, group: 0, engine: undefined as unknown as ClusterEngine };
+    const node: SimNode = { url, skewMs: 0, crashed: false, silent: false, hung: false, timerLagMs: 0, group: 0, listening: true, engine: undefined as unknown as ClusterEngine };
     node.engine = new ClusterEngine({ ...this.options.settings, selfUrl: url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 7919 + i + 1), transport: this.network.transportFor(url), shareEntry: this.shareEntry });
     this.network.attach(url, node.engine);
     node.engine.onChange((change) => {
@@ -292,8 +294,12 @@ export class VirtualCluster {
     node.engine.stop();
   }
 
-  /** Restarts a crashed server: a new engine (new process), knowing one seed. */
-  restart(node: SimNode, seed: string): void {
+  /**
+   * Restarts a crashed server: a new engine (new process), knowing one seed. With
+   * `listenAfterMs`, it gossips at once but refuses connections that long (a Nest app starts
+   * gossiping at init, before `listen`).
+   */
+  restart(node: SimNode, seed: string, options: { listenAfterMs?: number } = {}): void {
     const i = this.nodes.indexOf(node);
     node.crashed = false;
     node.silent = false;
@@ -301,9 +307,31 @@ export class VirtualCluster {
     const fresh = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + node.skewMs), random: seededRandom(this.options.seed * 104729 + i), transport: this.network.transportFor(node.url), shareEntry: this.shareEntry });
     node.engine = fresh;
     this.network.attach(node.url, fresh);
+    node.listening = !options.listenAfterMs;
+    if (options.listenAfterMs) {
+      this.queue.push(this.time + options.listenAfterMs, () => {
+        if (node.engine === fresh) node.listening = true;
+      });
+    }
     fresh.start();
     fresh.addSeeds([seed]);
     this.scheduleTimers(node, 0, 0);
+  }
+
+  /**
+   * A second process configured with `node`'s URL (a copy-pasted configuration): it gossips
+   * from that URL with its own generation, but the URL reaches `node`, not it.
+   */
+  addTwin(node: SimNode): SimNode {
+    const twin: SimNode = { ...node, engine: undefined as unknown as ClusterEngine, crashed: false, silent: false, hung: false, listening: true };
+    twin.engine = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + twin.skewMs), random: seededRandom(this.options.seed * 31337 + 17), transport: this.network.transportFor(node.url), shareEntry: this.shareEntry });
+    twin.engine.onChange((change) => {
+      if (this.recordChanges) this.changes.push({ at: this.time, observer: `${node.url}#twin`, change });
+    });
+    twin.engine.start();
+    twin.engine.addSeeds(this.nodes.filter((n) => n !== node).map((n) => n.url).slice(0, 1));
+    this.scheduleTimers(twin, 0, 0);
+    return twin;
   }
 
   partition(groupOf: (node: SimNode, index: number) => number): void {

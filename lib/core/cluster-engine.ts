@@ -1,17 +1,18 @@
+import { AddressConflictDetector, type AddressConflict } from './address-conflict.js';
 import { AntiEntropy, type RoundResult } from './anti-entropy.js';
 import { Awareness } from './awareness.js';
 import { normalizeBaseUrl } from './base-url.js';
 import { Dissemination } from './dissemination.js';
-import type { EngineLog } from './engine-log.js';
+import { errorText, RateLimitedLog, type EngineLog } from './engine-log.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './engine-settings.js';
 import { FailureDetector, type ProbeOutcome, type ProbeResult } from './failure-detector.js';
-import { entriesOf, type MemberEntry, type MembershipChange } from './membership-view.js';
+import { entriesOf, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
 import { Membership } from './membership.js';
 import { PeerBook } from './peer-book.js';
 import { shuffle } from './peer-selection.js';
 import type { JsonValue, StateChange } from './replicated-state.js';
 import { StateReplication } from './state-replication.js';
-import type { GossipTransport } from './transport.js';
+import { classifyFailure, type GossipTransport } from './transport.js';
 import type { ProbeAck, ProbeMessage, ServerList, SyncMessage } from './types.js';
 
 export interface EngineStats {
@@ -49,6 +50,20 @@ export interface EngineStats {
   broadcastQueueDepth: number;
 }
 
+/**
+ * What a probe of this server's own base URL found (see ClusterEngine.selfCheck):
+ * - `self`: it reached this very process;
+ * - `other`: another process of the cluster answered there (another generation);
+ * - `not-found`: something answered 404 (another route prefix, or not a cluster server);
+ * - `unreachable`: refused, timed out, or failed otherwise (`reason` says how).
+ */
+export type SelfCheckResult = { result: 'self' } | { result: 'other'; generation?: number } | { result: 'not-found' } | { result: 'unreachable'; reason: string };
+
+/** While yielded in an address conflict, the URL is probed this often to see whether it reaches this process again. */
+const CONFLICT_RECHECK_MS = 30_000;
+/** This server probes its own base URL this often (and at start): does it reach this very process? */
+const SELF_CHECK_EVERY_MS = 60_000;
+
 /** What the engine needs from its host: time, randomness, the network, and where to log. */
 export interface EngineDeps {
   now: () => number;
@@ -77,14 +92,24 @@ export class ClusterEngine {
   private readonly replication: StateReplication;
   private readonly detector: FailureDetector;
   private readonly antiEntropy: AntiEntropy;
+  private readonly log: RateLimitedLog;
+  private readonly conflicts: AddressConflictDetector;
+  private readonly conflictListeners = new Set<(conflict: AddressConflict | undefined) => void>();
+  private lastConflictCheckAt = -Infinity;
+  private lastSelfCheck?: { at: number; result: SelfCheckResult };
+  private selfChecking = false;
   private pushesSent = 0;
+  /** Whether this process has announced its state after its first sync (see StateReplication.announceOwn). */
+  private announced = false;
 
   constructor(
     settings: Partial<EngineSettings> & Pick<EngineSettings, 'selfUrl'>,
     private readonly deps: EngineDeps,
   ) {
     const s = (this.settings = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) });
-    const { now, random, log } = deps;
+    const { now, random } = deps;
+    const log = (this.log = new RateLimitedLog(deps.log, now));
+    this.conflicts = new AddressConflictDetector(s.selfUrl);
     this.awareness = new Awareness(s.awarenessMax, s.probeIntervalMs * 2);
     this.peers = new PeerBook(s.selfUrl, { now, log, acceptPeer: deps.acceptPeer });
     this.membership = new Membership(s, { now, log, peers: this.peers, awareness: this.awareness, shareEntry: deps.shareEntry });
@@ -94,6 +119,10 @@ export class ClusterEngine {
     this.antiEntropy = new AntiEntropy(s, this.membership, this.replication, this.peers, { transport: deps.transport, random, log });
     // a server of another cluster leaves the view and takes its state with it
     this.peers.onForeign((url) => this.membership.remove(url, 'belongs to another cluster'));
+    // a restarted server is a new process: its predecessor's acks and format say nothing about it
+    this.membership.onNewProcess((url) => this.peers.forgetProcess(url));
+    this.membership.onApplied((entry) => this.peers.noteProcess(entry.baseUrl, entry.generation, now()));
+    this.membership.onRival((generation) => this.noteRival(generation));
   }
 
   get isRunning(): boolean {
@@ -109,6 +138,16 @@ export class ClusterEngine {
 
   stop(): void {
     this.membership.stop();
+  }
+
+  /** Running and holding its address (not yielded in an address conflict): the ticks do their work. */
+  private get active(): boolean {
+    return this.membership.isRunning && !this.membership.hasYielded;
+  }
+
+  /** This process's generation: the stamp it started with (0 before start). */
+  get generation(): number {
+    return this.membership.processGeneration;
   }
 
   // ---- reading the view and state ------------------------------------------------------
@@ -225,6 +264,7 @@ export class ClusterEngine {
    */
   preload(entries: Iterable<MemberEntry>): void {
     this.membership.preload(entries);
+    this.announced = true; // a known view: this process has joined
   }
 
   // ---- the three messages ----------------------------------------------------------------
@@ -241,6 +281,7 @@ export class ClusterEngine {
 
   /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
   async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
+    if (message.selfCheck && message.selfCheck !== this.generation && this.membership.isRunning) this.noteTwinCheck(message.selfCheck);
     this.membership.merge(message, 'probe');
     if (Array.isArray(message.state)) this.replication.merge(message.state, 'probe');
     if (!message.target) return { message: 'ack', ack: true, ...this.dissemination.piggyback(undefined, message) };
@@ -259,8 +300,25 @@ export class ClusterEngine {
 
   /** One push-pull round with one peer (anti-entropy). Never throws: failures are counted and returned. */
   async gossipRound(): Promise<RoundResult> {
+    await this.checkConflict();
+    if (!this.active) return { peer: null, ok: false, error: this.membership.isRunning ? 'address yielded to another process' : 'not running', changes: [] };
     this.maintain();
-    return this.antiEntropy.round();
+    return this.afterSync(await this.antiEntropy.round());
+  }
+
+  /**
+   * The first sync that succeeds gives a new process the view: it announces its state then,
+   * and syncs at once with `pushFanout` other members, so that a restarted server's keys reach
+   * a few members for certain instead of riding only on pushes it made while it knew one seed.
+   */
+  private afterSync(round: RoundResult): RoundResult {
+    if (round.ok && !this.announced) {
+      this.announced = true;
+      this.replication.announceOwn();
+      const others = this.detector.helpers(round.peer ?? this.settings.selfUrl, this.settings.pushFanout);
+      for (const peer of others) void this.antiEntropy.syncWith(peer);
+    }
+    return round;
   }
 
   /** Anti-entropy with one given peer (see AntiEntropy.syncWith). */
@@ -280,12 +338,13 @@ export class ClusterEngine {
    */
   async probeTick(): Promise<ProbeOutcome> {
     try {
-      if (!this.membership.isRunning || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
+      if (!this.active || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
       const now = this.deps.now();
+      if (now - (this.lastSelfCheck?.at ?? -Infinity) >= SELF_CHECK_EVERY_MS) void this.checkOwnAddress();
       this.detector.beginTick(now);
       this.maintain();
       const outcome = await this.detector.probe(now);
-      if (outcome.kind === 'reconnected') await this.antiEntropy.syncWith(outcome.target);
+      if (outcome.kind === 'reconnected') this.afterSync(await this.antiEntropy.syncWith(outcome.target));
       return outcome;
     } finally {
       this.awareness.tickEnded(this.deps.now());
@@ -301,7 +360,7 @@ export class ClusterEngine {
    * number of members pushed to; failures are the detector's business, not this step's.
    */
   async pushTick(): Promise<number> {
-    if (!this.membership.isRunning || this.settings.pushFanout <= 0) return 0;
+    if (!this.active || this.settings.pushFanout <= 0) return 0;
     if (!this.dissemination.hasPending) return 0;
     const peers = this.detector.helpers(this.settings.selfUrl, this.settings.pushFanout);
     await Promise.all(
@@ -327,23 +386,169 @@ export class ClusterEngine {
   }
 
   /**
-   * Leaves: marks this server offline and pushes that to up to `fanout` online peers at once.
-   * Resolves when every push has settled; the caller bounds the time.
+   * Leaves: marks this server offline and tells `fanout` members that are staying. A push
+   * counts once it was acknowledged by a member whose own entry is still alive (a member that is
+   * leaving at the same moment says so in its ack and does not count); until `fanout` have
+   * counted, the next members are tried, alive ones before suspects, until `deadline` (ms on
+   * this engine's clock). Resolves with the members told.
    */
-  async leave(fanout: number): Promise<string[]> {
+  async leave(fanout: number, deadline = Infinity): Promise<string[]> {
     this.setOnline(false);
-    const peers = [...this.membership.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl).map((e) => e.baseUrl);
-    shuffle(peers, this.deps.random);
-    const told = peers.slice(0, fanout);
+    const others = [...this.membership.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl);
+    const alive = others.filter((e) => stateOf(e) === 'alive').map((e) => e.baseUrl);
+    const suspect = others.filter((e) => stateOf(e) === 'suspect').map((e) => e.baseUrl);
+    shuffle(alive, this.deps.random);
+    shuffle(suspect, this.deps.random);
+    const candidates = [...alive, ...suspect];
+    const told: string[] = [];
     // a probe carries our own (now offline) entry: one small request each; full lists for page-format peers
     const timeout = Math.max(this.settings.probeTimeoutMs, 1000);
-    await Promise.allSettled(
-      told.map((peer) =>
-        this.peers.isPageFormat(peer) ? this.antiEntropy.exchangeWith(peer) : this.deps.transport.probe(peer, { message: 'probe', ...this.dissemination.piggyback(peer) }, timeout),
-      ),
-    );
+    for (let round = 0; told.length < fanout && candidates.length > 0 && this.deps.now() < deadline; round++) {
+      // after a first batch that did not reach enough members that stay, try several at once: the time is bounded
+      const batch = candidates.splice(0, (fanout - told.length) * (round === 0 ? 1 : 3));
+      const results = await Promise.allSettled(
+        batch.map(async (peer) => {
+          if (!this.peers.isPageFormat(peer)) return void (await this.sendProbe(peer, undefined, timeout));
+          const round = await this.antiEntropy.exchangeWith(peer);
+          if (!round.ok) throw new Error(round.error);
+        }),
+      );
+      results.forEach((r, i) => {
+        const entry = this.membership.get(batch[i]);
+        if (r.status === 'fulfilled' && entry && stateOf(entry) !== 'offline') told.push(batch[i]);
+      });
+    }
     this.stop();
     return told;
+  }
+
+  // ---- this server's own address ----------------------------------------------------------------
+
+  /**
+   * Probes this server's own base URL: does it reach this very process? The answer carries the
+   * answering process's own entry, whose generation tells it apart. Used at start (a base URL
+   * that does not reach us is a misconfiguration) and to resolve address conflicts.
+   */
+  async selfCheck(timeoutMs = Math.max(this.settings.probeTimeoutMs * 2, 1000)): Promise<SelfCheckResult> {
+    const url = this.settings.selfUrl;
+    try {
+      const ack = await this.deps.transport.probe(url, { message: 'probe', online: [], offline: [], selfCheck: this.generation }, timeoutMs);
+      const own = entriesOf(ack).find((e) => e.baseUrl === url);
+      return own?.generation === this.generation ? { result: 'self' } : { result: 'other', generation: own?.generation };
+    } catch (error) {
+      return classifyFailure(error) === 'not-found' ? { result: 'not-found' } : { result: 'unreachable', reason: errorText(error) };
+    }
+  }
+
+  /** The address conflict this process is in, if any (see AddressConflict). */
+  conflict(): AddressConflict | undefined {
+    return this.conflicts.conflict;
+  }
+
+  /** Called when an address conflict starts, is decided, or ends (`undefined`). */
+  onConflict(listener: (conflict: AddressConflict | undefined) => void): () => void {
+    this.conflictListeners.add(listener);
+    return () => this.conflictListeners.delete(listener);
+  }
+
+  /** What the last probe of our own base URL found, and when (see selfCheck); undefined before the first. */
+  addressCheck(): { at: number; result: SelfCheckResult } | undefined {
+    return this.lastSelfCheck && { ...this.lastSelfCheck };
+  }
+
+  /**
+   * Probes our own base URL (at start, then every minute, and whenever another process's word
+   * about our URL arrives). When it reaches another process of the cluster, that one owns the
+   * URL and this one gives it up at once.
+   */
+  private async checkOwnAddress(): Promise<void> {
+    if (this.selfChecking) return;
+    this.selfChecking = true;
+    try {
+      const result = await this.selfCheck();
+      this.lastSelfCheck = { at: this.deps.now(), result };
+      if (result.result === 'other' && result.generation && !this.conflicts.conflict && this.membership.isRunning) {
+        this.conflicts.declare(result.generation, this.generation, 'yielded', this.deps.now());
+        this.yieldAddress();
+      }
+    } finally {
+      this.selfChecking = false;
+    }
+  }
+
+  private noteRival(generation: number): void {
+    if (this.conflicts.noteRival(generation, this.generation, this.deps.now())) void this.resolveConflict();
+    else if (!this.conflicts.conflict) void this.checkOwnAddress();
+  }
+
+  /**
+   * A process of another generation checked whether our URL reaches it, and reached us: two
+   * processes claim this URL, and since it reaches us, we keep it.
+   */
+  private noteTwinCheck(generation: number): void {
+    const now = this.deps.now();
+    if (this.conflicts.conflict) return this.conflicts.touch(generation, now);
+    this.conflicts.declare(generation, this.generation, 'kept', now);
+    this.log.warn(
+      `address conflict: another process (generation ${generation}) also claims ${this.settings.selfUrl}; the URL reaches this process, which keeps it, and the other one gives it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
+    );
+    this.notifyConflict();
+  }
+
+  private yieldAddress(): void {
+    this.membership.yieldAddress();
+    this.lastConflictCheckAt = this.deps.now();
+    const conflict = this.conflicts.conflict!;
+    this.log.warn(
+      `address conflict: another process (generation ${conflict.rivalGeneration}) also claims ${this.settings.selfUrl}; this process gives it up and stops gossiping until the URL reaches it (the other one answers there, or started first). Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
+    );
+    this.notifyConflict();
+  }
+
+  /**
+   * Decides who keeps the address: the process the URL reaches keeps it; when it reaches
+   * neither (or something else), the younger one (the higher generation) gives it up. The
+   * one that yields stops refuting, stamping and accusing, so the cluster settles on the
+   * other's word; it takes the address back once the URL reaches it (the other one is gone).
+   */
+  private async resolveConflict(): Promise<void> {
+    const check = await this.selfCheck();
+    const conflict = this.conflicts.conflict;
+    if (!conflict) return;
+    this.lastSelfCheck = { at: this.deps.now(), result: check };
+    const keep = check.result === 'self' || (check.result !== 'other' && conflict.generation < conflict.rivalGeneration);
+    this.conflicts.decide(keep ? 'kept' : 'yielded');
+    if (!keep) return this.yieldAddress();
+    this.log.warn(
+      `address conflict: another process (generation ${conflict.rivalGeneration}) also claims ${this.settings.selfUrl}; this process keeps it (the URL reaches it, or it started first) and the other one should give it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
+    );
+    this.notifyConflict();
+  }
+
+  /** While yielded: take the address back once the URL reaches this process; while kept: end the conflict once the other is quiet. */
+  private async checkConflict(): Promise<void> {
+    const conflict = this.conflicts.conflict;
+    if (!conflict) return;
+    const now = this.deps.now();
+    if (conflict.role === 'kept' && this.conflicts.expireIfQuiet(now)) return this.notifyConflict();
+    if (conflict.role !== 'yielded' || now - this.lastConflictCheckAt < CONFLICT_RECHECK_MS) return;
+    this.lastConflictCheckAt = now;
+    if ((await this.selfCheck()).result !== 'self') return;
+    this.conflicts.clear();
+    this.membership.reclaimAddress();
+    this.log.warn(`address conflict over: ${this.settings.selfUrl} reaches this process again; it takes the address back`);
+    this.notifyConflict();
+  }
+
+  private notifyConflict(): void {
+    const conflict = this.conflicts.conflict;
+    for (const listener of this.conflictListeners) {
+      try {
+        listener(conflict);
+      } catch (error) {
+        this.log.warn(`conflict listener threw: ${errorText(error)}`);
+      }
+    }
   }
 
   /** Sends a probe (indirect when `target` is given) with its piggyback, and merges what its ack carries. */

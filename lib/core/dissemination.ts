@@ -29,6 +29,8 @@ export class Dissemination {
     private readonly peers: PeerBook,
   ) {
     membership.onApplied((entry) => this.members.enqueue(entry.baseUrl, entry));
+    // a confirmation travels apart from the entry it confirms (one per declarer)
+    membership.onConfirmation((entry) => this.members.enqueue(`${entry.baseUrl} ${entry.by}`, entry));
   }
 
   /** Membership changes waiting (a queue that keeps growing means more churn than gossip can carry). */
@@ -44,11 +46,13 @@ export class Dissemination {
   /** Queues a delta for piggybacking, merged with a queued one of the same server when they join up. */
   queueState(delta: StateDelta): void {
     const queued = this.deltas.peek(delta.server);
-    if (queued && delta.floor === undefined && queued.floor === undefined && delta.from <= queued.to && delta.from >= queued.from) {
+    if (queued && delta.floor === undefined && queued.floor === undefined && queued.generation === delta.generation && delta.from <= queued.to && delta.from >= queued.from) {
       const byKey = new Map(queued.entries.map((e) => [e.key, e]));
       for (const e of delta.entries) if ((byKey.get(e.key)?.version ?? -1) < e.version) byKey.set(e.key, e);
       const entries = [...byKey.values()].sort((a, b) => a.version - b.version);
-      this.deltas.enqueue(delta.server, { server: delta.server, from: queued.from, to: Math.max(queued.to, delta.to), entries });
+      const merged: StateDelta = { server: delta.server, from: queued.from, to: Math.max(queued.to, delta.to), entries };
+      if (delta.generation !== undefined) merged.generation = delta.generation;
+      this.deltas.enqueue(delta.server, merged);
       return;
     }
     this.deltas.enqueue(delta.server, delta);

@@ -20,6 +20,8 @@ export type ProbeOutcome =
   /** Every probe of the target, ours and the helpers', was refused: declared offline at once. */
   | { kind: 'refused'; target: string }
   | { kind: 'withheld'; target: string }
+  /** Refused everywhere, but a process we learnt of less than the minimum suspicion timeout ago: it may not listen yet. */
+  | { kind: 'starting'; target: string }
   | { kind: 'reconnected' | 'unreachable'; target: string };
 
 /**
@@ -133,6 +135,10 @@ export class FailureDetector {
       this.membership.declare(entry, 'offline', finishedAt);
       return { kind: 'refused', target };
     }
+    // a process we learnt of only just now (a new member, or a restart at the same URL) that
+    // refuses everyone: it gossips before it listens (a Nest app does so from init); a
+    // refusal is no sign of trouble yet, and a suspicion might outlast its start
+    if (refusedEverywhere && entry && !this.establishedMember(entry, finishedAt)) return { kind: 'starting', target };
     // a fresh suspicion, or our independent confirmation of someone else's (it shortens the timeout everywhere)
     if (entry && (state === 'alive' || (state === 'suspect' && !this.membership.suspicion(target)?.confirmers.has(this.settings.selfUrl)))) {
       this.stats.suspicionsRaised++;
@@ -213,15 +219,16 @@ export class FailureDetector {
   }
 
   /**
-   * A member whose refusal means death: it answered one of our probes, or it last asserted
-   * itself (start, refutation) longer ago than the minimum suspicion timeout, the time a new
-   * server would have had to start listening anyway.
+   * A member whose refusal means death: its current process (generation) answered one of our
+   * probes, or we have known that process longer than the minimum suspicion timeout, the time
+   * a new server would have had to start listening anyway. Measured on our own clock from when
+   * we learnt of the process, so a restarted server gets the grace a new one gets.
    */
   private establishedMember(entry: MemberEntry, now: number): boolean {
     if (this.peers.hasAnswered(entry.baseUrl)) return true;
     const { suspicionMult, suspicionMaxMult, probeIntervalMs } = this.settings;
     const minimum = suspicionTimeoutMs({ clusterSize: this.membership.size, confirmations: 0, probeIntervalMs, suspicionMult, suspicionMaxMult, expectedConfirmations: 0 });
-    return now - entry.lastUpdate > minimum;
+    return now - (this.peers.knownSince(entry.baseUrl) ?? -Infinity) > minimum;
   }
 
   private expireSuspicions(now: number): void {

@@ -22,3 +22,4 @@ export * from './view-digest.js';
 export * from './hash.js';
 export * from './broadcast-queue.js';
 export * from './canonical-json.js';
+export * from './address-conflict.js';

@@ -41,19 +41,25 @@ export function rankOf(entry: MemberEntry): number {
 }
 
 /**
- * The total order that decides which of two entries for one server wins: the later stamp;
- * on equal stamps offline beats suspect beats alive (the cautious answer), then monitor
- * beats non-monitor, then the declaring server's URL. Because it is a total order, merging
- * is a join: commutative, associative and idempotent.
+ * The total order that decides which of two entries for one server wins, memberlist's
+ * (incarnation, state) order with stamps as incarnations: the later stamp; on equal stamps
+ * offline beats suspect beats alive (the cautious answer), then monitor beats non-monitor,
+ * then the server's own word beats a declaration by another (a leave is final against any
+ * failure declaration about the same incarnation), then the declaring server's URL, then the
+ * generation. A declaration carries the stamp of the entry it declares about (see
+ * Membership.declare), so only a newer word from the server itself outranks it. Because it is
+ * a total order, merging is a join: commutative, associative and idempotent.
  */
 export function compareEntries(a: MemberEntry, b: MemberEntry): number {
   if (a.lastUpdate !== b.lastUpdate) return a.lastUpdate < b.lastUpdate ? -1 : 1;
   const rank = RANK[stateOf(a)] - RANK[stateOf(b)];
   if (rank !== 0) return rank < 0 ? -1 : 1;
   if (a.monitor !== b.monitor) return a.monitor ? 1 : -1;
-  const byA = a.by ?? '';
-  const byB = b.by ?? '';
-  return byA === byB ? 0 : byA < byB ? -1 : 1;
+  if (!a.by !== !b.by) return a.by ? -1 : 1;
+  if (a.by !== b.by) return a.by! < b.by! ? -1 : 1;
+  const ga = a.generation ?? 0;
+  const gb = b.generation ?? 0;
+  return ga === gb ? 0 : ga < gb ? -1 : 1;
 }
 
 export function describeChange(entry: MemberEntry, previous: MemberState | undefined): MembershipChange {
@@ -161,12 +167,14 @@ function copy(entry: MemberEntry): MemberEntry {
   const out: MemberEntry = { baseUrl: entry.baseUrl, monitor: entry.monitor, lastUpdate: entry.lastUpdate, online: entry.online };
   if (entry.online && entry.suspect) out.suspect = true;
   if (entry.by && (!entry.online || entry.suspect)) out.by = entry.by;
+  if (entry.generation) out.generation = entry.generation;
   return out;
 }
 
 export function toWire(entry: MemberEntry): GossipServer {
   const wire: GossipServer = { baseUrl: entry.baseUrl, monitor: entry.monitor, lastUpdate: entry.lastUpdate };
   if (entry.by && (!entry.online || entry.suspect)) wire.by = entry.by;
+  if (entry.generation) wire.generation = entry.generation;
   return wire;
 }
 
@@ -179,6 +187,7 @@ export function entriesOf(list: ServerList): MemberEntry[] {
       const entry: MemberEntry = { baseUrl: s?.baseUrl, monitor: s?.monitor, lastUpdate: s?.lastUpdate, online };
       if (suspect) entry.suspect = true;
       if (s?.by !== undefined) entry.by = s.by;
+      if (s?.generation !== undefined) entry.generation = s.generation;
       out.push(entry);
     }
   };

@@ -1,6 +1,6 @@
 import { normalizeBaseUrl } from './base-url.js';
 import type { Awareness } from './awareness.js';
-import { notifyAll, type EngineLog } from './engine-log.js';
+import { logSafe, notifyAll, type RateLimitedLog } from './engine-log.js';
 import type { EngineSettings } from './engine-settings.js';
 import { HybridClock } from './hybrid-clock.js';
 import { compareEntries, describeChange, entriesOf, MembershipView, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
@@ -27,7 +27,16 @@ export class Membership {
   private readonly listeners = new Set<(change: MembershipChange) => void>();
   private readonly appliedListeners = new Set<(entry: MemberEntry) => void>();
   private readonly removedListeners = new Set<(url: string) => void>();
+  private readonly confirmationListeners = new Set<(entry: MemberEntry) => void>();
+  private readonly newProcessListeners = new Set<(url: string) => void>();
+  private readonly rivalListeners = new Set<(generation: number) => void>();
   private running = false;
+  /** This process's generation: the stamp at which it started (or took its address back). */
+  private generation = 0;
+  /** Another process claims our URL and we gave it up: no refutations, no stamps of our own. */
+  private yielded = false;
+  /** What `setOnline` asked for while yielded, applied when the address is taken back. */
+  private wantOnline = true;
   private lastSweepAt = -Infinity;
   readonly stats = {
     /** Incoming entries refused: malformed, stamped too far ahead, or older than the retention period. */
@@ -40,7 +49,7 @@ export class Membership {
     private readonly settings: MembershipSettings,
     private readonly deps: {
       now: () => number;
-      log?: EngineLog;
+      log: RateLimitedLog;
       peers: PeerBook;
       awareness: Awareness;
       /** See MembershipView: lets a simulator share entry objects among all its views. */
@@ -61,10 +70,34 @@ export class Membership {
     return this.running;
   }
 
-  /** Puts this server in its own view, online, with a fresh stamp. */
+  /** Puts this server in its own view, online, with a fresh stamp: the start of a new generation. */
   start(): void {
     this.running = true;
-    this.restampSelf(true, 'started');
+    this.generation = this.clock.tick();
+    this.writeSelf(true, this.generation, 'started');
+  }
+
+  /** This process's generation (the stamp it started with); 0 before start. */
+  get processGeneration(): number {
+    return this.generation;
+  }
+
+  /** Whether this process gave its address up to another process that claims it (see ClusterEngine). */
+  get hasYielded(): boolean {
+    return this.yielded;
+  }
+
+  /** Stops claiming our URL: no refutations, renewals or restamps until `reclaimAddress`. */
+  yieldAddress(): void {
+    this.yielded = true;
+  }
+
+  /** Claims our URL again as a new generation, above every stamp seen. */
+  reclaimAddress(): void {
+    if (!this.yielded) return;
+    this.yielded = false;
+    this.generation = this.clock.tick();
+    this.writeSelf(this.wantOnline, this.generation, 'took its address back');
   }
 
   stop(): void {
@@ -100,6 +133,12 @@ export class Membership {
 
   /** Takes this server offline or back online. Returns false when it already was. */
   setOnline(online: boolean): boolean {
+    if (this.yielded) {
+      // the address belongs to another process for now: remember the wish, stamp nothing
+      const changed = this.wantOnline !== online;
+      this.wantOnline = online;
+      return changed;
+    }
     const self = this.self();
     if (self.online === online && !self.suspect && self.lastUpdate > 0) return false;
     this.restampSelf(online, online ? 'came back' : 'left');
@@ -128,6 +167,25 @@ export class Membership {
   }
 
   /**
+   * An independent confirmation of a running suspicion that did not replace the view's entry
+   * (same incarnation, another declarer): it must still spread, so that every server counts
+   * it (Lifeguard's confirmations; memberlist re-broadcasts suspect messages likewise).
+   */
+  onConfirmation(listener: (entry: MemberEntry) => void): void {
+    this.confirmationListeners.add(listener);
+  }
+
+  /** A server restarted: its entry now comes from a new process (another generation). */
+  onNewProcess(listener: (url: string) => void): void {
+    this.newProcessListeners.add(listener);
+  }
+
+  /** Another process (another generation) claims our own URL with a word newer than ours. */
+  onRival(listener: (generation: number) => void): void {
+    this.rivalListeners.add(listener);
+  }
+
+  /**
    * Merges a remote view. Entries that are malformed, stamped beyond the skew bound or older
    * than the retention period are refused; rumours about this server never overwrite it: a
    * newer one makes it re-assert its own state with a later stamp (SWIM's refutation, with
@@ -138,6 +196,7 @@ export class Membership {
     const now = this.deps.now();
     const oldest = now - this.settings.retentionMs;
     let rumourAboutSelf = false;
+    let rival: number | undefined;
     for (const raw of entriesOf(list)) {
       const entry = this.sanitize(raw);
       if (!entry) {
@@ -146,7 +205,7 @@ export class Membership {
       }
       if (!this.clock.isAcceptable(entry.lastUpdate)) {
         this.stats.entriesRefused++;
-        this.deps.log?.warn(`refused ${entry.baseUrl} from ${source}: stamped ${entry.lastUpdate - now} ms in the future (bound ${this.settings.maxClockSkewMs} ms)`);
+        this.deps.log.warnEvery('future-stamp', () => `refused ${entry.baseUrl} from ${logSafe(source)}: stamped ${entry.lastUpdate - now} ms in the future (bound ${this.settings.maxClockSkewMs} ms; is a clock wrong?)`);
         continue;
       }
       if (entry.lastUpdate < oldest) {
@@ -155,13 +214,18 @@ export class Membership {
       }
       this.clock.observe(entry.lastUpdate);
       if (entry.baseUrl === this.settings.selfUrl) {
-        if (compareEntries(entry, this.self()) > 0) rumourAboutSelf = true;
+        if (compareEntries(entry, this.self()) > 0) {
+          rumourAboutSelf = true;
+          // a word about another process at our URL: a predecessor's (once) or a twin's (again and again)
+          if (entry.generation && entry.generation !== this.generation) rival = entry.generation;
+        }
         continue;
       }
       const change = this.apply(entry, now);
       if (change) changes.push(change);
     }
-    if (rumourAboutSelf && this.running) {
+    if (rival !== undefined && this.running) for (const listener of this.rivalListeners) listener(rival);
+    if (rumourAboutSelf && this.running && !this.yielded) {
       this.stats.selfReassertions++;
       this.deps.awareness.raise();
       this.restampSelf(this.self().online, 'refuted a rumour');
@@ -172,10 +236,13 @@ export class Membership {
 
   /**
    * This server's own verdict on a member (the failure detector's): `suspect` (still a member,
-   * SWIM's suspicion) or `offline` (declared failed), with a fresh stamp and `by` = this server.
+   * SWIM's suspicion) or `offline` (declared failed), with `by` = this server. The verdict
+   * carries the stamp of the entry it is about, as memberlist's suspect and dead messages carry
+   * the incarnation they accuse: it beats that entry by state, and any newer word from the
+   * member itself (a refutation, a leave) beats it, whatever the declarer's clock says.
    */
   declare(entry: MemberEntry, verdict: 'suspect' | 'offline', now: number): MembershipChange | null {
-    const declared: MemberEntry = { ...entry, online: verdict === 'suspect', suspect: verdict === 'suspect', by: this.settings.selfUrl, lastUpdate: this.clock.tick() };
+    const declared: MemberEntry = { ...entry, online: verdict === 'suspect', suspect: verdict === 'suspect', by: this.settings.selfUrl };
     const change = this.apply(declared, now);
     this.emit(change ? [change] : []);
     return change;
@@ -191,7 +258,7 @@ export class Membership {
 
   /** Re-stamps this server's own entry when due, so a live server's entry never ages out. */
   renewIfDue(now: number): void {
-    if (this.running && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
+    if (this.running && !this.yielded && now - this.self().lastUpdate >= this.settings.renewEveryMs) this.restampSelf(this.self().online, 'renewed');
   }
 
   /** Drops entries past retention (at most once a minute: the walk covers the whole view). */
@@ -250,9 +317,19 @@ export class Membership {
 
   /** Applies one entry through the join; tracks suspicions and flaps and tells `onApplied` listeners. */
   private apply(entry: MemberEntry, now: number): MembershipChange | null {
+    const before = this.view.get(entry.baseUrl);
     const merged = this.view.merge(entry);
-    if (!merged) return null;
+    if (!merged) {
+      if (before) this.confirm(before, entry);
+      return null;
+    }
     for (const listener of this.appliedListeners) listener(merged.entry);
+    // a new process at this address: nothing learnt about the previous one applies to it
+    const newProcess = before !== undefined && (before.generation ?? 0) !== (merged.entry.generation ?? 0);
+    if (newProcess) {
+      this.flaps.forget(entry.baseUrl);
+      for (const listener of this.newProcessListeners) listener(entry.baseUrl);
+    }
     const state = stateOf(merged.entry);
     if (state === 'suspect') {
       const suspicion = this.suspicionsByUrl.get(entry.baseUrl);
@@ -263,14 +340,31 @@ export class Membership {
       this.suspicionsByUrl.delete(entry.baseUrl);
     }
     // every state change counts toward flap damping; suspicions too, since every server sees those
-    if (merged.previous && merged.previous !== state) this.flaps.record(entry.baseUrl, now);
+    if (merged.previous && merged.previous !== state && !newProcess) this.flaps.record(entry.baseUrl, now);
     if (merged.previous === state) return null; // a newer stamp, a new confirmation: no transition
     return describeChange(merged.entry, merged.previous);
   }
 
+  /**
+   * Records another server's suspicion of the same incarnation that lost to the view's entry
+   * only on the declarer's name, and passes it on once.
+   */
+  private confirm(current: MemberEntry, incoming: MemberEntry): void {
+    if (!incoming.suspect || !incoming.by || !current.suspect || incoming.lastUpdate !== current.lastUpdate) return;
+    const suspicion = this.suspicionsByUrl.get(incoming.baseUrl);
+    if (!suspicion || suspicion.confirmers.has(incoming.by)) return;
+    suspicion.confirmers.add(incoming.by);
+    for (const listener of this.confirmationListeners) listener(incoming);
+  }
+
   private restampSelf(online: boolean, reason: string): void {
+    this.writeSelf(online, this.clock.tick(), reason);
+  }
+
+  private writeSelf(online: boolean, stamp: number, reason: string): void {
     const before = this.view.get(this.settings.selfUrl);
-    const entry: MemberEntry = { baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, online, lastUpdate: this.clock.tick() };
+    const entry: MemberEntry = { baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, online, lastUpdate: stamp };
+    if (this.generation) entry.generation = this.generation;
     this.view.set(entry);
     for (const listener of this.appliedListeners) listener(entry);
     if (before && before.online !== online) {
@@ -284,13 +378,14 @@ export class Membership {
     const normal = (url: string) => (typeof url === 'string' && this.view.get(url) ? url : normalizeBaseUrl(url));
     try {
       const entry: MemberEntry = { baseUrl: normal(raw.baseUrl), monitor: raw.monitor, lastUpdate: raw.lastUpdate, online: raw.online };
-      if (this.deps.peers.isForeign(entry.baseUrl)) return null;
+      if (this.deps.peers.isForeign(entry.baseUrl, raw.generation)) return null;
       if (entry.baseUrl !== this.settings.selfUrl && !this.view.get(entry.baseUrl) && !this.deps.peers.accepts(entry.baseUrl)) {
-        this.deps.log?.debug(`refused ${entry.baseUrl}: not an address this server accepts`);
+        this.deps.log.debug(`refused ${entry.baseUrl}: not an address this server accepts`);
         return null;
       }
       if (raw.suspect) entry.suspect = true;
       if (typeof raw.by === 'string' && (raw.suspect || !raw.online)) entry.by = normal(raw.by);
+      if (Number.isSafeInteger(raw.generation) && raw.generation! > 0) entry.generation = raw.generation;
       return entry;
     } catch {
       return null;

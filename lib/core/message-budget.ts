@@ -55,7 +55,7 @@ export class MessageBudget {
  * {"baseUrl":"…","monitor":false,"lastUpdate":…,"by":"…"}. Normal-form URLs are ASCII.
  */
 export function entrySize(e: MemberEntry): number {
-  return e.baseUrl.length + String(e.lastUpdate).length + (e.monitor ? 44 : 45) + (e.by ? e.by.length + 8 : 0);
+  return e.baseUrl.length + String(e.lastUpdate).length + (e.monitor ? 44 : 45) + (e.by ? e.by.length + 8 : 0) + (e.generation ? String(e.generation).length + 14 : 0);
 }
 
 /** Bytes of a digest entry on the wire, with room for its separators. */

@@ -1,5 +1,5 @@
 import { normalizeBaseUrl } from './base-url.js';
-import type { EngineLog } from './engine-log.js';
+import type { RateLimitedLog } from './engine-log.js';
 
 /** How long a server that answered 403 (another cluster) is ignored before it is tried again. */
 const FOREIGN_IGNORE_MS = 10 * 60_000;
@@ -16,14 +16,16 @@ export class PeerBook {
   private readonly seedUrls = new Set<string>();
   /** Peers that answered 404 to a sync: they speak only the page's full lists. */
   private readonly pageFormat = new Set<string>();
-  /** Servers that answered 403 (signed for another cluster): ignored until the time given. */
-  private readonly foreign = new Map<string, number>();
+  /** Servers that answered 403 (signed for another cluster): when they were marked, and until when they are ignored. */
+  private readonly foreign = new Map<string, { at: number; until: number }>();
   /**
    * Members that have acknowledged one of our direct probes (see the detector's
    * `establishedMember`): a server that joined but does not listen yet (a Nest app gossips from
    * init, before listen) refuses too, and must get a suspicion's time to start answering.
    */
   private readonly answered = new Set<string>();
+  /** The process (generation) each server runs, and when this server first learnt of it. */
+  private readonly processes = new Map<string, { generation: number; since: number }>();
   private readonly foreignListeners = new Set<(url: string) => void>();
   /** Seeds refused (malformed, foreign, or refused by the address policy). */
   refused = 0;
@@ -32,7 +34,7 @@ export class PeerBook {
     private readonly selfUrl: string,
     private readonly deps: {
       now: () => number;
-      log?: EngineLog;
+      log?: RateLimitedLog;
       /** Address policy: a peer URL for which this is false never enters the view and is never contacted. */
       acceptPeer?: (baseUrl: string) => boolean;
     },
@@ -68,6 +70,26 @@ export class PeerBook {
     return this.pageFormat.has(url);
   }
 
+  /**
+   * A new process at `url` (it restarted): its predecessor's acks and page format tell nothing
+   * about it, so a server that restarted at the same URL gets the grace of a new one.
+   */
+  forgetProcess(url: string): void {
+    this.answered.delete(url);
+    this.pageFormat.delete(url);
+  }
+
+  /** Notes the process a server's entry speaks for (its generation, 0 when unknown): the first time, it starts the clock of `knownSince`. */
+  noteProcess(url: string, generation: number | undefined, now: number): void {
+    const known = this.processes.get(url);
+    if (!known || known.generation !== (generation ?? 0)) this.processes.set(url, { generation: generation ?? 0, since: now });
+  }
+
+  /** When this server first learnt of the process now at `url` (undefined: before it counted, e.g. a preloaded view). */
+  knownSince(url: string): number | undefined {
+    return this.processes.get(url)?.since;
+  }
+
   noteAnswered(url: string): void {
     this.answered.add(url);
   }
@@ -76,9 +98,10 @@ export class PeerBook {
     return this.answered.has(url);
   }
 
-  /** Forgets acks of servers no longer in the view, once they outnumber it by a margin (amortised). */
+  /** Forgets acks and processes of servers no longer in the view, once they outnumber it by a margin (amortised). */
   pruneAnswered(isMember: (url: string) => boolean, viewSize: number): void {
     if (this.answered.size > viewSize + 64) for (const url of this.answered) if (!isMember(url)) this.answered.delete(url);
+    if (this.processes.size > viewSize + 64) for (const url of this.processes.keys()) if (!isMember(url)) this.processes.delete(url);
   }
 
   /** Called with each server newly marked foreign (the engine drops it from the view). */
@@ -92,17 +115,22 @@ export class PeerBook {
    */
   markForeign(url: string): void {
     const known = this.isForeign(url);
-    this.foreign.set(url, this.deps.now() + FOREIGN_IGNORE_MS);
+    const now = this.deps.now();
+    this.foreign.set(url, { at: now, until: now + FOREIGN_IGNORE_MS });
     if (this.foreign.size > MAX_FOREIGN) this.foreign.delete(this.foreign.keys().next().value!);
     this.seedUrls.delete(url);
     for (const listener of this.foreignListeners) listener(url);
-    if (!known) this.deps.log?.warn(`${url} answered 403: it belongs to another cluster (or refuses ours); ignoring it for ${FOREIGN_IGNORE_MS / 60_000} min`);
+    if (!known) this.deps.log?.warnEvery('foreign', () => `${url} answered 403: it belongs to another cluster (or refuses ours); ignoring it for ${FOREIGN_IGNORE_MS / 60_000} min`);
   }
 
-  isForeign(url: string): boolean {
-    const until = this.foreign.get(url);
-    if (until === undefined) return false;
-    if (until > this.deps.now()) return true;
+  /**
+   * Whether `url` is ignored as another cluster's. An entry from a process that started after
+   * the mark (its `generation`) is a new process there, and the mark is dropped.
+   */
+  isForeign(url: string, generation?: number): boolean {
+    const mark = this.foreign.get(url);
+    if (mark === undefined) return false;
+    if (mark.until > this.deps.now() && !(generation !== undefined && generation > mark.at)) return true;
     this.foreign.delete(url);
     return false;
   }

@@ -27,6 +27,12 @@ export interface StateDelta {
   from: number;
   to: number;
   floor?: number;
+  /**
+   * The generation of the process that wrote these keys (its start stamp, as in its membership
+   * entry). A server restarted at the same URL is a new process: its predecessor's keys are
+   * dropped, never compared with its own by version (the clocks behind them may disagree).
+   */
+  generation?: number;
   entries: StateEntry[];
 }
 
@@ -56,6 +62,8 @@ interface Slot {
 }
 
 interface ServerState {
+  /** The generation (process) these keys come from; undefined when the writer did not say. */
+  generation?: number;
   /** Every version up to this one is held (the watermark digests carry). */
   known: number;
   /** Versions up to this one were forgotten: a peer below it needs a reset. */
@@ -185,13 +193,18 @@ export class ReplicatedState {
   }
 
   /**
-   * Starts a new generation of this server's state: a version above anything a peer may hold
-   * from before a restart, as a reset that lists what this server holds now. Called when a
-   * peer turns out to hold state about this server that this server does not have.
+   * Starts a new generation of this server's state, as a reset that lists what this server
+   * holds now. Called when a peer turns out to hold state about this server that this server
+   * does not have (a previous process at the same URL wrote it). Every key of ours is re-issued
+   * with a fresh version, so that it beats the previous process's copy of the same key; the
+   * caller first makes the clock observe the versions it heard, so the fresh ones are above
+   * them (Cassandra's lesson: a start time is not a safe generation when clocks disagree).
    */
   refuteOwn(): StateDelta {
     const own = this.own();
-    const version = this.deps.tick();
+    let version = 0;
+    for (const [, slot] of [...own.slots].sort((a, b) => a[1].version - b[1].version)) slot.version = version = this.deps.tick();
+    if (version === 0) version = this.deps.tick();
     this.setKnown(this.selfUrl, own, version);
     own.floor = version;
     return this.deltaFor(this.selfUrl, 0, Infinity)!;
@@ -254,6 +267,7 @@ export class ReplicatedState {
     }
     const delta: StateDelta = { server, from, to, entries };
     if (reset) delta.floor = state.floor;
+    if (state.generation) delta.generation = state.generation;
     return delta;
   }
 
@@ -263,22 +277,35 @@ export class ReplicatedState {
    * (the delta is then worth passing on), and whether it claims state about this server that
    * this server does not hold (the caller refutes it).
    */
-  apply(delta: StateDelta): { changes: StateChange[]; news: boolean; aboutSelfUnknown: boolean } {
+  /**
+   * @param welcome whether keys of this generation may be held for `delta.server` (see
+   *   StateReplication: the view's current process, or a successor of a dead one); absent: any
+   */
+  apply(delta: StateDelta, welcome?: (generation: number) => boolean): { changes: StateChange[]; news: boolean; aboutSelfUnknown: boolean } {
     const none = { changes: [], news: false, aboutSelfUnknown: false };
     const invalid = invalidDelta(delta, this.limits, this.deps.acceptable);
     if (invalid) throw new StateValueError(invalid);
     if (delta.server === this.selfUrl) {
+      // a previous process at our URL wrote these: peers drop them once they know our generation
+      if (delta.generation !== undefined && delta.generation !== this.generation) return none;
+      // versions about us that we never issued
       const own = this.servers.get(this.selfUrl);
       const stale = delta.to > (own?.known ?? 0) || (delta.floor ?? 0) > (own?.floor ?? 0);
       return { ...none, aboutSelfUnknown: stale };
     }
+    if (delta.generation !== undefined && welcome && !welcome(delta.generation)) return none;
     const now = this.deps.now();
     const changes: StateChange[] = [];
     let news = false;
     let state = this.servers.get(delta.server);
+    if (state && delta.generation !== undefined && state.generation !== undefined && state.generation !== delta.generation) {
+      changes.push(...this.forget(delta.server, state));
+      state = undefined;
+    }
     if (!state) {
-      if (delta.entries.length === 0 && delta.to === 0) return none;
+      if (delta.entries.length === 0 && delta.to === 0) return { ...none, changes };
       state = { known: 0, floor: 0, slots: new Map() };
+      if (delta.generation !== undefined) state.generation = delta.generation;
       this.servers.set(delta.server, state);
     }
     // a reset removes what it does not list, but only where this server really was behind it
@@ -322,11 +349,31 @@ export class ReplicatedState {
     this.servers.delete(server);
   }
 
+  /**
+   * A new process runs at `server` (its membership generation changed): the keys of the
+   * previous one are gone, and the host hears each as deleted. Returns those changes.
+   */
+  newGeneration(server: string, generation: number | undefined): StateChange[] {
+    const state = this.servers.get(server);
+    if (!state || server === this.selfUrl || (generation !== undefined && state.generation === generation)) return [];
+    return this.forget(server, state);
+  }
+
+  private forget(server: string, state: ServerState): StateChange[] {
+    const now = this.deps.now();
+    const changes: StateChange[] = [];
+    for (const [key, slot] of state.slots) if (isLive(slot, now)) changes.push({ type: 'update', server, key, value: undefined, version: slot.version });
+    this.deps.digest.toggleState(server, state.known);
+    this.servers.delete(server);
+    return changes;
+  }
+
   private own(): ServerState {
     let own = this.servers.get(this.selfUrl);
     if (!own) {
       // the first write of this process: peers still holding a previous process's keys get a reset
       own = { known: 0, floor: this.generation, slots: new Map() };
+      if (this.generation > 0) own.generation = this.generation;
       this.servers.set(this.selfUrl, own);
       if (this.generation > 0) this.setKnown(this.selfUrl, own, this.generation);
     }
@@ -338,7 +385,9 @@ export class ReplicatedState {
     const from = own.known;
     own.slots.set(key, slot);
     this.setKnown(this.selfUrl, own, slot.version);
-    return { server: this.selfUrl, from, to: slot.version, entries: [toWireEntry(key, slot, now)] };
+    const delta: StateDelta = { server: this.selfUrl, from, to: slot.version, entries: [toWireEntry(key, slot, now)] };
+    if (own.generation) delta.generation = own.generation;
+    return delta;
   }
 
   private setKnown(server: string, state: ServerState, version: number): void {

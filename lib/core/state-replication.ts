@@ -1,5 +1,5 @@
 import type { Dissemination } from './dissemination.js';
-import { errorText, notifyAll, type EngineLog } from './engine-log.js';
+import { errorText, logSafe, notifyAll, type RateLimitedLog } from './engine-log.js';
 import type { StateLimits } from './engine-settings.js';
 import type { Membership } from './membership.js';
 import { ReplicatedState, type JsonValue, type StateChange, type StateDelta } from './replicated-state.js';
@@ -14,7 +14,6 @@ import { ReplicatedState, type JsonValue, type StateChange, type StateDelta } fr
 export class StateReplication {
   readonly state: ReplicatedState;
   private readonly listeners = new Set<(change: StateChange) => void>();
-  private lastWarningAt = -Infinity;
   readonly stats = {
     /** Incoming deltas refused (limits, malformed, stamped too far ahead). */
     entriesRefused: 0,
@@ -27,7 +26,7 @@ export class StateReplication {
     limits: StateLimits,
     private readonly membership: Membership,
     private readonly dissemination: Dissemination,
-    private readonly deps: { now: () => number; log?: EngineLog },
+    private readonly deps: { now: () => number; log: RateLimitedLog },
   ) {
     const clock = membership.clock;
     this.state = new ReplicatedState(selfUrl, limits, {
@@ -37,6 +36,8 @@ export class StateReplication {
       digest: membership.digest,
     });
     membership.onRemoved((url) => this.state.drop(url));
+    // a restarted server is a new process: its predecessor's keys go, whatever their versions
+    membership.onNewProcess((url) => this.emit(this.state.newGeneration(url, membership.get(url)?.generation)));
   }
 
   /** Starts this process's generation: its state begins above anything a previous process at its URL wrote. */
@@ -73,30 +74,55 @@ export class StateReplication {
   merge(deltas: StateDelta[], source: string): StateChange[] {
     const changes: StateChange[] = [];
     let refute = false;
+    let claimed = 0;
     for (const delta of deltas) {
       if (!delta || typeof delta.server !== 'string') continue;
       if (delta.server !== this.selfUrl && !this.membership.get(delta.server)) continue;
       try {
-        const result = this.state.apply(delta);
-        if (result.aboutSelfUnknown) refute = true;
+        const result = this.state.apply(delta, (generation) => this.welcome(delta.server, generation));
+        if (result.aboutSelfUnknown) {
+          refute = true;
+          claimed = Math.max(claimed, delta.to, delta.floor ?? 0);
+        }
         if (result.news) this.dissemination.queueState(delta);
         changes.push(...result.changes);
       } catch (error) {
         this.stats.entriesRefused++;
-        // a peer with other limits would repeat this every round: one line a minute is enough
-        const now = this.deps.now();
-        if (now - this.lastWarningAt >= 60_000) {
-          this.lastWarningAt = now;
-          this.deps.log?.warn(`refused key/value state of ${delta.server} from ${source}: ${errorText(error)} (do all servers use the same state limits?)`);
-        }
+        // a peer with other limits would repeat this every round: a few lines a minute are enough
+        this.deps.log.warnEvery('state-refused', () => `refused key/value state of ${logSafe(delta.server)} from ${logSafe(source)}: ${logSafe(errorText(error))} (do all servers use the same state limits?)`);
       }
     }
-    if (refute && this.membership.isRunning) {
+    if (refute && this.membership.isRunning && !this.membership.hasYielded) {
       this.stats.stateRefutations++;
+      // our fresh versions must be above the ones a previous process at our URL issued
+      this.membership.clock.observe(claimed);
       this.dissemination.queueState(this.state.refuteOwn());
     }
     this.emit(changes);
     return changes;
+  }
+
+  /**
+   * Keys of a process are held when the view knows that process at the URL; or when they come
+   * from a newer process than a dead one (a restart whose keys arrive before its membership
+   * entry does). A live process's URL never takes another's keys: a predecessor's arrive late,
+   * a twin's (two processes, one URL) must not hide the owner's.
+   */
+  private welcome(server: string, generation: number): boolean {
+    const entry = this.membership.get(server);
+    if (!entry?.generation || entry.generation === generation) return true;
+    return generation > entry.generation && (!entry.online || entry.suspect === true);
+  }
+
+  /**
+   * Queues this server's whole state afresh (a reset listing every key). Called once, after the
+   * first sync of a process gave it the view: what it wrote before it knew anyone has used up
+   * its transmissions on the one seed it knew, and a restarted server's keys must replace its
+   * predecessor's everywhere.
+   */
+  announceOwn(): void {
+    const own = this.state.deltaFor(this.selfUrl, 0, Infinity);
+    if (own) this.dissemination.queueState(own);
   }
 
   /** Expires keys whose time has come; this server's own expiries become tombstones to spread. */

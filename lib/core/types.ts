@@ -22,6 +22,13 @@ export interface GossipServer {
    * declared them. Absent when the server itself went offline (it left).
    */
   by?: string;
+  /**
+   * Extension: the generation of the process this entry is about, the stamp at which that
+   * process started. A server that restarts at the same URL is a new process with a new
+   * generation, so what was learnt about the previous one (its acks, its flapping) is not held
+   * against it, and two processes claiming one URL can be told apart. Absent from page-format peers.
+   */
+  generation?: number;
 }
 
 /** A membership view, as sent on the wire and stored in the master list. */
@@ -54,6 +61,12 @@ export interface ControlMessage {
 export interface ProbeMessage extends ServerList {
   message: 'probe';
   target?: string;
+  /**
+   * Extension: a self-check. The process of this generation sends it to its own base URL to
+   * learn whether the URL reaches it; a process of another generation that receives it learns
+   * that a second process claims its URL (an address conflict).
+   */
+  selfCheck?: number;
   /** Extension: recent key/value changes, piggybacked like membership changes. */
   state?: StateDelta[];
 }

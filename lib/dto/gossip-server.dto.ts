@@ -24,4 +24,11 @@ export class GossipServerDto implements GossipServer {
   @MaxLength(MAX_BASE_URL_LENGTH)
   @IsBaseUrl()
   by?: string;
+
+  /** Extension: the generation (start stamp) of the process the entry is about. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  generation?: number;
 }

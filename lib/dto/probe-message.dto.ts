@@ -1,4 +1,4 @@
-import { Equals, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Equals, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
 import type { ProbeAck, ProbeMessage } from '../core/types.js';
 import { IsBaseUrl } from './is-base-url.decorator.js';
@@ -16,6 +16,13 @@ export class ProbeMessageDto extends ServerListDto implements ProbeMessage {
   @MaxLength(MAX_BASE_URL_LENGTH)
   @IsBaseUrl()
   target?: string;
+
+  /** Extension: a self-check, sent by the process of this generation to its own base URL. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  selfCheck?: number;
 
   /** Extension: piggybacked key/value changes. */
   @OptionalStateDeltas()

@@ -60,6 +60,13 @@ export class StateDeltaDto implements StateDelta {
   @Max(Number.MAX_SAFE_INTEGER)
   floor?: number;
 
+  /** Extension: the generation of the process that wrote these keys (its start stamp). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  generation?: number;
+
   @IsArray()
   @ArrayMaxSize(MAX_KEYS_PER_DELTA)
   @ValidateNested({ each: true })

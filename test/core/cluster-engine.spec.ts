@@ -256,10 +256,10 @@ describe('refused connections and pushes', () => {
    * An engine that knows the target and four helpers. `targetFails`: how the target's port
    * answers us; `helperSays(helper)`: what a helper reports about the target.
    */
-  function detector(opts: { targetFails: 'refused' | 'timeout'; helperSays: (helper: string) => 'refused' | 'silent'; settings?: object; targetStampAgeMs?: number }) {
+  function detector(opts: { targetFails: 'refused' | 'timeout'; helperSays: (helper: string) => 'refused' | 'silent'; settings?: object; knownForMs?: number }) {
     const target_ = { answers: false };
     const probes: { peer: string; message: ServerList & { target?: string } }[] = [];
-    const now = 1_700_000_000_000;
+    let now = 1_700_000_000_000;
     const transport: GossipTransport = {
       exchange: async () => ({ online: [] }),
       probe: async (peer, message) => {
@@ -272,8 +272,9 @@ describe('refused connections and pushes', () => {
     };
     const engine = new ClusterEngine({ selfUrl: self, ...opts.settings }, { now: () => now, random: seededRandom(3), transport });
     engine.start();
-    // the target asserted itself `targetStampAgeMs` ago (default: a minute, well past the 4 s minimum suspicion)
-    engine.merge({ online: [target, ...helpers].map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now - (baseUrl === target ? (opts.targetStampAgeMs ?? 60_000) : 1000) })) }, 'test');
+    engine.merge({ online: [target, ...helpers].map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: now - 1000 })) }, 'test');
+    // this server learnt of the target `knownForMs` ago (default: a minute, well past the 4 s minimum suspicion)
+    now += opts.knownForMs ?? 60_000;
     /** Probe ticks until the target has been probed. */
     const probeTarget = async () => {
       for (let i = 0; i < 10; i++) {
@@ -292,10 +293,13 @@ describe('refused connections and pushes', () => {
     expect(engine.stats()).toMatchObject({ refusalsConfirmed: 1, declaredOffline: 1, suspicionsRaised: 0 });
   });
 
-  it('a server that started a moment ago and never answered us gets a suspicion (it may not listen yet); once it has answered, not', async () => {
-    const young = detector({ targetFails: 'refused', helperSays: () => 'refused', targetStampAgeMs: 1000 });
-    expect(await young.probeTarget()).toEqual({ kind: 'suspected', target });
-    const known = detector({ targetFails: 'refused', helperSays: () => 'refused', targetStampAgeMs: 1000 });
+  it('a server we learnt of a moment ago that never answered us is not accused (it may not listen yet); once it has answered, a refusal is final', async () => {
+    const young = detector({ targetFails: 'refused', helperSays: () => 'refused', knownForMs: 1000 });
+    expect(await young.probeTarget()).toEqual({ kind: 'starting', target });
+    expect(young.engine.member(target)).toMatchObject({ online: true });
+    expect(young.engine.member(target)?.suspect).toBeUndefined();
+    expect(young.engine.stats()).toMatchObject({ suspicionsRaised: 0, declaredOffline: 0 });
+    const known = detector({ targetFails: 'refused', helperSays: () => 'refused', knownForMs: 1000 });
     known.target.answers = true;
     expect(await known.probeTarget()).toEqual({ kind: 'alive', target, via: 'direct' });
     known.target.answers = false;

@@ -3,6 +3,7 @@ import { DEFAULT_ENGINE_SETTINGS } from '../../lib/core/engine-settings.js';
 import type { MemberEntry, MembershipChange } from '../../lib/core/membership-view.js';
 import { Membership } from '../../lib/core/membership.js';
 import { PeerBook } from '../../lib/core/peer-book.js';
+import { RateLimitedLog } from '../../lib/core/engine-log.js';
 
 const SELF = 'http://self:1/';
 const T0 = 1_800_000_000_000;
@@ -12,7 +13,7 @@ function setup(settings: Partial<typeof DEFAULT_ENGINE_SETTINGS> = {}) {
   const now = () => clock.now;
   const awareness = new Awareness(8, 2000);
   const peers = new PeerBook(SELF, { now });
-  const membership = new Membership({ ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: SELF }, { now, peers, awareness });
+  const membership = new Membership({ ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: SELF }, { now, peers, awareness, log: new RateLimitedLog(undefined, now) });
   const changes: MembershipChange[] = [];
   const applied: MemberEntry[] = [];
   const removed: string[] = [];
@@ -28,7 +29,7 @@ describe('Membership', () => {
   it('starts by stamping itself online, and that entry is applied (queued for gossip)', () => {
     const { membership, applied } = setup();
     membership.start();
-    expect(membership.self()).toEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0, online: true });
+    expect(membership.self()).toEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0, online: true, generation: T0 });
     expect(applied.map((e) => e.baseUrl)).toEqual([SELF]);
   });
 
@@ -71,7 +72,7 @@ describe('Membership', () => {
   it('refuses malformed entries, foreign servers and addresses the peer book refuses', () => {
     const clock = { now: T0 };
     const peers = new PeerBook(SELF, { now: () => clock.now, acceptPeer: (u) => !u.includes('blocked') });
-    const m = new Membership({ ...DEFAULT_ENGINE_SETTINGS, selfUrl: SELF }, { now: () => clock.now, peers, awareness: new Awareness(8, 0) });
+    const m = new Membership({ ...DEFAULT_ENGINE_SETTINGS, selfUrl: SELF }, { now: () => clock.now, peers, awareness: new Awareness(8, 0), log: new RateLimitedLog(undefined, () => clock.now) });
     m.start();
     peers.markForeign('http://foreign:1/');
     m.merge({ online: [entry('ftp://x:1/', T0), entry('http://blocked:1/', T0), entry('http://foreign:1/', T0), { baseUrl: 'http://a:1/', monitor: 'yes', lastUpdate: T0 } as never] }, 'test');

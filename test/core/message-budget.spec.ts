@@ -27,6 +27,7 @@ describe('MessageBudget', () => {
       { baseUrl: 'http://10.0.0.5:3000/', monitor: false, lastUpdate: 1_795_411_200_000, online: true },
       { baseUrl: 'http://10.0.0.5:3000/', monitor: true, lastUpdate: 1_795_411_200_000, online: true },
       { baseUrl: 'http://10.0.0.5:3000/', monitor: false, lastUpdate: 1_795_411_200_000, online: false, by: 'http://10.0.0.6:3000/' },
+      { baseUrl: 'http://10.0.0.5:3000/', monitor: false, lastUpdate: 1_795_411_200_000, online: true, suspect: true, by: 'http://10.0.0.6:3000/', generation: 1_795_411_100_000 },
     ];
     for (const e of entries) expect(entrySize(e)).toBe(JSON.stringify(toWire(e)).length + 1);
   });

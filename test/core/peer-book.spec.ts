@@ -1,4 +1,5 @@
 import { PeerBook } from '../../lib/core/peer-book.js';
+import { RateLimitedLog } from '../../lib/core/engine-log.js';
 import { classifyFailure } from '../../lib/core/transport.js';
 
 describe('PeerBook', () => {
@@ -14,7 +15,7 @@ describe('PeerBook', () => {
   it('ignores a foreign server for 10 minutes, forgets it as a seed and tells its listeners once per mark', () => {
     let now = 0;
     const warnings: string[] = [];
-    const peers = new PeerBook(self, { now: () => now, log: { warn: (m) => warnings.push(m), debug: () => undefined } });
+    const peers = new PeerBook(self, { now: () => now, log: new RateLimitedLog({ warn: (m) => warnings.push(m), debug: () => undefined }, () => now) });
     const told: string[] = [];
     peers.onForeign((url) => told.push(url));
     peers.addSeeds(['http://other:1/']);
