@@ -9,4 +9,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
   testTimeout: 60000,
+  // each run gets its own temp folder; the teardown fails the run when a test left anything in it
+  globalSetup: '<rootDir>/test/support/temp-folder.global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/temp-folder.global-teardown.ts',
 };

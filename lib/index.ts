@@ -34,5 +34,6 @@ export {
   shazbotHealthExtension,
   shazbotCluster,
 } from './standalone/shazbot.js';
+export { clustershazbotRouter, type ClustershazbotRouterOptions, type ClustershazbotMiddleware } from './standalone/express-router.js';
 export { signRequest, stringToSign, hmacSha256, RequestVerifier, SIGNATURE_SCHEME, type SignatureInput, type VerifyResult } from './security/request-signature.js';
 export { canonicalJson } from './security/canonical-json.js';

@@ -1,99 +1,37 @@
 /**
- * The package page's Express example, on the plain-function API: the same module runs
- * underneath, configured from the same SHAZBOT_* variables.
+ * The package page's Express example, with one router for every endpoint: the same module runs
+ * underneath, configured from the same SHAZBOT_* variables. SIGINT (Ctrl-C) and SIGTERM (a
+ * supervisor, `docker stop`) both shut it down cleanly: offline, peers told, then exit.
  */
 import 'reflect-metadata';
 import express from 'express';
-import {
-  ClustershazbotRequestError,
-  shazbotControlRequest,
-  shazbotGossipRequest,
-  shazbotHealthExtension,
-  shazbotListRequest,
-  shazbotProbeRequest,
-  shazbotSetState,
-  shazbotShutDown,
-  shazbotStart,
-  shazbotStateRequest,
-  shazbotSyncRequest,
-  type ControlMessage,
-  type GossipMessage,
-  type ProbeMessage,
-  type SyncMessage,
-} from 'clustershazbot';
+import { clustershazbotRouter, shazbotHealthExtension, shazbotSetState, shazbotShutDown, shazbotStart } from 'clustershazbot';
 import { listenAddress } from './listen-address.js';
 
 const app = express();
-app.use(express.json({ limit: '4mb' }));
-
-const statusOf = (error: unknown) => (error instanceof ClustershazbotRequestError ? error.status : 500);
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-app.post('/clustershazbot/gossip', async (req, res) => {
-  try {
-    res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage, req.ip));
-  } catch (error) {
-    res.status(statusOf(error)).json({ error: messageOf(error) });
-  }
+app.use(express.json({ limit: '4mb' })); // optional: without a parser the router reads the body itself
+app.use(clustershazbotRouter()); // gossip, probe, sync, list, state, control under /clustershazbot/
+app.get('/health', (_req, res) => {
+  res.json(shazbotHealthExtension());
 });
-
-app.post('/clustershazbot/probe', async (req, res) => {
-  try {
-    res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage, req.ip));
-  } catch (error) {
-    res.status(statusOf(error)).json({ error: messageOf(error) });
-  }
-});
-
-app.post('/clustershazbot/sync', async (req, res) => {
-  try {
-    res.json(await shazbotSyncRequest(req.headers.authorization || '', req.body as SyncMessage, req.ip));
-  } catch (error) {
-    res.status(statusOf(error)).json({ error: messageOf(error) });
-  }
-});
-
-app.get('/clustershazbot/state', async (req, res) => {
-  try {
-    res.json(await shazbotStateRequest(req.headers.authorization || '', req.ip));
-  } catch (error) {
-    res.status(statusOf(error)).json({ error: messageOf(error) });
-  }
-});
-
-app.get('/clustershazbot/list', async (req, res) => {
-  try {
-    res.json(await shazbotListRequest(req.headers.authorization || '', req.ip));
-  } catch (error) {
-    res.status(statusOf(error)).json({ error: messageOf(error) });
-  }
-});
-
-app.post('/clustershazbot/control', async (req, res) => {
-  try {
-    await shazbotControlRequest(req.headers.authorization || '', req.body as ControlMessage, req.ip);
-    res.json({ success: true });
-  } catch (error) {
-    res.status(statusOf(error)).json({ error: messageOf(error) });
-  }
-});
-
-app.get('/health', (_req, res) => res.json(shazbotHealthExtension()));
 
 async function main(): Promise<void> {
   await shazbotStart();
   shazbotSetState('runtime', { framework: 'express', node: process.version });
   const { host, port } = listenAddress();
   const server = app.listen(port, host, () => console.log(`express server on ${host}:${port}`));
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await shazbotShutDown();
     server.close(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 main().catch((error: unknown) => {
-  console.error(messageOf(error));
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

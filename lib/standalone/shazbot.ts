@@ -37,6 +37,16 @@ function started(): { cluster: ClusterService; config: ClusterConfig; verifier: 
 }
 
 /**
+ * The running module's route prefix and body limit, or undefined before shazbotStart: what
+ * clustershazbotRouter() serves on and accepts. Not exported from the package.
+ */
+export function standaloneRouting(): Pick<ClusterConfig, 'routePrefix' | 'maxBodyBytes'> | undefined {
+  if (!context) return undefined;
+  const { routePrefix, maxBodyBytes } = context.get<ClusterConfig>(CLUSTER_CONFIG);
+  return { routePrefix, maxBodyBytes };
+}
+
+/**
  * Same checks as the Nest guards: 429 for a client with too many recent failures (when the
  * caller passes its address), 401 without a hint, 403 for a valid signature of another cluster.
  */

@@ -3,7 +3,7 @@ import { Controller, Get, Module, type DynamicModule, type INestApplication } fr
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,9 +31,17 @@ class HealthController {
   }
 }
 
-/** A master list file holding `seeds`, as a file:// URL. */
+/** The folders masterListFile() made in this test file: removed after its last test, failed or not. */
+const madeDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A master list file holding `seeds`, as a file:// URL; its folder is removed after the test file. */
 export function masterListFile(seeds: string[] = []): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'shazbot-e2e-')), 'master.json');
+  const dir = mkdtempSync(join(tmpdir(), 'shazbot-e2e-'));
+  madeDirs.push(dir);
+  const path = join(dir, 'master.json');
   writeFileSync(path, JSON.stringify({ online: seeds.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: 0 })), offline: [] }));
   return pathToFileURL(path).toString();
 }

@@ -45,8 +45,11 @@ describe('TLS and mutual TLS between servers', () => {
   });
 
   afterAll(async () => {
-    for (const app of apps) await app.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const app of apps) await app.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   async function start(port: number, seed: string, tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }): Promise<INestApplication> {
