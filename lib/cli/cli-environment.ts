@@ -12,6 +12,6 @@ export function clusterName(): string {
  */
 export function secretFrom(variable: 'SHAZBOT_SECRET' | 'SHAZBOT_CONTROL_SECRET'): string {
   const secret = process.env[variable]?.split(',')[0]?.trim();
-  if (!secret) throw new UsageError(`${variable} is not set`);
+  if (!secret) throw new UsageError(`${variable} is not set: export the ${variable === 'SHAZBOT_SECRET' ? 'gossip' : 'control'} secret the servers use`);
   return secret;
 }
