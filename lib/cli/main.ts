@@ -3,6 +3,7 @@ import type { CliCommand } from './cli-command.js';
 import { CliError, EXIT, UsageError } from './cli-errors.js';
 import { ENVIRONMENT_HELP } from './cli-options.js';
 import { controlCommand } from './commands/control.command.js';
+import { dashboardCommand } from './commands/dashboard.command.js';
 import { drainCommand } from './commands/drain.command.js';
 import { listCommand } from './commands/list.command.js';
 import { membersCommand } from './commands/members.command.js';
@@ -11,7 +12,7 @@ import { stateCommand } from './commands/state.command.js';
 import { undrainCommand } from './commands/undrain.command.js';
 import { watchCommand } from './commands/watch.command.js';
 
-const COMMANDS: CliCommand[] = [membersCommand, drainCommand, undrainCommand, watchCommand, listCommand, stateCommand, controlCommand, signCommand];
+const COMMANDS: CliCommand[] = [membersCommand, drainCommand, undrainCommand, watchCommand, dashboardCommand, listCommand, stateCommand, controlCommand, signCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
