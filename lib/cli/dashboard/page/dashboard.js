@@ -68,7 +68,9 @@ function renderServers(s) {
       const fingerprint = cell(r.fingerprint ?? '–', 'fingerprint');
       if (r.fingerprint && s.agreement.groups.length > 1) fingerprint.classList.add(`group-${Math.min(group.get(r.fingerprint), 3)}`);
       const health = r.health ? `${r.health.status}${r.health.cluster ? ` (cluster ${r.health.cluster})` : ''}` : '–';
-      const reachable = cell(r.reachable ? 'yes' : 'no');
+      // "cannot reach <its URL>: connection refused (…)": the row names the server already
+      const reason = (r.error ?? '').replace(`cannot reach ${r.address}: `, '').replace(`${r.address} `, '');
+      const reachable = cell(r.reachable ? 'yes' : `no: ${reason}`, r.reachable ? '' : 'reason');
       if (r.error) reachable.title = r.error;
       tr.append(
         cell(r.address, 'address'),
@@ -88,6 +90,8 @@ function renderServers(s) {
   else if (a.groups.length === 0) agreement.textContent = 'no server answered';
   else if (a.agree) agreement.textContent = `${a.groups[0].servers.length} agree`;
   else agreement.textContent = `differ: ${a.groups.map((g) => g.servers.length).join(' / ')}`;
+  const unreachable = s.servers.filter((r) => !r.reachable).length;
+  $('agreement-label').textContent = unreachable ? `views; ${unreachable} not reachable` : 'views';
   agreement.dataset.agree = String(a.agree);
   agreement.style.color = a.agree ? 'var(--online)' : a.groups.length > 1 ? 'var(--offline)' : '';
 }
