@@ -165,8 +165,8 @@ describe('clustershazbot CLI against real servers', () => {
 
   it('an unreachable server, a bad URL, a missing secret or an unknown option: a one-line error and its exit code', async () => {
     const nobody = `http://127.0.0.1:${await freePort()}/`;
-    for (const command of ['members', 'drain', 'watch', 'list']) {
-      const run = await runCli([command, nobody], SECRETS);
+    for (const command of ['members', 'drain', 'watch', 'dashboard', 'list']) {
+      const run = await runCli([command, nobody, ...(command === 'dashboard' ? ['--port', '0'] : [])], SECRETS);
       expect({ command, code: run.code }).toEqual({ command, code: 3 });
       expect(run.stderr).toContain(`error: cannot reach ${nobody}: connection refused`);
     }
