@@ -49,7 +49,9 @@ export async function rollOutStatus(options: RolloutOptions): Promise<RolloutRes
     const known = initial.slice(0, 5).map((r) => r.address).join(', ');
     throw new UsageError(`${member} is not in the view of the server at ${target} (its members: ${known}${initial.length > 5 ? ', …' : ''}); pass --member with the server's base URL as the cluster knows it`);
   }
-  const observers = new Set(initial.filter((r) => r.status !== 'offline' && r.address !== member).map((r) => r.address));
+  // the server itself is asked at `target`; `member` is the same server under the name the cluster knows
+  const isItself = (address: string) => address === member || address === target;
+  const observers = new Set(initial.filter((r) => r.status !== 'offline' && !isItself(r.address)).map((r) => r.address));
 
   await setOnline(target, online, connection);
   const started = Date.now();
@@ -58,11 +60,11 @@ export async function rollOutStatus(options: RolloutOptions): Promise<RolloutRes
   try {
     for (;;) {
       const timeoutMs = Math.max(250, Math.min(connection.timeoutMs, deadline - Date.now()));
-      const poll = async (address: string, url: string): Promise<[string, Seen]> => {
+      const poll = async (address: string): Promise<[string, Seen]> => {
         try {
-          const rows = memberRows(await readList(url, { ...connection, timeoutMs }));
+          const rows = memberRows(await readList(address, { ...connection, timeoutMs }));
           // members the target learns about while we wait are asked too
-          if (url === target) for (const r of rows) if (r.status !== 'offline' && r.address !== member) observers.add(r.address);
+          if (address === target) for (const r of rows) if (r.status !== 'offline' && !isItself(r.address)) observers.add(r.address);
           const status = rows.find((r) => r.address === member)?.status ?? 'absent';
           return [address, status === wanted ? { kind: 'confirmed' } : { kind: 'pending', status }];
         } catch (error) {
@@ -70,21 +72,21 @@ export async function rollOutStatus(options: RolloutOptions): Promise<RolloutRes
           return [address, { kind: 'unreachable', reason: error instanceof Error ? error.message : String(error) }];
         }
       };
-      const seen = new Map(await Promise.all([poll(member, target), ...[...observers].map((a) => poll(a, a))]));
+      const seen = new Map(await Promise.all([target, ...observers].map(poll)));
       const result: RolloutResult = { confirmed: [], pending: [], unreachable: [], elapsedMs: Date.now() - started };
       for (const [address, s] of seen) {
         if (s.kind === 'confirmed') result.confirmed.push(address);
         else if (s.kind === 'pending') result.pending.push({ address, status: s.status });
         else result.unreachable.push({ address, reason: s.reason });
       }
-      const targetConfirmed = seen.get(member)?.kind === 'confirmed';
+      const targetConfirmed = seen.get(target)?.kind === 'confirmed';
       const asked = seen.size - result.unreachable.length;
       const state = `${verb} ${member}: ${wanted} on ${result.confirmed.length} of ${asked} reachable members${result.unreachable.length ? `, ${result.unreachable.length} unreachable` : ''}`;
       progress.update(`${state}, ${secondsText(result.elapsedMs)}`, state);
       if (targetConfirmed && result.pending.length === 0) return result;
       if (Date.now() >= deadline) {
         const lagging = result.pending.map((p) => `${p.address} shows it ${p.status}`);
-        if (!targetConfirmed && !result.pending.some((p) => p.address === member)) lagging.unshift(`${target} (the server itself) did not answer`);
+        if (!targetConfirmed && !result.pending.some((p) => p.address === target)) lagging.unshift(`${target} (the server itself) did not answer`);
         throw new CliError(`${verb} ${member} not confirmed after ${secondsText(result.elapsedMs)} (--timeout): ${lagging.join('; ')}`, EXIT.notConfirmed);
       }
       await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())));
