@@ -1,10 +1,10 @@
+import { secretFrom } from './cli-environment.js';
 import { CliError, EXIT, UsageError } from './cli-errors.js';
 import { readList, setOnline } from './cluster-reads.js';
 import { memberRows, type MemberStatus } from './member-rows.js';
 import { secondsText } from './output-format.js';
 import { ProgressLine } from './progress-line.js';
 import type { ConnectionSettings } from './signed-request.js';
-import { secretFrom } from './cli-environment.js';
 
 export interface RolloutOptions {
   /** Where the control request goes (normalised base URL). */
