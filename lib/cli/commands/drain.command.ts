@@ -1,0 +1,40 @@
+import type { CliCommand } from '../cli-command.js';
+import { baseUrlArgument, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, noExtraArguments, secondsOption } from '../cli-options.js';
+import { describeRollout, rollOutStatus } from '../status-rollout.js';
+
+export const drainCommand: CliCommand = {
+  name: 'drain',
+  summary: 'take a server offline by control and wait until every member sees it offline',
+  help: `usage: clustershazbot drain <baseUrl> [--timeout 60] [--interval 0.5] [--member URL]
+
+Takes the server at <baseUrl> offline by control (it keeps running and gossiping; peers see
+it offline, so whatever routes work by membership stops sending it any), then waits until
+every member the server sees online or suspect shows it offline. A progress line on stderr counts
+the members that agree; members that cannot be reached are listed, not waited for.
+Sends POST <prefix>/control signed with SHAZBOT_CONTROL_SECRET; reads each member's
+GET <prefix>/list signed with SHAZBOT_SECRET. Exit code 0 once every reachable member shows
+it offline, 4 if some still did not at --timeout.
+
+options:
+  --timeout S           seconds to wait for every member to agree (default 60)
+  --interval S          seconds between polls of the members (default 0.5)
+  --member URL          the server's base URL as the cluster knows it, when <baseUrl> is
+                        another address of the same server (default: <baseUrl>)
+${CONNECTION_HELP}
+  -h, --help            this help
+
+${ENVIRONMENT_HELP}
+
+example:
+  SHAZBOT_SECRET=… SHAZBOT_CONTROL_SECRET=… npx clustershazbot drain http://10.0.0.5:3000/ --timeout 30`,
+  options: { ...CONNECTION_OPTIONS, timeout: { type: 'string', default: '60' }, interval: { type: 'string', default: '0.5' }, member: { type: 'string' } },
+  async run(positionals, values) {
+    noExtraArguments(positionals, 1, 'drain');
+    const target = baseUrlArgument(positionals[0], 'drain');
+    const member = values.member === undefined ? target : baseUrlArgument(String(values.member), 'drain --member');
+    const options = { target, member, online: false, connection: connectionFrom(values), timeoutMs: secondsOption(values, 'timeout') * 1000, intervalMs: secondsOption(values, 'interval') * 1000 };
+    const result = await rollOutStatus(options);
+    process.stdout.write(describeRollout(false, member, result));
+    return 0;
+  },
+};

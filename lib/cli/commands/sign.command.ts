@@ -1,0 +1,43 @@
+import type { CliCommand } from '../cli-command.js';
+import { clusterName, secretFrom } from '../cli-environment.js';
+import { UsageError } from '../cli-errors.js';
+import { baseUrlArgument, ENVIRONMENT_HELP, noExtraArguments } from '../cli-options.js';
+import { signatureFor } from '../signed-request.js';
+
+export const signCommand: CliCommand = {
+  name: 'sign',
+  summary: 'print an Authorization header for curl',
+  help: `usage: clustershazbot sign <METHOD> <path> [json-body] [--url <baseUrl>]
+
+Prints the Authorization header of one request, signed with SHAZBOT_SECRET for
+SHAZBOT_CLUSTER, for a tool that cannot sign (curl). <path> is the logical path,
+/<prefix>/<endpoint>, whatever the base URL's own path. A header is accepted once, within
+the signature window (300 s by default). Send the body exactly as given: the signature
+covers its canonical JSON (keys sorted), and a receiver accepts either form.
+
+options:
+  --url U               the server the request is for (its base URL)
+  -h, --help            this help
+
+${ENVIRONMENT_HELP}
+
+example:
+  curl -H "Authorization: $(SHAZBOT_SECRET=… npx clustershazbot sign GET /clustershazbot/list)" http://10.0.0.5:3000/clustershazbot/list`,
+  options: { url: { type: 'string' } },
+  async run(positionals, values) {
+    noExtraArguments(positionals, 3, 'sign');
+    const [method, path, json] = positionals;
+    if (!method || !path) throw new UsageError('sign needs a method and a path, e.g. sign GET /clustershazbot/list');
+    if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`"${method}" is not an HTTP method`);
+    if (!path.startsWith('/')) throw new UsageError(`the path "${path}" must start with /, e.g. /clustershazbot/list`);
+    const target = values.url === undefined ? undefined : baseUrlArgument(String(values.url), 'sign --url');
+    let body: unknown;
+    try {
+      body = json === undefined ? undefined : JSON.parse(json);
+    } catch {
+      throw new UsageError('the body is not valid JSON');
+    }
+    process.stdout.write(`${signatureFor(target, { method, path, cluster: clusterName(), secret: secretFrom('SHAZBOT_SECRET'), body })}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,72 @@
+import type { MemberRow, MemberStatus } from '../member-rows.js';
+import type { MemberChange } from '../membership-changes.js';
+
+/**
+ * What the dashboard page receives from the CLI's local server (`GET /api/snapshot`, and each
+ * `snapshot` event of `GET /api/events`): everything the page shows, already read and checked
+ * by the CLI. It never holds a secret.
+ */
+export interface DashboardSnapshot {
+  /** SHAZBOT_CLUSTER, as the CLI signs. */
+  cluster: string;
+  /** The base URL the dashboard was started with. */
+  entry: string;
+  /** Whose view the members table shows: the entry server, or another member while it does not answer. */
+  source?: string;
+  /** When that view was read, ms since epoch; absent until one was. */
+  viewReadAt?: number;
+  /** Why no server's view could be read on the last attempt. */
+  error?: string;
+  /** The CLI's refresh interval, ms. */
+  intervalMs: number;
+  members: MemberRow[];
+  counts: Record<MemberStatus, number>;
+  /** Every member, as the last sweep found it (asked one by one, in parallel). */
+  servers: ServerReport[];
+  agreement: Agreement;
+  /** Membership changes seen between refreshes of the shown view, newest first (at most 100). */
+  changes: MemberChange[];
+  /**
+   * Reserved for the coordination issue: singleton owners and keys per owner. The page renders
+   * its section only when this is present; nothing fills it yet.
+   */
+  ownership?: OwnershipReport;
+}
+
+/** One member as the CLI found it when it asked it for its own view. */
+export interface ServerReport {
+  address: string;
+  /** Its status in the shown view. */
+  status?: MemberStatus;
+  reachable: boolean;
+  /** Why its view could not be read (unreachable, 401…). */
+  error?: string;
+  /** `viewFingerprint` of its view: equal fingerprints, equal views. */
+  fingerprint?: string;
+  /** Its view's size by status. */
+  counts?: Record<MemberStatus, number>;
+  /** Round trip of its list request, ms. */
+  latencyMs?: number;
+  /** From its host's health route (Terminus), when it has one: overall status and the cluster indicator's. */
+  health?: { status: string; cluster?: string };
+  /** Lifeguard's local health score (0 is healthy), from its host's Prometheus route, when it has one. */
+  healthScore?: number;
+  /** When it was asked, ms since epoch. */
+  checkedAt: number;
+}
+
+/** Whether the reachable servers hold the same view: one fingerprint group means they agree. */
+export interface Agreement {
+  /** True when every reachable server's view has the same fingerprint. */
+  agree: boolean;
+  /** Servers by fingerprint, largest group first. */
+  groups: { fingerprint: string; servers: string[] }[];
+  /** When the sweep that found this ended, ms since epoch; absent before the first one. */
+  sweptAt?: number;
+}
+
+/** Reserved (see `DashboardSnapshot.ownership`). */
+export interface OwnershipReport {
+  singletons: { name: string; owner: string }[];
+  keysPerOwner: { owner: string; keys: number }[];
+}
