@@ -51,6 +51,7 @@ export function parseDnsDiscoveryUrl(raw: string): DnsDiscoveryTarget {
   const scheme = url.searchParams.get('scheme') ?? 'http';
   if (scheme !== 'http' && scheme !== 'https') throw new Error(`scheme must be http or https, got "${scheme}"`);
   const name = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (!name) throw new Error('names no host (expected dns://name:port or dns+srv://_service._proto.name)');
   if (isIP(name.replace(/^\[|\]$/g, ''))) throw new Error('names an address, not a DNS name (list addresses in a master-list file instead)');
   if (!validName(name)) throw new Error(`has an invalid DNS name "${name.slice(0, 80)}"`);
   if (kind === 'srv') {

@@ -8,7 +8,7 @@ import { describeError } from '../describe-error.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { AddressGuard } from '../security/address-guard.js';
 import { describeDnsTarget, type DnsDiscoveryTarget } from './dns-discovery-target.js';
-import { DnsSeedResolver, type ResolvedSeeds } from './dns-seed.resolver.js';
+import { DnsResolutionError, DnsSeedResolver, type ResolvedSeeds } from './dns-seed.resolver.js';
 
 /** What `ClusterService.status().discovery` reports while the master list is a `dns://` or `dns+srv://` URL. */
 export interface DiscoveryStatus {
@@ -141,7 +141,7 @@ export class DnsDiscoveryService implements OnApplicationBootstrap, OnModuleDest
       result = await this.resolver!.resolve(target);
     } catch (error) {
       if (this.stopped) return false;
-      this.onFailure(describeError(error));
+      this.onFailure(error instanceof DnsResolutionError ? error.message : describeError(error));
       return false;
     }
     if (this.stopped) return false;
