@@ -238,6 +238,17 @@ describe('hosts exposing the metrics', () => {
   });
 });
 
+describe('docs/metrics.md', () => {
+  it('documents every metric the module registers, in its table, and no other', async () => {
+    const registry = new Registry();
+    await ClusterMetrics.create(registry, { discovery: true });
+    const registered = registry.getMetricsAsArray().map((m) => m.name).sort();
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(clustershazbot_[a-z_]+)` \|/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(registered);
+  });
+});
+
 describe('without metrics', () => {
   it('registers nothing, and the module works as before', async () => {
     const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions()));
