@@ -31,6 +31,11 @@ function dnsCode(error: unknown): string {
   return ({ ENOTFOUND: 'NXDOMAIN', ENODATA: 'NODATA', ETIMEOUT: 'TIMEOUT', ESERVFAIL: 'SERVFAIL', EREFUSED: 'REFUSED', ECONNREFUSED: 'REFUSED', ECANCELLED: 'TIMEOUT' } as Record<string, string>)[code] ?? code;
 }
 
+/** NXDOMAIN's wording; a name without dots gets the likely cause (Node's resolver applies no resolv.conf search domains). */
+function noSuchName(name: string): string {
+  return name.includes('.') ? 'no such name' : 'no such name; Node\'s resolver applies no search domains: give the fully qualified name';
+}
+
 function seedUrl(scheme: string, address: string, port: number): string {
   return `${scheme}://${isIP(address) === 6 ? `[${address}]` : address}:${port}/`;
 }
@@ -89,7 +94,7 @@ export class DnsSeedResolver {
     const codes = [v4, v6].map((r) => (r.status === 'rejected' ? dnsCode(r.reason) : 'NODATA'));
     // a real failure (timeout, SERVFAIL) before "no such name", before "no such records"
     const code = codes.find((c) => c !== 'NXDOMAIN' && c !== 'NODATA') ?? (codes.includes('NXDOMAIN') ? 'NXDOMAIN' : 'NODATA');
-    const why = code === 'NXDOMAIN' ? 'no such name' : code === 'NODATA' ? 'the name has no A or AAAA records' : 'query failed';
+    const why = code === 'NXDOMAIN' ? noSuchName(name) : code === 'NODATA' ? 'the name has no A or AAAA records' : 'query failed';
     throw new DnsResolutionError(code, `${name}: ${why} (${code})`);
   }
 
@@ -99,7 +104,7 @@ export class DnsSeedResolver {
       records = await this.resolver.resolveSrv(target.name);
     } catch (error) {
       const code = dnsCode(error);
-      const why = code === 'NXDOMAIN' ? 'no such name' : code === 'NODATA' ? 'the name has no SRV records' : 'query failed';
+      const why = code === 'NXDOMAIN' ? noSuchName(target.name) : code === 'NODATA' ? 'the name has no SRV records' : 'query failed';
       throw new DnsResolutionError(code, `${target.name}: ${why} (${code})`);
     }
     const skipped: string[] = [];

@@ -59,6 +59,7 @@ describe('DnsSeedResolver against a DNS server on loopback', () => {
   it.each([
     ['an unknown name', 'missing.test', 'NXDOMAIN', 'missing.test: no such name (NXDOMAIN)'],
     ['a name without A or AAAA records', 'empty.test', 'NODATA', 'empty.test: the name has no A or AAAA records (NODATA)'],
+    ['a short name (no search domains)', 'seeds', 'NXDOMAIN', "seeds: no such name; Node's resolver applies no search domains: give the fully qualified name (NXDOMAIN)"],
   ])('fails with a DNS code on %s', async (_what, name, code, message) => {
     dns.set('empty.test', { srv: [] });
     const error = await resolver.resolve({ kind: 'a', name, port: 1, scheme: 'http' }).catch((e: unknown) => e);
