@@ -112,6 +112,15 @@ describe('DNS discovery in a Nest app', () => {
   };
   const health = async () => (await request(app!.getHttpServer()).get('/health')).body as { status: string; info?: { cluster?: { status: string; message?: string } } };
 
+  it('does not start with a malformed DNS URL: the error names the variable', async () => {
+    await expect(createApp('express', ClustershazbotModule.forRoot(baseOptions({ masterListUrl: 'dns://seeds.cluster.test' })))).rejects.toThrow(
+      "clustershazbot: SHAZBOT_MASTER_LIST needs the seeds' port, as dns://name:port",
+    );
+    await expect(createApp('express', ClustershazbotModule.forRoot(baseOptions({ masterListUrl: 'dns://seeds.cluster.test:3000', dnsServers: ['ns1.example'] })))).rejects.toThrow(
+      'clustershazbot: SHAZBOT_DNS_SERVERS: "ns1.example" is not an address, address:port or [ipv6]:port',
+    );
+  });
+
   it('starts on NXDOMAIN with degraded health and one warning over several failures; recovers when the records appear', async () => {
     const registry = new Registry();
     await start('late.cluster.test', { metrics: registry });
