@@ -14,7 +14,13 @@ import { ClusterService, ClustershazbotModule, type ClustershazbotOptions } from
 import { ClusterMetrics } from '../../lib/metrics/cluster-metrics.js';
 import { freePort } from '../../sample/local-cluster.js';
 import { auth, signedPost } from '../support/signed.js';
-import { baseOptions, createApp, entry, masterListFile, PLATFORMS, SECRET } from '../e2e/app-fixture.js';
+import { baseOptions, createApp, entry, PLATFORMS, SECRET } from '../e2e/app-fixture.js';
+import { TempMasterLists } from '../support/temp-master-list.js';
+
+const lists = new TempMasterLists();
+afterAll(() => lists.remove());
+/** The e2e fixture's options, with a list file this test file removes. */
+const options = (overrides: ClustershazbotOptions = {}): ClustershazbotOptions => baseOptions({ masterListUrl: lists.url(), ...overrides });
 
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
 
@@ -48,7 +54,7 @@ describe.each(PLATFORMS)('metrics on %s', (platform) => {
 
   beforeEach(async () => {
     registry = new Registry();
-    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ metrics: registry })));
+    app = await createApp(platform, ClustershazbotModule.forRoot(options({ metrics: registry })));
   });
   afterEach(async () => {
     await app.close();
@@ -109,16 +115,16 @@ describe('metrics between two listening servers', () => {
   });
 
   async function server(port: number, peerPort: number, registry: Registry): Promise<INestApplication> {
-    const options: ClustershazbotOptions = baseOptions({
+    const serverOptions: ClustershazbotOptions = options({
       baseUrl: `http://127.0.0.1:${port}/`,
-      masterListUrl: masterListFile([`http://127.0.0.1:${peerPort}/`]),
+      masterListUrl: lists.url([`http://127.0.0.1:${peerPort}/`]),
       gossipIntervalSeconds: 0.2,
       failureDetection: 'local',
       probeIntervalSeconds: 0.2,
       probeTimeoutSeconds: 0.1,
       metrics: registry,
     });
-    const app = await createApp('express', ClustershazbotModule.forRoot(options));
+    const app = await createApp('express', ClustershazbotModule.forRoot(serverOptions));
     await app.listen(port, '127.0.0.1');
     apps.push(app);
     return app;
@@ -155,8 +161,8 @@ describe('metrics between two listening servers', () => {
 describe('a registry shared by two modules', () => {
   it('never throws on registration; counters add up; gauges follow the module registered last, then the one left', async () => {
     const registry = new Registry();
-    const first = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ metrics: registry, baseUrl: 'http://127.0.0.1:9/' })));
-    const second = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ metrics: registry, baseUrl: 'http://127.0.0.1:10/' })));
+    const first = await createApp('express', ClustershazbotModule.forRoot(options({ metrics: registry, baseUrl: 'http://127.0.0.1:9/' })));
+    const second = await createApp('express', ClustershazbotModule.forRoot(options({ metrics: registry, baseUrl: 'http://127.0.0.1:10/' })));
     try {
       await request(first.getHttpServer()).get('/clustershazbot/list').expect(401);
       await request(second.getHttpServer()).get('/clustershazbot/list').expect(401);
@@ -172,7 +178,7 @@ describe('a registry shared by two modules', () => {
       await second.close().catch(() => undefined);
     }
     // a module started again on the same registry (a hot reload) registers nothing new
-    const again = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ metrics: registry })));
+    const again = await createApp('express', ClustershazbotModule.forRoot(options({ metrics: registry })));
     expect((await registry.getMetricsAsJSON()).filter((m) => m.name === 'clustershazbot_members')).toHaveLength(1);
     await again.close();
   });
@@ -180,7 +186,7 @@ describe('a registry shared by two modules', () => {
   it('refuses, with a clear error, a registry that holds one of its names with other labels', async () => {
     const registry = new Registry();
     registry.registerMetric(new (await import('prom-client')).Gauge({ name: 'clustershazbot_members', help: 'someone else', labelNames: ['kind'], registers: [] }));
-    await expect(createApp('express', ClustershazbotModule.forRoot(baseOptions({ metrics: registry })))).rejects.toThrow(
+    await expect(createApp('express', ClustershazbotModule.forRoot(options({ metrics: registry })))).rejects.toThrow(
       'clustershazbot: the metrics registry already holds clustershazbot_members with other labels (kind); use another registry',
     );
   });
@@ -203,7 +209,7 @@ describe('hosts exposing the metrics', () => {
     }
     @Module({ controllers: [MetricsController] })
     class MetricsModule {}
-    const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ metrics: registry })), [MetricsModule as never]);
+    const app = await createApp('express', ClustershazbotModule.forRoot(options({ metrics: registry })), [MetricsModule as never]);
     try {
       const res = await request(app.getHttpServer()).get('/metrics').expect(200);
       expect(res.headers['content-type']).toContain('text/plain; version=0.0.4');
@@ -228,7 +234,7 @@ describe('hosts exposing the metrics', () => {
     process.env.SHAZBOT_METRICS = 'true';
     try {
       for (let i = 0; i < 2; i++) {
-        const app = await createApp('express', ClustershazbotModule.forRoot({ ...baseOptions(), useEnvironment: true }));
+        const app = await createApp('express', ClustershazbotModule.forRoot({ ...options(), useEnvironment: true }));
         expect(await sample(globalRegistry, 'clustershazbot_members', { state: 'alive' })).toBe(1);
         await app.close();
       }
@@ -251,7 +257,7 @@ describe('docs/metrics.md', () => {
 
 describe('without metrics', () => {
   it('registers nothing, and the module works as before', async () => {
-    const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions()));
+    const app = await createApp('express', ClustershazbotModule.forRoot(options()));
     try {
       await signedPost(request(app.getHttpServer()), '/clustershazbot/gossip', SECRET, { message: 'gossip', online: [], offline: [] }).expect(200);
       expect(globalRegistry.getMetricsAsArray().filter((m) => m.name.startsWith('clustershazbot_'))).toEqual([]);
