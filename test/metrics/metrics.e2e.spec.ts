@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
-import { ClusterService, ClustershazbotModule, type ClustershazbotOptions } from '../../lib/index.js';
+import { ClusterService, ClustershazbotModule, shazbotListRequest, shazbotShutDown, shazbotStart, type ClustershazbotOptions } from '../../lib/index.js';
 import { ClusterMetrics } from '../../lib/metrics/cluster-metrics.js';
 import { freePort } from '../../sample/local-cluster.js';
 import { auth, signedPost } from '../support/signed.js';
@@ -241,6 +241,20 @@ describe('hosts exposing the metrics', () => {
     } finally {
       delete process.env.SHAZBOT_METRICS;
     }
+  });
+});
+
+describe('metrics through the plain-function API', () => {
+  afterEach(() => shazbotShutDown());
+
+  it('counts the requests the functions handle, accepted and refused', async () => {
+    const registry = new Registry();
+    await shazbotStart(options({ metrics: registry }), []);
+    await expect(shazbotListRequest('Bearer nope', '127.0.0.1')).rejects.toMatchObject({ status: 401 });
+    await shazbotListRequest(auth(SECRET, 'GET', '/clustershazbot/list').authorization, '127.0.0.1');
+    expect(await sample(registry, 'clustershazbot_requests_refused_total', { reason: 'unauthorized' })).toBe(1);
+    expect(await sample(registry, 'clustershazbot_messages_total', { direction: 'in', type: 'list' })).toBe(1);
+    expect(await sample(registry, 'clustershazbot_members', { state: 'alive' })).toBe(1);
   });
 });
 
