@@ -8,6 +8,7 @@ import { normalizeBaseUrl } from './core/base-url.js';
 import type { JsonValue, StateChange } from './core/replicated-state.js';
 import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
+import { DnsDiscoveryService, type DiscoveryStatus } from './discovery/dns-discovery.service.js';
 
 /**
  * The current view: the page's `online` and `offline` lists, plus `suspect`: servers that stopped
@@ -49,6 +50,8 @@ export interface ClusterStatus {
   state: LifecycleState;
   failure?: string;
   masterList: MasterListStatus;
+  /** DNS discovery, when the master list is a `dns://` or `dns+srv://` URL. */
+  discovery?: DiscoveryStatus;
   stats: EngineStats & { authRefused: number };
 }
 
@@ -71,6 +74,7 @@ export class ClusterService implements OnModuleDestroy {
     @Inject(CLUSTER_ENGINE) private readonly engine: ClusterEngine,
     private readonly gossip: GossipService,
     @Inject(FAILED_AUTH_LIMITER) private readonly authLimiter: FailedAuthLimiter,
+    private readonly discovery: DnsDiscoveryService,
   ) {
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
     this.unsubscribeState = engine.onStateChange((change) => this.stateSubject.next(change));
@@ -145,6 +149,16 @@ export class ClusterService implements OnModuleDestroy {
     return { online: list.online, offline: list.offline ?? [], suspect: list.suspect ?? [] };
   }
 
+  /**
+   * A fingerprint of this server's view: equal on servers whose views agree (members, their
+   * stamps and states, and key/value versions), so several values across a fleet reveal a split
+   * or a sync under way (ringpop's membership checksum). A 52-bit integer, exact as a Prometheus
+   * sample; derived from the engine's view digest root (the hash two servers compare in a sync).
+   */
+  viewChecksum(): number {
+    return Number.parseInt(this.engine.viewHash().slice(0, 13), 16);
+  }
+
   /** This server's own entry. */
   self(): MemberEntry {
     return this.engine.self();
@@ -160,6 +174,7 @@ export class ClusterService implements OnModuleDestroy {
       state: this.gossip.state,
       failure: this.gossip.failureReason,
       masterList: this.gossip.masterListStatus(),
+      ...(this.discovery.enabled ? { discovery: this.discovery.status() } : {}),
       stats: { ...this.engine.stats(), authRefused: this.authLimiter.refusedTotal },
     };
   }

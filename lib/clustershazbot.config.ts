@@ -6,6 +6,8 @@ import { isValidClusterName } from './security/request-signature.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';
 import { messages } from './clustershazbot.messages.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
+import { describeDnsTarget, isDnsDiscoveryUrl, parseDnsDiscoveryUrl, parseDnsServers, type DnsDiscoveryTarget } from './discovery/dns-discovery-target.js';
+import type { MetricsRegistry } from './metrics/metrics-registry.js';
 
 /** The environment variable behind each option that has one. */
 export const ENVIRONMENT_VARIABLES = {
@@ -33,6 +35,9 @@ export const ENVIRONMENT_VARIABLES = {
   messageBudgetBytes: 'SHAZBOT_MESSAGE_BUDGET',
   maxStateValueBytes: 'SHAZBOT_MAX_STATE_VALUE',
   maxStateKeys: 'SHAZBOT_MAX_STATE_KEYS',
+  dnsServers: 'SHAZBOT_DNS_SERVERS',
+  dnsRefreshSeconds: 'SHAZBOT_DNS_REFRESH',
+  metrics: 'SHAZBOT_METRICS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 /**
@@ -67,6 +72,8 @@ export const OPTION_DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   masterListUpdateMethod: 'PUT',
   useEnvironment: true,
+  dnsRefreshSeconds: 30,
+  metrics: false,
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, unknown>>;
 
 const D = OPTION_DEFAULTS;
@@ -160,6 +167,38 @@ class Reader {
     if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new ClustershazbotConfigError(messages.invalidMasterListUrl(label(option)));
     return url.toString();
   }
+
+  /** A `dns://` or `dns+srv://` master list. */
+  discovery(): DnsDiscoveryTarget {
+    try {
+      return parseDnsDiscoveryUrl(String(this.required('masterListUrl')));
+    } catch (error) {
+      throw new ClustershazbotConfigError(messages.invalidDiscoveryUrl(label('masterListUrl'), (error as Error).message));
+    }
+  }
+
+  dnsServers(): string[] {
+    const value = this.raw('dnsServers');
+    if (value === undefined) return [];
+    try {
+      return parseDnsServers(Array.isArray(value) ? value.map(String) : String(value));
+    } catch (error) {
+      throw new ClustershazbotConfigError(messages.invalidDnsServers(label('dnsServers'), (error as Error).message));
+    }
+  }
+
+  /** `metrics`: a registry, true/false, or the variable's true/false (true: the global registry). */
+  metrics(): MetricsRegistry | true | undefined {
+    const value = this.raw('metrics');
+    if (value === undefined || value === false) return undefined;
+    if (value === true) return true;
+    if (typeof value === 'string') return this.boolean('metrics', D.metrics) ? true : undefined;
+    const registry = value as Partial<MetricsRegistry>;
+    if (typeof registry === 'object' && typeof registry.getSingleMetric === 'function' && typeof registry.registerMetric === 'function' && typeof registry.metrics === 'function') {
+      return registry as MetricsRegistry;
+    }
+    throw new ClustershazbotConfigError('clustershazbot: option metrics must be a prom-client Registry, true (the global registry) or false');
+  }
 }
 
 /**
@@ -172,8 +211,14 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   const controlSecrets = read.secrets('controlSecret');
   if (controlSecrets.some((s) => secrets.includes(s))) throw new ClustershazbotConfigError(messages.sameSecrets());
   const baseUrl = read.baseUrl();
-  const masterListUrl = options.masterListStore ? String(read.raw('masterListUrl') ?? 'custom:') : read.storeUrl('masterListUrl', true)!;
+  const discovery = !options.masterListStore && isDnsDiscoveryUrl(String(read.raw('masterListUrl') ?? '')) ? read.discovery() : undefined;
+  const masterListUrl = options.masterListStore
+    ? String(read.raw('masterListUrl') ?? 'custom:')
+    : discovery
+      ? describeDnsTarget(discovery)
+      : read.storeUrl('masterListUrl', true)!;
   const masterListUpdateUrl = read.storeUrl('masterListUpdateUrl', false);
+  if (discovery && masterListUpdateUrl) throw new ClustershazbotConfigError(messages.discoveryWithUpload(label('masterListUrl'), label('masterListUpdateUrl')));
   const masterListUpdateAuth = read.raw('masterListUpdateAuth') as string | undefined;
   if (masterListUpdateUrl?.startsWith('http') && !masterListUpdateAuth && !options.masterListStore) {
     throw new ClustershazbotConfigError(messages.missingUpdateAuth());
@@ -232,6 +277,10 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     offlineProbeProbability: read.number('offlineProbeProbability', D.offlineProbeProbability, 0, 1),
     detector: resolveDetector(read),
     masterListStore: options.masterListStore,
+    discovery,
+    dnsServers: read.dnsServers(),
+    dnsRefreshMs: read.number('dnsRefreshSeconds', D.dnsRefreshSeconds, 1, 86_400) * seconds,
+    metrics: read.metrics(),
   };
 }
 

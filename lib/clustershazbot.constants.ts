@@ -7,6 +7,9 @@ export const GOSSIP_TRANSPORT = Symbol('CLUSTERSHAZBOT_GOSSIP_TRANSPORT');
 export const REQUEST_VERIFIER = Symbol('CLUSTERSHAZBOT_REQUEST_VERIFIER');
 export const ADDRESS_GUARD = Symbol('CLUSTERSHAZBOT_ADDRESS_GUARD');
 export const FAILED_AUTH_LIMITER = Symbol('CLUSTERSHAZBOT_FAILED_AUTH_LIMITER');
+export const CLUSTER_METRICS = Symbol('CLUSTERSHAZBOT_CLUSTER_METRICS');
+/** The cluster controller class made for this module's route prefix (metrics middleware targets it). */
+export const CLUSTER_CONTROLLER = Symbol('CLUSTERSHAZBOT_CLUSTER_CONTROLLER');
 
 export const DEFAULT_ROUTE_PREFIX = 'clustershazbot';
 

@@ -10,7 +10,7 @@ export const messages = {
     `clustershazbot: ${variable} must be true or false (also 1/0, yes/no), got "${raw}"`,
   invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,
   invalidMasterListUrl: (variable: string) =>
-    `clustershazbot: ${variable} must be an http://, https:// or file:// URL (value not shown: it may hold a token)`,
+    `clustershazbot: ${variable} must be an http://, https:// or file:// URL${variable === 'SHAZBOT_MASTER_LIST' ? ', or dns://name:port or dns+srv://_service._proto.name' : ''} (value not shown: it may hold a token)`,
   emptySecret: (variable: string) =>
     `clustershazbot: ${variable} holds an empty secret (comma-separated secrets must each be non-empty; value not shown)`,
   sameSecrets: () => 'clustershazbot: SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET (value not shown)',
@@ -26,4 +26,17 @@ export const messages = {
   unauthorized: () => 'Unauthorized',
   masterListUnavailable: (where: string, reason: string, retryInSeconds: number) =>
     `master list ${where} unavailable (${reason}); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
+  invalidDiscoveryUrl: (variable: string, reason: string) => `clustershazbot: ${variable} ${reason}`,
+  discoveryWithUpload: (variable: string, updateVariable: string) =>
+    `clustershazbot: ${updateVariable} cannot be used when ${variable} is a dns:// or dns+srv:// URL (DNS is read-only: unset ${updateVariable})`,
+  invalidDnsServers: (variable: string, reason: string) => `clustershazbot: ${variable}: ${reason}`,
+  dnsFailed: (source: string, reason: string, servers: string, failures: number, keptSeeds: number, retryInSeconds: number) =>
+    `DNS discovery ${source} failed (${reason}; asked ${servers}${failures > 1 ? `; ${failures} failures since the last report` : ''}); ` +
+    `keeping ${keptSeeds} known seed(s), retrying in ${retryInSeconds.toFixed(1)} s`,
+  dnsRecovered: (source: string, failures: number, seeds: number) => `DNS discovery ${source} resolves again after ${failures} failure(s): ${seeds} seed(s)`,
+  dnsSeeds: (source: string, seeds: number, added: number, removed: number) => `DNS discovery ${source}: ${seeds} seed(s) (${added} new, ${removed} gone)`,
+  dnsBadRecords: (source: string, details: string) => `DNS discovery ${source}: records left out: ${details}`,
+  dnsSeedRefused: (source: string, url: string) => `DNS discovery ${source}: seed ${url} is refused by SHAZBOT_ALLOWED_PEERS (or is link-local / cloud metadata); not contacted`,
+  promClientMissing: () =>
+    'metrics are enabled (option "metrics" or SHAZBOT_METRICS) but prom-client is not installed: run `npm install prom-client`; continuing without metrics',
 };

@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { createClusterController } from './cluster.controller.js';
-import { DEFAULT_ROUTE_PREFIX, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { CLUSTER_CONTROLLER, DEFAULT_ROUTE_PREFIX, ROUTE_PREFIX } from './clustershazbot.constants.js';
 import type { ClustershazbotModuleExtras, ClustershazbotOptions } from './clustershazbot.options.js';
 
 export const {
@@ -12,11 +12,12 @@ export const {
   .setClassMethodName('forRoot')
   .setExtras<ClustershazbotModuleExtras>({ routePrefix: DEFAULT_ROUTE_PREFIX, isGlobal: false }, (definition, extras) => {
     const routePrefix = (extras.routePrefix ?? DEFAULT_ROUTE_PREFIX).replace(/^\/+|\/+$/g, '');
+    const controller = createClusterController(routePrefix);
     return {
       ...definition,
       global: extras.isGlobal,
-      controllers: [createClusterController(routePrefix)],
-      providers: [...(definition.providers ?? []), { provide: ROUTE_PREFIX, useValue: routePrefix }],
+      controllers: [controller],
+      providers: [...(definition.providers ?? []), { provide: ROUTE_PREFIX, useValue: routePrefix }, { provide: CLUSTER_CONTROLLER, useValue: controller }],
     };
   })
   .build();

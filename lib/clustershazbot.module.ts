@@ -1,11 +1,11 @@
 import { HttpModule, HttpService } from '@nestjs/axios';
-import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterService } from './cluster.service.js';
 import { resolveClusterConfig } from './clustershazbot.config.js';
-import { ADDRESS_GUARD, FAILED_AUTH_LIMITER, CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
+import { ADDRESS_GUARD, FAILED_AUTH_LIMITER, CLUSTER_CONFIG, CLUSTER_CONTROLLER, CLUSTER_ENGINE, CLUSTER_METRICS, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
 import { AddressGuard } from './security/address-guard.js';
 import { FailedAuthLimiter } from './security/failed-auth-limiter.js';
 import { RequestVerifier } from './security/request-signature.js';
@@ -19,6 +19,11 @@ import { SharedSecretGuard } from './guards/shared-secret.guard.js';
 import { ClusterHealthIndicator } from './health/cluster.health.js';
 import { HttpGossipTransport } from './http-gossip.transport.js';
 import { UrlMasterListStore } from './master-list/url-master-list.store.js';
+import { DnsDiscoveryService } from './discovery/dns-discovery.service.js';
+import { DnsMasterListStore } from './discovery/dns-master-list.store.js';
+import { ClusterMetrics } from './metrics/cluster-metrics.js';
+import { ClusterMetricsCollector } from './metrics/metrics-collector.service.js';
+import { ClusterMetricsMiddleware } from './metrics/metrics.middleware.js';
 
 const engineLogger = new Logger('Clustershazbot');
 
@@ -41,6 +46,7 @@ const engineLogger = new Logger('Clustershazbot');
     },
     { provide: ADDRESS_GUARD, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new AddressGuard(config.allowedPeers) },
     { provide: FAILED_AUTH_LIMITER, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new FailedAuthLimiter(config.authFailureLimit) },
+    { provide: CLUSTER_METRICS, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => ClusterMetrics.create(config.metrics, { discovery: config.discovery !== undefined }) },
     { provide: GOSSIP_TRANSPORT, useClass: HttpGossipTransport },
     {
       provide: REQUEST_VERIFIER,
@@ -49,9 +55,10 @@ const engineLogger = new Logger('Clustershazbot');
     },
     {
       provide: MASTER_LIST_STORE,
-      inject: [CLUSTER_CONFIG, HttpService],
-      useFactory: (config: ClusterConfig, http: HttpService) =>
+      inject: [CLUSTER_CONFIG, HttpService, DnsDiscoveryService],
+      useFactory: (config: ClusterConfig, http: HttpService, discovery: DnsDiscoveryService) =>
         config.masterListStore ??
+        (discovery.enabled ? new DnsMasterListStore(discovery) : undefined) ??
         new UrlMasterListStore(http, {
           downloadUrl: config.masterListUrl,
           uploadUrl: config.masterListUpdateUrl,
@@ -86,15 +93,30 @@ const engineLogger = new Logger('Clustershazbot');
           },
         ),
     },
+    DnsDiscoveryService,
     GossipService,
     ClusterService,
+    ClusterMetricsCollector,
+    ClusterMetricsMiddleware,
     ClusterHealthIndicator,
     SharedSecretGuard,
     ControlSecretGuard,
   ],
   exports: [ClusterService, ClusterHealthIndicator],
 })
-export class ClustershazbotModule extends ClustershazbotConfigurableModule {
+export class ClustershazbotModule extends ClustershazbotConfigurableModule implements NestModule {
+  constructor(
+    @Inject(CLUSTER_METRICS) private readonly metrics: ClusterMetrics,
+    @Inject(CLUSTER_CONTROLLER) private readonly controller: Type<unknown>,
+  ) {
+    super();
+  }
+
+  /** Request metrics are counted by a middleware on the cluster controller, only when metrics are on. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.metrics.enabled) consumer.apply(ClusterMetricsMiddleware).forRoutes(this.controller);
+  }
+
   /** Options may be omitted entirely: everything then comes from the environment. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);

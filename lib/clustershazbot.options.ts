@@ -1,5 +1,7 @@
 import type { DetectorSettings, StateLimits } from './core/engine-settings.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
+import type { DnsDiscoveryTarget } from './discovery/dns-discovery-target.js';
+import type { MetricsOption, MetricsRegistry } from './metrics/metrics-registry.js';
 
 /**
  * Options of `ClustershazbotModule.forRoot()` / `forRootAsync()` and `shazbotStart()`.
@@ -17,7 +19,13 @@ export interface ClustershazbotOptions {
   controlSecret?: string | string[];
   /** This server's base URL as peers reach it, e.g. `http://10.0.0.5:3000/`. Env: `SHAZBOT_BASE_URL`. Required. */
   baseUrl?: string;
-  /** Where the master list (a ServerList JSON) is downloaded from: http(s):// or file://. Env: `SHAZBOT_MASTER_LIST`. Required. */
+  /**
+   * Where the master list (a ServerList JSON) is downloaded from: http(s):// or file://; or
+   * seeds from DNS, re-resolved for the life of the process: `dns://name:port` (A and AAAA
+   * records, each address a seed `http://address:port/`) or `dns+srv://_service._proto.name`
+   * (SRV records, RFC 2782); add `?scheme=https` for TLS peers. See docs/discovery.md.
+   * Env: `SHAZBOT_MASTER_LIST`. Required.
+   */
   masterListUrl?: string;
   /** Where the merged list is uploaded (http(s):// or file://). Unset: never uploaded. Env: `SHAZBOT_MASTER_LIST_UPDATE`. */
   masterListUpdateUrl?: string;
@@ -122,6 +130,27 @@ export interface ClustershazbotOptions {
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   /** Replaces the built-in http(s)/file master-list store. */
   masterListStore?: MasterListStore;
+  /**
+   * DNS servers for `dns://` and `dns+srv://` master lists, as `address`, `address:port` or
+   * `[ipv6]:port` (an array, or comma-separated in the variable). Unset: the system's
+   * (`/etc/resolv.conf`), still through Node's own resolver, never getaddrinfo.
+   * Env: `SHAZBOT_DNS_SERVERS`.
+   */
+  dnsServers?: string[];
+  /**
+   * Longest time between two DNS resolutions, in seconds; a record TTL that is shorter wins
+   * (never below 1 s). Each delay is stretched by up to 20 % at random. Env: `SHAZBOT_DNS_REFRESH`. @default 30
+   */
+  dnsRefreshSeconds?: number;
+  /**
+   * Prometheus metrics through prom-client (an optional peer dependency: `npm install
+   * prom-client`): a prom-client `Registry`, or `true` for prom-client's global registry. The
+   * host exposes the registry (its own `/metrics` route, or a Prometheus module). Metrics are
+   * got-or-created, so several modules may share a registry; default process metrics are never
+   * registered. See docs/metrics.md. Env: `SHAZBOT_METRICS` (`true`: the global registry).
+   * @default false
+   */
+  metrics?: MetricsOption;
   /** Read `SHAZBOT_*` environment variables for options not given. @default true */
   useEnvironment?: boolean;
 }
@@ -168,4 +197,10 @@ export interface ClusterConfig {
   /** Failure-detector settings after the profile and overrides; probeIntervalMs 0 when off. */
   detector: Partial<DetectorSettings>;
   masterListStore?: MasterListStore;
+  /** Set when the master list is a `dns://` or `dns+srv://` URL. */
+  discovery?: DnsDiscoveryTarget;
+  dnsServers: string[];
+  dnsRefreshMs: number;
+  /** The registry metrics go to; undefined: no metrics. */
+  metrics?: MetricsRegistry | true;
 }

@@ -4,7 +4,8 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { ADDRESS_GUARD, CLUSTER_CONFIG } from './clustershazbot.constants.js';
+import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_METRICS } from './clustershazbot.constants.js';
+import type { ClusterMetrics, SendOutcome } from './metrics/cluster-metrics.js';
 import type { AddressGuard } from './security/address-guard.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
 import { endpointUrl } from './core/base-url.js';
@@ -36,6 +37,7 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
     private readonly http: HttpService,
     @Inject(CLUSTER_CONFIG) private readonly config: ClusterConfig,
     @Inject(ADDRESS_GUARD) guard: AddressGuard,
+    @Inject(CLUSTER_METRICS) private readonly metrics: ClusterMetrics,
   ) {
     this.httpAgent = new HttpAgent({ keepAlive: true, lookup: guard.lookup as never });
     const { ca, cert, key } = config.tls;
@@ -61,11 +63,33 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
   }
 
   private async post<T extends object>(peerBaseUrl: string, endpoint: 'gossip' | 'probe' | 'sync', body: object, replyDto: new () => T, timeout: number): Promise<T> {
-    const { routePrefix, secrets } = this.config;
+    const { secrets } = this.config;
     // the body goes out as its canonical JSON: the text the signature covers, written once, and
     // parsed by the receiver into keys already in order (its verification's fast path)
     const text = canonicalJson(body);
     const authorization = signedHeader(this.config, secrets[0], 'POST', endpoint, body, text);
+    const started = this.metrics.enabled ? performance.now() : 0;
+    let outcome: SendOutcome = 'error';
+    let replyBytes = 0;
+    let value: T | undefined;
+    try {
+      value = await this.send(peerBaseUrl, endpoint, text, authorization, replyDto, timeout, (bytes) => (replyBytes = bytes));
+      outcome = 'ok';
+      return value;
+    } catch (error) {
+      outcome = (error as { code?: string }).code === 'ECONNREFUSED' ? 'refused' : (error as { timedOut?: boolean }).timedOut ? 'timeout' : 'error';
+      throw error;
+    } finally {
+      if (this.metrics.enabled) {
+        const probe = endpoint === 'probe' ? { indirect: (body as ProbeMessage).target !== undefined, ack: (value as ProbeAck | undefined)?.ack, refused: (value as ProbeAck | undefined)?.refused } : undefined;
+        this.metrics.sent(endpoint, Buffer.byteLength(text), replyBytes, (performance.now() - started) / 1000, outcome, probe);
+      }
+    }
+  }
+
+  /** One signed POST of an already-serialised body; the reply validated like an incoming body. */
+  private async send<T extends object>(peerBaseUrl: string, endpoint: 'gossip' | 'probe' | 'sync', text: string, authorization: string, replyDto: new () => T, timeout: number, onReply: (bytes: number) => void): Promise<T> {
+    const { routePrefix } = this.config;
     let data: unknown;
     try {
       const response = await firstValueFrom(
@@ -83,12 +107,14 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
         }),
       );
       data = response.data;
+      onReply(Number(response.headers['content-length']) || 0);
     } catch (error) {
       // the status lets the engine recognise a page-format peer (404: no such endpoint), and
       // ECONNREFUSED a port nobody listens on (the failure detector's strong evidence)
       const status = isAxiosError(error) ? error.response?.status : undefined;
       const code = isAxiosError(error) && error.code === 'ECONNREFUSED' ? error.code : undefined;
-      throw Object.assign(new Error(describeError(error)), status === undefined ? {} : { status }, code === undefined ? {} : { code });
+      const description = describeError(error);
+      throw Object.assign(new Error(description), status === undefined ? {} : { status }, code === undefined ? {} : { code }, description === 'timed out' ? { timedOut: true } : {});
     }
     const { value, errors } = await validateBody(replyDto, data, false);
     if (!value) throw new Error(`invalid reply (${errors.slice(0, 3).join('; ')})`);

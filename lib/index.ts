@@ -9,6 +9,9 @@ export { ClustershazbotConfigError, ClustershazbotRequestError } from './cluster
 export { DEFAULT_ROUTE_PREFIX, MAX_SERVERS_PER_LIST } from './clustershazbot.constants.js';
 export type { MasterListStore } from './master-list/master-list-store.interface.js';
 export { UrlMasterListStore } from './master-list/url-master-list.store.js';
+export type { DiscoveryStatus } from './discovery/dns-discovery.service.js';
+export type { MetricsRegistry, MetricsOption } from './metrics/metrics-registry.js';
+export { METRICS_PREFIX } from './metrics/cluster-metrics.js';
 export * from './dto/index.js';
 export * from './guards/index.js';
 export type { GossipServer, ServerList, GossipMessage, ControlMessage, ProbeMessage, ProbeAck, SyncMessage, DigestEntry } from './core/types.js';

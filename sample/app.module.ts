@@ -1,6 +1,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { ClusterHealthIndicator, ClusterService, ClustershazbotModule } from 'clustershazbot';
+import { MetricsController } from './metrics.controller.js';
 import { StateReporter } from './state-reporter.js';
 
 @Controller()
@@ -28,7 +29,7 @@ export class HealthController {
 /** Everything comes from the SHAZBOT_* variables: `ClustershazbotModule.forRoot()` with no options. */
 @Module({
   imports: [ClustershazbotModule.forRoot(), TerminusModule],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
   providers: [StateReporter],
 })
 export class AppModule {}

@@ -1,3 +1,6 @@
+/** Variables the sample app reads besides the module's SHAZBOT_* ones. */
+export const SAMPLE_VARIABLES = ['LISTEN_HOST', 'LISTEN_PORT', 'DEMO_LEASE_SECONDS', 'DEMO_KEY'] as const;
+
 /**
  * Host and port to listen on: from SHAZBOT_BASE_URL, unless LISTEN_HOST or LISTEN_PORT is set
  * (a server behind a proxy advertises the proxy's address and listens elsewhere).

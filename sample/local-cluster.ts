@@ -73,6 +73,19 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   throw new Error(`no free port below the ephemeral range (${low}) on ${host}`);
 }
 
+/**
+ * A port free on every one of `hosts` (e.g. 127.0.0.11–13), for servers that share one port on
+ * several loopback addresses, as pods behind a `dns://name:port` record do.
+ */
+export async function freePortOn(hosts: string[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort(hosts[0]);
+    const rest = await Promise.all(hosts.slice(1).map((h) => bindable(port, h)));
+    if (rest.every(Boolean)) return port;
+  }
+  throw new Error(`no port free on all of ${hosts.join(', ')}`);
+}
+
 export class LocalCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'clustershazbot-'));
   readonly masterListPath = join(this.dir, 'master-list.json');

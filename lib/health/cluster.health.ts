@@ -4,7 +4,8 @@ import { ClusterService } from '../cluster.service.js';
 
 /**
  * Terminus indicator: `up` with the online, offline and suspect lists; `degraded` (still 200) while
- * the master list could not be loaded; `down` (503) when the engine is not running.
+ * the master list could not be loaded, or, for a DNS master list, while its last resolution
+ * failed; `down` (503) when the engine is not running.
  */
 @Injectable()
 export class ClusterHealthIndicator {
@@ -15,11 +16,14 @@ export class ClusterHealthIndicator {
 
   isHealthy<const Key extends string = 'cluster'>(key: Key = 'cluster' as Key): HealthIndicatorResult<Key> {
     const indicator = this.health.check(key);
-    const { state, failure, masterList } = this.cluster.status();
+    const { state, failure, masterList, discovery } = this.cluster.status();
     if (state !== 'running') return indicator.down({ message: failure ?? `clustershazbot is ${state === 'idle' ? 'not started' : state}` });
     const { online, offline, suspect } = this.cluster.view();
     const details = { self: this.cluster.self().baseUrl, online, offline, suspect };
-    if (!masterList.loaded) {
+    if (discovery) {
+      // DNS is re-resolved all along: its last answer, not the first load, tells whether seeds are current
+      if (!discovery.healthy) return indicator.degraded({ ...details, message: `DNS discovery ${discovery.source} failing: ${discovery.lastError ?? 'not resolved yet'}` });
+    } else if (!masterList.loaded) {
       return indicator.degraded({ ...details, message: `master list unavailable: ${masterList.lastError ?? 'not loaded yet'}` });
     }
     return indicator.up(details);

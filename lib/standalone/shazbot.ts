@@ -1,7 +1,8 @@
 import type { INestApplicationContext, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClusterService, type ClusterHealthExtension } from '../cluster.service.js';
-import { CLUSTER_CONFIG, FAILED_AUTH_LIMITER, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
+import { CLUSTER_CONFIG, CLUSTER_METRICS, FAILED_AUTH_LIMITER, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
+import type { ClusterMetrics, MessageType } from '../metrics/cluster-metrics.js';
 import type { FailedAuthLimiter } from '../security/failed-auth-limiter.js';
 import { ClustershazbotRequestError } from '../clustershazbot.errors.js';
 import { messages } from '../clustershazbot.messages.js';
@@ -61,6 +62,19 @@ function authenticate(auth: string, secrets: readonly string[], method: string, 
   throw new ClustershazbotRequestError(401, messages.unauthorized());
 }
 
+/** Counts a plain-function request in the metrics, like the Nest endpoints' middleware (bodies are the host's: no bytes). */
+async function counted<T>(type: MessageType, handle: () => Promise<T>): Promise<T> {
+  const metrics = context?.get<ClusterMetrics>(CLUSTER_METRICS);
+  try {
+    const result = await handle();
+    metrics?.received(type, 200, 0, 0);
+    return result;
+  } catch (error) {
+    if (error instanceof ClustershazbotRequestError) metrics?.received(type, error.status, 0, 0);
+    throw error;
+  }
+}
+
 async function validated<T extends object>(dto: new () => T, body: unknown): Promise<T> {
   const { value, errors } = await validateBody(dto, body);
   if (!value) throw new ClustershazbotRequestError(400, `invalid body: ${errors.join('; ')}`, errors);
@@ -95,44 +109,56 @@ export async function shazbotShutDown(): Promise<void> {
  * errors. Pass the client's address (`req.ip`) to enable the failed-authentication limit.
  */
 export async function shazbotGossipRequest(auth: string, body: GossipMessage, client?: string): Promise<ServerList> {
-  const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'POST', 'gossip', body, client);
-  return cluster.receiveGossip(await validated(GossipMessageDto, body));
+  return counted('gossip', async () => {
+    const { cluster, config } = started();
+    authenticate(auth, config.secrets, 'POST', 'gossip', body, client);
+    return cluster.receiveGossip(await validated(GossipMessageDto, body));
+  });
 }
 
 /** Handles `POST /clustershazbot/probe` (failure detection). */
 export async function shazbotProbeRequest(auth: string, body: ProbeMessage, client?: string): Promise<ProbeAck> {
-  const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'POST', 'probe', body, client);
-  return cluster.receiveProbe(await validated(ProbeMessageDto, body));
+  return counted('probe', async () => {
+    const { cluster, config } = started();
+    authenticate(auth, config.secrets, 'POST', 'probe', body, client);
+    return cluster.receiveProbe(await validated(ProbeMessageDto, body));
+  });
 }
 
 /** Handles `POST /clustershazbot/sync` (digest-and-delta anti-entropy, key/value state). */
 export async function shazbotSyncRequest(auth: string, body: SyncMessage, client?: string): Promise<SyncMessage> {
-  const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'POST', 'sync', body, client);
-  return cluster.receiveSync(await validated(SyncMessageDto, body));
+  return counted('sync', async () => {
+    const { cluster, config } = started();
+    authenticate(auth, config.secrets, 'POST', 'sync', body, client);
+    return cluster.receiveSync(await validated(SyncMessageDto, body));
+  });
 }
 
 /** Handles `GET /clustershazbot/state`: every server's keys. */
 export async function shazbotStateRequest(auth: string, client?: string): Promise<Record<string, Record<string, JsonValue>>> {
-  const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'GET', 'state', undefined, client);
-  return cluster.state();
+  return counted('state', async () => {
+    const { cluster, config } = started();
+    authenticate(auth, config.secrets, 'GET', 'state', undefined, client);
+    return cluster.state();
+  });
 }
 
 /** Handles `GET /clustershazbot/list`. */
 export async function shazbotListRequest(auth: string, client?: string): Promise<ServerList> {
-  const { cluster, config } = started();
-  authenticate(auth, config.secrets, 'GET', 'list', undefined, client);
-  return cluster.view();
+  return counted('list', async () => {
+    const { cluster, config } = started();
+    authenticate(auth, config.secrets, 'GET', 'list', undefined, client);
+    return cluster.view();
+  });
 }
 
 /** Handles `POST /clustershazbot/control` with the control secret. `from` is used in the audit log line. */
 export async function shazbotControlRequest(auth: string, body: ControlMessage, from = 'plain-function API'): Promise<void> {
-  const { cluster, config } = started();
-  authenticate(auth, config.controlSecrets, 'POST', 'control', body, from === 'plain-function API' ? undefined : from);
-  cluster.control(await validated(ControlMessageDto, body), from);
+  return counted('control', async () => {
+    const { cluster, config } = started();
+    authenticate(auth, config.controlSecrets, 'POST', 'control', body, from === 'plain-function API' ? undefined : from);
+    cluster.control(await validated(ControlMessageDto, body), from);
+  });
 }
 
 /** The page's health extension: `{ status: 'ok', cluster }` or `{ status: 'error', error }`. Never throws. */

@@ -51,7 +51,7 @@ export function baseOptions(overrides: ClustershazbotOptions = {}): Clustershazb
     secret: [SECRET, ROTATED_SECRET],
     controlSecret: CONTROL_SECRET,
     baseUrl: SELF,
-    masterListUrl: masterListFile(),
+    masterListUrl: overrides.masterListUrl ?? masterListFile(), // no temporary file when the test brings its own list
     gossipIntervalSeconds: 3600, // rounds stay out of the way of request assertions
     requestTimeoutSeconds: 0.5,
     shutdownTimeoutSeconds: 0.5,
