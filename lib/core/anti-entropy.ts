@@ -15,6 +15,10 @@ import { DIGEST_BUCKETS, isDigestEntry, LEAVES_PER_BUCKET, rangeContains, type D
 
 /** A differing bucket with at most this many servers is sent as entries; a bigger one as its 64 leaf hashes. */
 const SMALL_BUCKET = 8;
+/** What a sync message's own fields take before anything is added: braces, `message`, `hash`, the list names. */
+const SYNC_ENVELOPE_BYTES = 160;
+/** One bucket's leaf hashes on the wire: {"bucket":63,"hashes":"<344 base64 characters>"}, and a comma. */
+const LEAF_HASHES_BYTES = 380;
 
 type AntiEntropySettings = Pick<EngineSettings, 'selfUrl' | 'monitorPreference' | 'offlineProbeProbability' | 'messageBudgetBytes'>;
 
@@ -96,14 +100,17 @@ export class AntiEntropy {
       // their entries in small differing buckets: compare; their leaf hashes of big ones: send ours for the differing leaves
       const compared = this.compareDigest(Array.isArray(first.digest) ? first.digest : [], first.complete);
       const leaves = (Array.isArray(first.leaves) ? first.leaves : []).flatMap((l) => (validLeafHashes(l) ? digest.differingLeaves(l.bucket, l.hashes) : []));
-      const second: SyncMessage = { message: 'sync', ...this.deltasFor(compared.candidates) };
-      if (compared.want.length) second.want = compared.want;
-      if (leaves.length) Object.assign(second, this.digestOf(leaves.map((leaf) => DIGEST_BUCKETS + leaf)));
+      // one budget for the whole message: what the peer lacks first, then what we lack, then our digest
+      const budget = this.budget();
+      const second: SyncMessage = { message: 'sync', ...this.deltasFor(compared.candidates, budget) };
+      const want = fitting(compared.want, budget);
+      if (want.length) second.want = want;
+      if (leaves.length) Object.assign(second, this.digestOf(leaves.map((leaf) => DIGEST_BUCKETS + leaf), budget));
       if (second.members || second.state || second.want || second.digest) {
         const reply = await transport.sync(peer, second);
         changes.push(...this.absorb(reply, peer));
         const wanted = Array.isArray(reply.want) ? reply.want.filter(isDigestEntry) : [];
-        const third = this.deltasFor(wanted.map((theirs) => ({ url: theirs[0], theirs })));
+        const third = this.deltasFor(wanted.map((theirs) => ({ url: theirs[0], theirs })), this.budget());
         if (third.members || third.state) changes.push(...this.absorb(await transport.sync(peer, { message: 'sync', ...third }), peer));
       }
       this.stats.exchangesOk++;
@@ -137,15 +144,21 @@ export class AntiEntropy {
       const differing = digest.differingBuckets(typeof message.buckets === 'string' ? message.buckets : '');
       const small = differing.filter((b) => this.membership.bucketSize(b) <= SMALL_BUCKET);
       const big = differing.filter((b) => this.membership.bucketSize(b) > SMALL_BUCKET);
-      Object.assign(reply, this.digestOf(small));
-      if (big.length) reply.leaves = big.map((bucket) => ({ bucket, hashes: digest.leafHashes(bucket) }));
+      const budget = this.budget();
+      Object.assign(reply, this.digestOf(small, budget));
+      // big buckets' leaf hashes while they fit; the others are compared in a later round
+      shuffle(big, this.deps.random);
+      const leaves = big.filter(() => budget.take(LEAF_HASHES_BYTES)).map((bucket) => ({ bucket, hashes: digest.leafHashes(bucket) }));
+      if (leaves.length) reply.leaves = leaves;
       return reply;
     }
     // leg 2 or 3: what they want, and what their digest shows they lack
     const wanted = (Array.isArray(message.want) ? message.want : []).filter(isDigestEntry).map((theirs) => ({ url: theirs[0], theirs }));
     const compared = Array.isArray(message.digest) ? this.compareDigest(message.digest, message.complete) : { candidates: [], want: [] };
-    Object.assign(reply, this.deltasFor([...wanted, ...compared.candidates]));
-    if (compared.want.length) reply.want = compared.want;
+    const budget = this.budget();
+    Object.assign(reply, this.deltasFor([...wanted, ...compared.candidates], budget));
+    const want = fitting(compared.want, budget);
+    if (want.length) reply.want = want;
     return reply;
   }
 
@@ -179,8 +192,13 @@ export class AntiEntropy {
     return changes;
   }
 
+  /** A fresh budget for one sync message, its envelope already counted. */
+  private budget(): MessageBudget {
+    return new MessageBudget(this.settings.messageBudgetBytes, SYNC_ENVELOPE_BYTES);
+  }
+
   /** This side's digest entries for the given ranges, whole ranges in random order while they fit the budget. */
-  private digestOf(ranges: number[]): { digest: DigestEntry[]; complete: number[] } {
+  private digestOf(ranges: number[], budget: MessageBudget): { digest: DigestEntry[]; complete: number[] } {
     const byRange = new Map<number, DigestEntry[]>(ranges.map((r) => [r, []]));
     if (ranges.length) {
       for (const entry of this.membership.values()) {
@@ -192,7 +210,6 @@ export class AntiEntropy {
     shuffle(order, this.deps.random);
     const digest: DigestEntry[] = [];
     const complete: number[] = [];
-    const budget = new MessageBudget(this.settings.messageBudgetBytes, 64);
     for (const r of order) {
       const list = byRange.get(r)!;
       if (!budget.take(list.reduce((n, d) => n + digestEntrySize(d), 4))) continue;
@@ -235,25 +252,26 @@ export class AntiEntropy {
       if (order > 0 || myKnown > theirs[3]) candidates.push({ url, theirs });
       if (order < 0 || theirs[3] > myKnown) want.push(this.digestEntryOf(mine));
     }
-    const whole = Array.isArray(complete) ? complete.filter((r): r is number => Number.isInteger(r) && r >= 0 && r < DIGEST_BUCKETS * (LEAVES_PER_BUCKET + 1)) : [];
-    if (whole.length) {
+    // ranges given whole: one set lookup per member, whatever the number of ranges (a request
+    // listing every range cost a walk of the view per range before)
+    const whole = new Set(Array.isArray(complete) ? complete.filter((r): r is number => Number.isInteger(r) && r >= 0 && r < DIGEST_BUCKETS * (LEAVES_PER_BUCKET + 1)) : []);
+    if (whole.size) {
       for (const entry of this.membership.values()) {
         if (listed.has(entry.baseUrl)) continue;
         const leaf = leafOf(entry.baseUrl);
-        if (whole.some((r) => rangeContains(r, leaf))) candidates.push({ url: entry.baseUrl });
+        if (whole.has(leaf >>> 6) || whole.has(DIGEST_BUCKETS + leaf)) candidates.push({ url: entry.baseUrl });
       }
     }
-    // what is wanted must fit too: the rest is asked for in a later round
+    // in random order: what does not fit in this message is asked for in a later round
     shuffle(want, this.deps.random);
-    const budget = new MessageBudget(this.settings.messageBudgetBytes / 2);
-    return { candidates, want: want.filter((d) => budget.spend(digestEntrySize(d))) };
+    return { candidates, want };
   }
 
   /**
    * Members and state the peer lacks, most stale first (ties at random), until the budget is
    * spent; at least one item always goes, so nothing starves.
    */
-  private deltasFor(candidates: SyncCandidate[]): Pick<SyncMessage, 'members' | 'state'> {
+  private deltasFor(candidates: SyncCandidate[], budget: MessageBudget): Pick<SyncMessage, 'members' | 'state'> {
     const state = this.replication.state;
     const scored = candidates
       .map((c) => {
@@ -265,7 +283,6 @@ export class AntiEntropy {
       })
       .filter((x): x is NonNullable<typeof x> => x !== null && (x.memberGap > 0 || x.stateGap > 0))
       .sort((a, b) => b.staleness - a.staleness || a.tie - b.tie);
-    const budget = new MessageBudget(this.settings.messageBudgetBytes, 64);
     const members: ServerList = { online: [], offline: [] };
     const deltas: StateDelta[] = [];
     let count = 0;
@@ -294,6 +311,11 @@ export class AntiEntropy {
     if (deltas.length) out.state = deltas;
     return out;
   }
+}
+
+/** The digest entries that fit in what is left of `budget`, in order. */
+function fitting(entries: DigestEntry[], budget: MessageBudget): DigestEntry[] {
+  return entries.filter((d) => budget.take(digestEntrySize(d)));
 }
 
 /** Compares our (stamp, rank) for a server with a digest entry's: the same order as `compareEntries`. */

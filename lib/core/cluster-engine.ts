@@ -4,7 +4,7 @@ import { Awareness } from './awareness.js';
 import { normalizeBaseUrl } from './base-url.js';
 import { Dissemination } from './dissemination.js';
 import { errorText, RateLimitedLog, type EngineLog } from './engine-log.js';
-import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from './engine-settings.js';
+import { DEFAULT_ENGINE_SETTINGS, DEFAULT_STATE_LIMITS, STATE_RESET_HEADROOM_BYTES, type EngineSettings } from './engine-settings.js';
 import { FailureDetector, type ProbeOutcome, type ProbeResult } from './failure-detector.js';
 import { entriesOf, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
 import { Membership } from './membership.js';
@@ -106,7 +106,11 @@ export class ClusterEngine {
     settings: Partial<EngineSettings> & Pick<EngineSettings, 'selfUrl'>,
     private readonly deps: EngineDeps,
   ) {
-    const s = (this.settings = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) });
+    const merged = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) };
+    // a server's whole state must fit in one message (a reset is never cut)
+    const stateLimits = { ...DEFAULT_STATE_LIMITS, ...merged.stateLimits };
+    stateLimits.maxBytesPerServer = Math.min(stateLimits.maxBytesPerServer ?? Infinity, merged.messageBudgetBytes - Math.min(STATE_RESET_HEADROOM_BYTES, Math.floor(merged.messageBudgetBytes / 4)));
+    const s = (this.settings = { ...merged, stateLimits });
     const { now, random } = deps;
     const log = (this.log = new RateLimitedLog(deps.log, now));
     this.conflicts = new AddressConflictDetector(s.selfUrl);

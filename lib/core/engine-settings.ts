@@ -15,14 +15,27 @@ export interface StateLimits {
   maxKeysPerServer: number;
   /** Tombstones (and expired keys) are forgotten this long after they were made or learned. */
   tombstoneGraceMs: number;
+  /**
+   * Most bytes one server's whole state may take on the wire, tombstones included, so that a
+   * reset (the full list of its keys, never cut) fits in one message. The engine caps it at
+   * the message budget less room for the message around it (`STATE_RESET_HEADROOM_BYTES`).
+   */
+  maxBytesPerServer?: number;
 }
 
+/** Room a sync message needs around one server's full state (its envelope and the delta's); a quarter of a smaller budget. */
+export const STATE_RESET_HEADROOM_BYTES = 512;
+
+/** Most servers in one view, in one list on the wire, and in a master list: one bound for all three. */
+export const MAX_SERVERS = 10_000;
+
 /** Key/value limits: 128-character keys, 4 KB values, 256 keys per server, tombstones kept 1 h. */
-export const DEFAULT_STATE_LIMITS: StateLimits = {
+export const DEFAULT_STATE_LIMITS: Required<StateLimits> = {
   maxKeyLength: 128,
   maxValueBytes: 4096,
   maxKeysPerServer: 256,
   tombstoneGraceMs: 3_600_000,
+  maxBytesPerServer: 16_384 - STATE_RESET_HEADROOM_BYTES,
 };
 
 /** Failure-detector tunables (SWIM with Lifeguard); see `DETECTOR_PROFILES`. */

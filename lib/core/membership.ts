@@ -1,7 +1,7 @@
 import { normalizeBaseUrl } from './base-url.js';
 import type { Awareness } from './awareness.js';
 import { logSafe, notifyAll, type RateLimitedLog } from './engine-log.js';
-import type { EngineSettings } from './engine-settings.js';
+import { MAX_SERVERS, type EngineSettings } from './engine-settings.js';
 import { HybridClock } from './hybrid-clock.js';
 import { compareEntries, describeChange, entriesOf, MembershipView, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
 import type { PeerBook } from './peer-book.js';
@@ -318,6 +318,11 @@ export class Membership {
   /** Applies one entry through the join; tracks suspicions and flaps and tells `onApplied` listeners. */
   private apply(entry: MemberEntry, now: number): MembershipChange | null {
     const before = this.view.get(entry.baseUrl);
+    if (!before && this.view.size >= MAX_SERVERS && !this.makeRoom()) {
+      this.stats.entriesRefused++;
+      this.deps.log.warnEvery('view-full', () => `refused ${entry.baseUrl}: the view holds ${MAX_SERVERS} servers, the most a view, a message and a master list carry, and none of them is offline`);
+      return null;
+    }
     const merged = this.view.merge(entry);
     if (!merged) {
       if (before) this.confirm(before, entry);
@@ -343,6 +348,28 @@ export class Membership {
     if (merged.previous && merged.previous !== state && !newProcess) this.flaps.record(entry.baseUrl, now);
     if (merged.previous === state) return null; // a newer stamp, a new confirmation: no transition
     return describeChange(merged.entry, merged.previous);
+  }
+
+  /**
+   * The view is full (MAX_SERVERS, the bound every list on the wire and every master list also
+   * has, so that what we write can be read back): drops the oldest offline entries, a hundredth
+   * of the view at a time so the walk is paid rarely. They would leave at the end of the
+   * retention period anyway. False when no entry is offline.
+   */
+  private makeRoom(): boolean {
+    const offline = [...this.view.values()].filter((e) => !e.online && e.baseUrl !== this.settings.selfUrl);
+    if (offline.length === 0) return false;
+    offline.sort((a, b) => a.lastUpdate - b.lastUpdate);
+    const changes: MembershipChange[] = [];
+    for (const entry of offline.slice(0, Math.max(1, Math.ceil(this.view.size / 100)))) {
+      this.view.remove(entry.baseUrl);
+      for (const listener of this.removedListeners) listener(entry.baseUrl);
+      this.suspicionsByUrl.delete(entry.baseUrl);
+      this.flaps.forget(entry.baseUrl);
+      changes.push({ type: 'removed', server: entry, previous: stateOf(entry), reason: `the view is full (${MAX_SERVERS} servers): the oldest offline entries make room` });
+    }
+    this.emit(changes);
+    return true;
   }
 
   /**

@@ -61,6 +61,20 @@ interface Slot {
   reapAt?: number;
 }
 
+/**
+ * What one key can take in a delta, whichever form it is in: its live form
+ * {"key":…,"version":…,"value":…,"ttlMs":…} or its tombstone {"key":…,"version":…,"deleted":true,"expired":true},
+ * with a separating comma. `valueBytes`: bytes of the value's JSON (0 for a tombstone).
+ */
+function entryCost(key: string, valueBytes: number): number {
+  return Buffer.byteLength(JSON.stringify(key)) + valueBytes + 72;
+}
+
+/** The envelope of a reset delta besides its entries: {"server":…,"from":0,"to":…,"floor":…,"generation":…,"entries":[]}. */
+function resetEnvelope(server: string): number {
+  return Buffer.byteLength(server) + 96;
+}
+
 interface ServerState {
   /** The generation (process) these keys come from; undefined when the writer did not say. */
   generation?: number;
@@ -110,6 +124,8 @@ export class ReplicatedState {
   private readonly servers = new Map<string, ServerState>();
   /** This process's first stamp: its state starts above anything a previous process of the same URL wrote. */
   private generation = 0;
+  /** What this server's own keys take in a reset (sum of entryCost), kept current on every write. */
+  private ownBytes = 0;
 
   constructor(
     private readonly selfUrl: string,
@@ -176,6 +192,14 @@ export class ReplicatedState {
     if (!own.slots.has(key) && own.slots.size >= this.limits.maxKeysPerServer) {
       throw new StateValueError(`this server already holds ${own.slots.size} keys; the limit is ${this.limits.maxKeysPerServer} (option maxStateKeys)`);
     }
+    // the whole state of a server must fit in one message: a reset lists every key, uncut
+    const previous = own.slots.get(key);
+    const total = resetEnvelope(this.selfUrl) + this.ownBytes - (previous ? slotCost(key, previous) : 0) + entryCost(key, size);
+    if (total > (this.limits.maxBytesPerServer ?? Infinity)) {
+      throw new StateValueError(
+        `this server's state would take ${total} bytes with "${key}"; at most ${this.limits.maxBytesPerServer} fit in one message (raise messageBudgetBytes, or delete keys: deleted ones count until forgotten)`,
+      );
+    }
     const stored = JSON.parse(text) as JsonValue;
     const slot: Slot = { version: this.deps.tick(), value: stored };
     if (expiresAt !== undefined) slot.expiresAt = expiresAt;
@@ -221,6 +245,7 @@ export class ReplicatedState {
     for (const [server, state] of this.servers) {
       for (const [key, slot] of [...state.slots]) {
         if (slot.reapAt !== undefined && slot.reapAt <= now) {
+          if (server === this.selfUrl) this.ownBytes -= slotCost(key, slot);
           state.slots.delete(key);
           state.floor = Math.max(state.floor, slot.version);
           continue;
@@ -383,6 +408,8 @@ export class ReplicatedState {
   private writeOwn(key: string, slot: Slot, now: number): StateDelta {
     const own = this.own();
     const from = own.known;
+    const previous = own.slots.get(key);
+    this.ownBytes += slotCost(key, slot) - (previous ? slotCost(key, previous) : 0);
     own.slots.set(key, slot);
     this.setKnown(this.selfUrl, own, slot.version);
     const delta: StateDelta = { server: this.selfUrl, from, to: slot.version, entries: [toWireEntry(key, slot, now)] };
@@ -401,6 +428,11 @@ export class ReplicatedState {
       throw new StateValueError(`key must be a non-empty string of at most ${this.limits.maxKeyLength} characters`);
     }
   }
+}
+
+/** A slot's worst-case cost in a reset: its value now, or the tombstone it may become. */
+function slotCost(key: string, slot: Slot): number {
+  return entryCost(key, slot.value === undefined ? 0 : jsonSize(slot.value));
 }
 
 function isLive(slot: Slot, now: number): boolean {
