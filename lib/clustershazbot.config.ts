@@ -3,6 +3,7 @@ import { InvalidBaseUrlError, normalizeBaseUrl } from './core/base-url.js';
 import { DEFAULT_ENGINE_SETTINGS, DETECTOR_PROFILES, type DetectorSettings } from './core/engine-settings.js';
 import { AddressGuard } from './security/address-guard.js';
 import { isValidClusterName } from './security/request-signature.js';
+import { MAX_KEYS_PER_DELTA } from './clustershazbot.constants.js';
 import { ClustershazbotConfigError } from './clustershazbot.errors.js';
 import { messages } from './clustershazbot.messages.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
@@ -237,8 +238,15 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   }
   const maxValueBytes = read.number('maxStateValueBytes', D.maxStateValueBytes, 16, 1024 * 1024, true);
   const messageBudgetBytes = read.number('messageBudgetBytes', D.messageBudgetBytes, 1024, 64 * 1024 * 1024, true);
-  if (messageBudgetBytes < maxValueBytes + 1024) {
-    throw new ClustershazbotConfigError(messages.invalidNumber(label('messageBudgetBytes'), String(messageBudgetBytes), `at least the largest value plus 1024 (${maxValueBytes + 1024}), so that any value fits in one message`));
+  // a server's whole state travels in one message, and one value must fit in it with its key and the message around it
+  const smallestBudget = maxValueBytes + 1024 + baseUrl.length;
+  if (messageBudgetBytes < smallestBudget) {
+    throw new ClustershazbotConfigError(messages.invalidNumber(label('messageBudgetBytes'), String(messageBudgetBytes), `at least the largest value plus 1024 plus the base URL's length (${smallestBudget}), so that any value fits in one message`));
+  }
+  const maxBodyBytes = read.number('maxBodyBytes', D.maxBodyBytes, 1024, 1024 * 1024 * 1024, true);
+  // what we send, a server with the same settings accepts
+  if (maxBodyBytes < messageBudgetBytes) {
+    throw new ClustershazbotConfigError(messages.invalidNumber(label('maxBodyBytes'), String(maxBodyBytes), `at least messageBudgetBytes (${messageBudgetBytes}): servers send messages that large`));
   }
   return {
     cluster,
@@ -247,12 +255,12 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     stateLimits: {
       maxKeyLength: DEFAULT_ENGINE_SETTINGS.stateLimits.maxKeyLength,
       maxValueBytes,
-      maxKeysPerServer: read.number('maxStateKeys', D.maxStateKeys, 1, 100_000, true),
+      maxKeysPerServer: read.number('maxStateKeys', D.maxStateKeys, 1, MAX_KEYS_PER_DELTA, true),
       tombstoneGraceMs: read.number('stateTombstoneSeconds', D.stateTombstoneSeconds, 1) * seconds,
     },
     tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
     authFailureLimit: read.number('authFailureLimit', D.authFailureLimit, 0, 1_000_000, true),
-    maxBodyBytes: read.number('maxBodyBytes', D.maxBodyBytes, 1024, 1024 * 1024 * 1024, true),
+    maxBodyBytes,
     signatureWindowMs: read.number('signatureWindowSeconds', D.signatureWindowSeconds, 1, 86_400) * seconds,
     secrets,
     controlSecrets,

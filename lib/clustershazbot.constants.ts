@@ -1,3 +1,6 @@
+import { MAX_BASE_URL_LENGTH } from './core/base-url.js';
+import { MAX_SERVERS } from './core/engine-settings.js';
+
 /** Injection tokens. Hosts and tests use the exported services, not these, where they can. */
 export const CLUSTER_CONFIG = Symbol('CLUSTERSHAZBOT_CLUSTER_CONFIG');
 export const ROUTE_PREFIX = Symbol('CLUSTERSHAZBOT_ROUTE_PREFIX');
@@ -13,8 +16,15 @@ export const CLUSTER_CONTROLLER = Symbol('CLUSTERSHAZBOT_CLUSTER_CONTROLLER');
 
 export const DEFAULT_ROUTE_PREFIX = 'clustershazbot';
 
-/** Bounds on what one message may carry; the DTOs enforce them. */
-export const MAX_SERVERS_PER_LIST = 10_000;
+/** Bounds on what one message may carry; the DTOs enforce them. The view has the same bound (MAX_SERVERS). */
+export const MAX_SERVERS_PER_LIST = MAX_SERVERS;
 /** Most key/value deltas (servers) in one message, and most keys in one delta. */
 export const MAX_STATE_DELTAS = 10_000;
 export const MAX_KEYS_PER_DELTA = 10_000;
+
+/**
+ * Largest full list we read (a master list document, a page-format peer's /gossip reply):
+ * MAX_SERVERS entries with base URLs and declarers of the longest length allowed. What a view
+ * can hold, we can read back.
+ */
+export const MAX_FULL_LIST_BYTES = MAX_SERVERS * (2 * MAX_BASE_URL_LENGTH + 200);

@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_METRICS } from './clustershazbot.constants.js';
+import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_METRICS, MAX_FULL_LIST_BYTES } from './clustershazbot.constants.js';
 import type { ClusterMetrics, SendOutcome } from './metrics/cluster-metrics.js';
 import type { AddressGuard } from './security/address-guard.js';
 import type { ClusterConfig } from './clustershazbot.options.js';
@@ -19,8 +19,6 @@ import { validateBody } from './dto/validate-body.js';
 import { signedHeader } from './guards/signed-request.js';
 import { canonicalJson } from './security/canonical-json.js';
 
-/** Replies larger than this are cut off (10,000 servers at ~100 bytes, with room). */
-const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 /**
  * Gossip over HTTP through Nest's HttpService: POST our view to `<peer><prefix>/gossip`,
@@ -101,7 +99,9 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
           maxRedirects: 0,
           httpAgent: this.httpAgent,
           httpsAgent: this.httpsAgent,
-          maxContentLength: MAX_REPLY_BYTES,
+          // a probe or sync reply is one message (at most the message budget; we accept what we would
+          // accept as a request); a full list, a whole view
+          maxContentLength: endpoint === 'gossip' ? MAX_FULL_LIST_BYTES : this.config.maxBodyBytes,
           responseType: 'json',
           validateStatus: (status) => status === 200,
         }),

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom } from 'rxjs';
+import { MAX_FULL_LIST_BYTES } from '../clustershazbot.constants.js';
 import type { ServerList } from '../core/types.js';
 import { ServerListDto } from '../dto/server-list.dto.js';
 import { validateBody } from '../dto/validate-body.js';
@@ -16,8 +17,6 @@ export interface UrlMasterListStoreSettings {
   timeoutMs: number;
 }
 
-/** Largest master list accepted, in bytes (10,000 servers at ~100 bytes each, with room). */
-const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 /**
  * The built-in store: downloads with GET from http(s) or reads a file:// path; uploads the
@@ -51,7 +50,7 @@ export class UrlMasterListStore implements MasterListStore {
           timeout: timeoutMs,
           signal: AbortSignal.timeout(timeoutMs),
           maxRedirects: 0,
-          maxContentLength: MAX_DOCUMENT_BYTES,
+          maxContentLength: MAX_FULL_LIST_BYTES, // what a full view can take: what we upload, we can read back
           responseType: 'json',
           validateStatus: (status) => status === 200,
         }),

