@@ -33,6 +33,7 @@ export const ENVIRONMENT_VARIABLES = {
   messageBudgetBytes: 'SHAZBOT_MESSAGE_BUDGET',
   maxStateValueBytes: 'SHAZBOT_MAX_STATE_VALUE',
   maxStateKeys: 'SHAZBOT_MAX_STATE_KEYS',
+  healthDetails: 'SHAZBOT_HEALTH_DETAILS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 /** TLS material from files named by these variables (when the `tls` option is not given). */
@@ -172,6 +173,7 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
     authFailureLimit: read.number('authFailureLimit', 30, 0, 1_000_000, true),
     maxBodyBytes: read.number('maxBodyBytes', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, true),
+    healthDetails: read.choice('healthDetails', ['counts', 'full'] as const, 'counts'),
     signatureWindowMs: read.number('signatureWindowSeconds', 300, 1, 86_400) * seconds,
     secrets,
     controlSecrets,

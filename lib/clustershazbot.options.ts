@@ -111,10 +111,26 @@ export interface ClustershazbotOptions {
   maxStateKeys?: number;
   /** Deleted and expired keys are remembered this long (so stale peers cannot revive them), then forgotten. @default 3600 */
   stateTombstoneSeconds?: number;
-  /** Failed authentications per client address per minute before it gets 429. 0: no limit. @default 30 */
+  /**
+   * Failed authentications per client address per minute before its further failures get 429
+   * instead of 401. A request with a valid signature is never refused by it. 0: no limit. @default 30
+   */
   authFailureLimit?: number;
-  /** Requests whose Content-Length is larger get 413 (the host's body parser may refuse earlier). @default 4194304 */
+  /**
+   * Request bodies larger than this get 413: by their Content-Length when they have one, else
+   * by the bytes received (rawBody) or the size of their canonical JSON, so chunked bodies too.
+   * The host's body parser reads a body before any guard runs: its own limit (Express
+   * `app.useBodyParser('json', { limit })`, Fastify `bodyLimit`) bounds what is buffered.
+   * @default 4194304
+   */
   maxBodyBytes?: number;
+  /**
+   * What the Terminus indicator and the health extension show of the membership: `counts`
+   * (how many servers are online, offline, suspect) or `full` (this server's base URL and the
+   * lists). Health endpoints usually answer anyone; the lists name every server's address.
+   * Env: `SHAZBOT_HEALTH_DETAILS`. @default 'counts'
+   */
+  healthDetails?: 'counts' | 'full';
   /**
    * TLS for https:// peers: a CA to trust (instead of the system's), and a client certificate
    * and key for mutual TLS. PEM text or Buffers. Certificate errors are always errors.
@@ -163,6 +179,7 @@ export interface ClusterConfig {
   allowedPeers: string[];
   authFailureLimit: number;
   maxBodyBytes: number;
+  healthDetails: 'counts' | 'full';
   messageBudgetBytes: number;
   stateLimits: StateLimits;
   tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };

@@ -71,7 +71,7 @@ describe('a cluster of real processes', () => {
 
   it('control needs a request signed with the control secret', async () => {
     const body = { message: 'control', online: false };
-    const withGossipSecret = signRequest(DEMO_SECRET, { method: 'POST', path: '/clustershazbot/control', cluster: 'default', body });
+    const withGossipSecret = signRequest(DEMO_SECRET, { method: 'POST', target: nest[0].baseUrl, path: '/clustershazbot/control', cluster: 'default', body });
     const res = await fetch(`${nest[0].baseUrl}clustershazbot/control`, {
       method: 'POST',
       headers: { authorization: withGossipSecret, 'content-type': 'application/json' },
