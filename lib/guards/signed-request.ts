@@ -107,6 +107,7 @@ function verdict(result: VerifyResult, secrets: readonly string[], cluster: stri
     case 'before-start':
       // a peer whose clock is behind ours (or a replay from before a restart): the signed reply
       // gives our clock, and our peers stamp their next request on it
+      limiter.countRefusal();
       return { ok: false, status: 401, message: messages.unauthorized(), reply: { nonce: result.nonce, secret: secrets[result.secretIndex], cluster } };
     case 'busy':
       return { ok: false, status: 503, message: messages.nonceCacheFull(), retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)) };

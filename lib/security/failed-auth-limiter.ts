@@ -28,6 +28,11 @@ export class FailedAuthLimiter {
     return this.recent(client).length >= this.limit;
   }
 
+  /** Counts a refusal that says nothing against the client (a valid signature stamped before this process started). */
+  countRefusal(): void {
+    this.refusedTotal++;
+  }
+
   /** Seconds until the client's oldest recent failure leaves the window (at least 1). */
   retryAfterSeconds(client: string): number {
     const oldest = this.failures.get(client)?.[0];
