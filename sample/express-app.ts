@@ -3,7 +3,7 @@
  * underneath, configured from the same SHAZBOT_* variables.
  */
 import 'reflect-metadata';
-import express from 'express';
+import express, { type Request, type Response } from 'express';
 import {
   ClustershazbotRequestError,
   shazbotControlRequest,
@@ -19,6 +19,7 @@ import {
   type ControlMessage,
   type GossipMessage,
   type ProbeMessage,
+  type ShazbotRequestOptions,
   type SyncMessage,
 } from 'clustershazbot';
 import { listenAddress } from './listen-address.js';
@@ -28,10 +29,12 @@ app.use(express.json({ limit: '4mb' }));
 
 const statusOf = (error: unknown) => (error instanceof ClustershazbotRequestError ? error.status : 500);
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** The client's address (failed-authentication limit, audit line) and where the functions put the reply's signature. */
+const replyTo = (req: Request, res: Response): ShazbotRequestOptions => ({ client: req.ip, setHeader: (name, value) => res.setHeader(name, value) });
 
 app.post('/clustershazbot/gossip', async (req, res) => {
   try {
-    res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage, req.ip));
+    res.json(await shazbotGossipRequest(req.headers.authorization || '', req.body as GossipMessage, replyTo(req, res)));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -39,7 +42,7 @@ app.post('/clustershazbot/gossip', async (req, res) => {
 
 app.post('/clustershazbot/probe', async (req, res) => {
   try {
-    res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage, req.ip));
+    res.json(await shazbotProbeRequest(req.headers.authorization || '', req.body as ProbeMessage, replyTo(req, res)));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -47,7 +50,7 @@ app.post('/clustershazbot/probe', async (req, res) => {
 
 app.post('/clustershazbot/sync', async (req, res) => {
   try {
-    res.json(await shazbotSyncRequest(req.headers.authorization || '', req.body as SyncMessage, req.ip));
+    res.json(await shazbotSyncRequest(req.headers.authorization || '', req.body as SyncMessage, replyTo(req, res)));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -55,7 +58,7 @@ app.post('/clustershazbot/sync', async (req, res) => {
 
 app.get('/clustershazbot/state', async (req, res) => {
   try {
-    res.json(await shazbotStateRequest(req.headers.authorization || '', req.ip));
+    res.json(await shazbotStateRequest(req.headers.authorization || '', replyTo(req, res)));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -63,7 +66,7 @@ app.get('/clustershazbot/state', async (req, res) => {
 
 app.get('/clustershazbot/list', async (req, res) => {
   try {
-    res.json(await shazbotListRequest(req.headers.authorization || '', req.ip));
+    res.json(await shazbotListRequest(req.headers.authorization || '', replyTo(req, res)));
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
   }
@@ -71,7 +74,7 @@ app.get('/clustershazbot/list', async (req, res) => {
 
 app.post('/clustershazbot/control', async (req, res) => {
   try {
-    await shazbotControlRequest(req.headers.authorization || '', req.body as ControlMessage, req.ip);
+    await shazbotControlRequest(req.headers.authorization || '', req.body as ControlMessage, replyTo(req, res));
     res.json({ success: true });
   } catch (error) {
     res.status(statusOf(error)).json({ error: messageOf(error) });
