@@ -9,7 +9,7 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   const http = () => request(app.getHttpServer());
 
   beforeEach(async () => {
-    // the lists in health are opt-in (the default shows counts: see test/security/exposure.e2e.spec.ts)
+    // the lists in health are opt-in (the default shows counts: see test/security/health-exposure.e2e.spec.ts)
     app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ healthDetails: 'full' })));
   });
   afterEach(async () => {
