@@ -9,8 +9,9 @@ import type { MasterListStore } from './master-list/master-list-store.interface.
  */
 export interface ClustershazbotOptions {
   /**
-   * Shared secret(s) for gossip and list requests, sent as `Authorization: Bearer <secret>`.
-   * Several (array, or comma-separated in the variable) are accepted; the first one is sent.
+   * Shared secret(s) for gossip, probe, sync, list and state: requests are signed with it and
+   * so are their replies (HMAC-SHA256; the secret never crosses the wire; docs/signing.md).
+   * Several (array, or comma-separated in the variable) are accepted; the first one signs.
    * Env: `SHAZBOT_SECRET`. Required.
    */
   secret?: string | string[];
@@ -88,15 +89,20 @@ export interface ClustershazbotOptions {
    */
   cluster?: string;
   /**
-   * A signed request is accepted within this many seconds of its timestamp, once. Servers
-   * whose clocks differ by more than this cannot talk: widen it if yours drift that far.
+   * A signed request is accepted within this many seconds of its timestamp, once, and only
+   * when stamped after this process started. Servers stamp requests on each peer's clock as
+   * learned from its signed replies; servers whose clocks differ by more than the window still
+   * cannot make first contact: widen it if yours drift that far.
    * Env: `SHAZBOT_SIGNATURE_WINDOW`. @default 300
    */
   signatureWindowSeconds?: number;
   /**
    * Peers this server accepts and connects to: CIDRs, addresses, host names (`*.internal`),
    * each with an optional `:port`. Unset: any address except link-local and cloud-metadata
-   * ones, which are refused unless listed here. Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
+   * ones, which are refused unless listed here. Checked before every outgoing request (an
+   * indirect probe's target included): a refused address is never contacted, and the call
+   * fails at its deadline as for a peer that does not answer.
+   * Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
    */
   allowedPeers?: string[];
   /**
