@@ -94,8 +94,9 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
     this.httpsAgent.destroy();
   }
 
-  async exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList> {
-    return this.post(peerBaseUrl, 'gossip', message, ServerListDto, this.config.requestTimeoutMs);
+  /** @param timeoutMs deadline of the call (a liveness check through gossip may pass the probe timeout). @default the request timeout */
+  async exchange(peerBaseUrl: string, message: GossipMessage, timeoutMs = this.config.requestTimeoutMs): Promise<ServerList> {
+    return this.post(peerBaseUrl, 'gossip', message, ServerListDto, timeoutMs);
   }
 
   async probe(peerBaseUrl: string, message: ProbeMessage, timeoutMs: number): Promise<ProbeAck> {

@@ -25,6 +25,7 @@ import { bodyHash, hmacSha256, isValidClusterName, SIGNATURE_SCHEME } from './re
  */
 export const REPLY_SIGNATURE_HEADER = 'shazbot-signature';
 
+/** What a reply's signature covers (see the header format above). */
 export interface ReplySignatureInput {
   /** The nonce of the request this reply answers. */
   nonce: string;
@@ -50,6 +51,7 @@ export function signReply(secret: string, input: ReplySignatureInput, ts = Date.
 
 const REPLY_FORM = /^Shazbot-HMAC-SHA256 cluster=([A-Za-z0-9._-]{1,64}), ts=(\d{1,16}), sig=([A-Za-z0-9_-]{43})$/;
 
+/** A reply as the requester received it, with the nonce of the request it sent. */
 export interface ReplyToVerify {
   /** The nonce of the request sent. */
   nonce: string;

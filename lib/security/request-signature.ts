@@ -24,6 +24,7 @@ import { NonceCache } from './nonce-cache.js';
  */
 export const SIGNATURE_SCHEME = 'Shazbot-HMAC-SHA256';
 
+/** What a request's signature covers (see the eight lines above). */
 export interface SignatureInput {
   method: string;
   /** The base URL of the server the request is for (its SHAZBOT_BASE_URL); normalised here. */
@@ -38,6 +39,7 @@ export interface SignatureInput {
   canonicalBody?: string | Uint8Array;
 }
 
+/** The request as the server received it: the target is the verifier's own base URL. */
 export interface VerifyInput {
   method: string;
   path: string;
@@ -186,6 +188,7 @@ const receivedSig = Buffer.alloc(SHA256_BYTES);
 /** Buckets per window in the nonce cache: a nonce outlives its window by at most 1/16 of it. */
 const NONCE_BUCKETS_PER_WINDOW = 16;
 
+/** Configuration of a RequestVerifier (the module builds one from its options). */
 export interface RequestVerifierOptions {
   /** This server's cluster name. */
   cluster: string;
