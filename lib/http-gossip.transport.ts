@@ -45,6 +45,8 @@ export const ADDRESS_REFUSED = 'EADDRREFUSED';
  */
 export interface TransportError extends Error {
   code?: string;
+  /** No reply before the deadline. */
+  timedOut?: boolean;
   status?: number;
   replyStatus?: number;
   authenticated?: boolean;
@@ -152,7 +154,8 @@ export class HttpGossipTransport implements GossipTransport, OnApplicationShutdo
     } catch (error) {
       // no reply at all; ECONNREFUSED (nothing listens on the port) is the failure detector's strong evidence
       const code = (error as { code?: unknown }).code === 'ECONNREFUSED' ? 'ECONNREFUSED' : undefined;
-      throw failure(describeError(error), { code });
+      const description = describeError(error);
+      throw failure(description, { code, timedOut: description === 'timed out' || undefined });
     }
     const receivedAt = Date.now();
     const status = response.status;
