@@ -5,7 +5,7 @@
  *   SHAZBOT_CONTROL_SECRET=… npx clustershazbot control http://10.0.0.5:3000/ --offline
  *   SHAZBOT_SECRET=… npx clustershazbot list http://10.0.0.5:3000/
  *   SHAZBOT_SECRET=… npx clustershazbot state http://10.0.0.5:3000/
- *   SHAZBOT_SECRET=… npx clustershazbot sign POST http://10.0.0.5:3000/ /clustershazbot/gossip '{"message":"gossip","online":[]}'
+ *   SHAZBOT_SECRET=… npx clustershazbot sign POST /clustershazbot/gossip '{"message":"gossip","online":[]}' --url http://10.0.0.5:3000/
  *
  * SHAZBOT_CLUSTER (default "default") and --prefix (default "clustershazbot") must match the servers.
  * A signature is good only for the server it names: its SHAZBOT_BASE_URL (--target when you
@@ -22,8 +22,8 @@ const USAGE = `usage:
   clustershazbot control <baseUrl> --offline|--online [--prefix clustershazbot] [--target <baseUrl>]   (needs SHAZBOT_CONTROL_SECRET)
   clustershazbot list <baseUrl> [--prefix clustershazbot] [--target <baseUrl>]                          (needs SHAZBOT_SECRET)
   clustershazbot state <baseUrl> [--prefix clustershazbot] [--target <baseUrl>]                         (needs SHAZBOT_SECRET; every server's keys)
-  clustershazbot sign <METHOD> <target baseUrl> <path> [json-body]                                      (needs SHAZBOT_SECRET; prints the header)
---target: the server's own base URL (SHAZBOT_BASE_URL), when it differs from the URL you reach it at
+  clustershazbot sign <METHOD> <path> [json-body] --url <baseUrl>                                      (needs SHAZBOT_SECRET; prints the header)
+--url: the server the signed request is for (its base URL); --target: the server's own base URL (SHAZBOT_BASE_URL), when it differs from the URL you reach it at
 environment: SHAZBOT_CLUSTER (default "default")`;
 
 function fail(message: string): never {
@@ -76,7 +76,7 @@ async function send(method: 'GET' | 'POST', baseUrl: string, target: string, pat
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { offline: { type: 'boolean' }, online: { type: 'boolean' }, prefix: { type: 'string', default: 'clustershazbot' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { offline: { type: 'boolean' }, online: { type: 'boolean' }, prefix: { type: 'string', default: 'clustershazbot' }, target: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, ...rest] = positionals;
   const prefix = (values.prefix ?? 'clustershazbot').replace(/^\/+|\/+$/g, '');
@@ -90,8 +90,9 @@ async function main(): Promise<void> {
     return send('GET', rest[0], values.target ?? rest[0], `/${prefix}/${command}`, secretFrom('SHAZBOT_SECRET'));
   }
   if (command === 'sign') {
-    const [method, target, path, json] = rest;
-    if (!method || !target || !path) fail('sign needs a method, the target server\'s base URL and a path');
+    const [method, path, json] = rest;
+    const target = values.url;
+    if (!method || !path || !target) fail('sign needs a method, a path and --url, the base URL of the server the request is for');
     let body: unknown;
     try {
       body = json === undefined ? undefined : JSON.parse(json);

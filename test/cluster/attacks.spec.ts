@@ -175,7 +175,7 @@ describe('attack 2: a captured request replayed on other servers and after a res
     const [a, b, c] = servers;
     const controlSecret = a.env.SHAZBOT_CONTROL_SECRET;
     // `sign` names its target: the header is good for A only
-    const header = cli(['sign', 'POST', a.baseUrl, '/clustershazbot/control', offline], { SHAZBOT_SECRET: controlSecret }).trim();
+    const header = cli(['sign', 'POST', '/clustershazbot/control', offline, '--url', a.baseUrl], { SHAZBOT_SECRET: controlSecret }).trim();
     const signedAt = Date.now();
     const statuses = [await send(a, header), await send(a, header), await send(b, header), await send(c, header)];
     console.log(`replay of a control request signed for A, sent to A, A again, B, C: ${statuses.join(', ')}`);
