@@ -57,7 +57,7 @@ class VerifySignatureOnly implements CanActivate {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; body: unknown; rawBody?: Buffer }>();
     const fields = SIGNED_HEADER.exec(request.headers.authorization ?? '');
     if (!fields) return false;
-    const signed = stringToSign({ method: 'POST', path: '/clustershazbot/gossip', cluster: fields[1], body: request.body, canonicalBody: request.rawBody ?? canonicalJson(request.body) }, Number(fields[2]), fields[3]);
+    const signed = stringToSign({ method: 'POST', target: selfUrl, path: '/clustershazbot/gossip', cluster: fields[1], body: request.body, canonicalBody: request.rawBody ?? canonicalJson(request.body) }, Number(fields[2]), fields[3]);
     return timingSafeEqual(hmacSha256('bench-secret', signed), Buffer.from(fields[4], 'base64url'));
   }
 }
@@ -87,6 +87,9 @@ class FloorController {
     return this.cluster.receiveGossip(body);
   }
 }
+
+/** The signature names the server it is for: this one. */
+const selfUrl = `http://127.0.0.1:${port}/`;
 
 @Module({
   imports: [

@@ -58,6 +58,7 @@ interface Run {
 }
 
 async function run(url: string, path: string, pid: number, duration = seconds): Promise<Run> {
+  const target = `${url}/`; // the server's base URL: signatures name the server they are for
   const cpuBefore = serverCpuSeconds(pid);
   const result = await autocannon({
     url,
@@ -68,7 +69,7 @@ async function run(url: string, path: string, pid: number, duration = seconds): 
         method: 'POST',
         path,
         setupRequest: (request) => {
-          const authorization = signRequest('bench-secret', { method: 'POST', path: '/clustershazbot/gossip', cluster: 'default', body, canonicalBody: text });
+          const authorization = signRequest('bench-secret', { method: 'POST', target, path: '/clustershazbot/gossip', cluster: 'default', body, canonicalBody: text });
           return { ...request, body: text, headers: { 'content-type': 'application/json', authorization } };
         },
       },

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UsePipes, type Type } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UseInterceptors, UsePipes, type Type } from '@nestjs/common';
 import { ClusterService } from './cluster.service.js';
 import type { JsonValue } from './core/replicated-state.js';
 import type { ProbeAck, ServerList, SyncMessage } from './core/types.js';
@@ -9,14 +9,18 @@ import { SyncMessageDto } from './dto/sync-message.dto.js';
 import { createValidationPipe } from './dto/validate-body.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
+import { SignedReplyInterceptor } from './guards/signed-reply.interceptor.js';
 
 /**
  * The endpoints under the module's route prefix. A factory because the prefix is a
  * module extra; guards run before the pipe, so an unauthenticated body is never parsed further.
+ * Every answer to an accepted request is signed (SignedReplyInterceptor): peers merge only
+ * replies that prove knowledge of the secret and answer the very request they sent.
  */
 export function createClusterController(routePrefix: string): Type<unknown> {
   @Controller(routePrefix)
   @UsePipes(createValidationPipe())
+  @UseInterceptors(SignedReplyInterceptor)
   class ClusterController {
     constructor(private readonly cluster: ClusterService) {}
 

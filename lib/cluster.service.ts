@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import { CLUSTER_ENGINE, FAILED_AUTH_LIMITER } from './clustershazbot.constants.js';
+import { CLUSTER_CONFIG, CLUSTER_ENGINE, FAILED_AUTH_LIMITER } from './clustershazbot.constants.js';
+import type { ClusterConfig } from './clustershazbot.options.js';
+import { quoteForLog } from './core/log-text.js';
 import type { FailedAuthLimiter } from './security/failed-auth-limiter.js';
 import type { ClusterEngine, EngineStats } from './core/cluster-engine.js';
 import type { MemberEntry, MembershipChange } from './core/membership-view.js';
@@ -17,9 +19,19 @@ import { DnsDiscoveryService, type DiscoveryStatus } from './discovery/dns-disco
  */
 export type ClusterView = Required<ServerList>;
 
-/** The page's health extension object. */
+/** How many servers are online, offline and suspect: what health shows with `healthDetails: 'counts'`. */
+export interface ClusterCounts {
+  online: number;
+  offline: number;
+  suspect: number;
+}
+
+/**
+ * The page's health extension object: with `healthDetails: 'full'` the lists, with 'counts'
+ * (the default) how many servers each list holds.
+ */
 export type ClusterHealthExtension =
-  | { status: 'ok'; cluster: ClusterView }
+  | { status: 'ok'; cluster: ClusterView | ClusterCounts }
   | { status: 'error'; error: string };
 
 /**
@@ -75,6 +87,7 @@ export class ClusterService implements OnModuleDestroy {
     private readonly gossip: GossipService,
     @Inject(FAILED_AUTH_LIMITER) private readonly authLimiter: FailedAuthLimiter,
     private readonly discovery: DnsDiscoveryService,
+    @Inject(CLUSTER_CONFIG) private readonly config: Pick<ClusterConfig, 'healthDetails'>,
   ) {
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
     this.unsubscribeState = engine.onStateChange((change) => this.stateSubject.next(change));
@@ -179,11 +192,23 @@ export class ClusterService implements OnModuleDestroy {
     };
   }
 
-  /** The page's extension object for health and monitoring endpoints. */
+  /** The page's extension object for health and monitoring endpoints: lists or counts, as `healthDetails` says. */
   healthExtension(): ClusterHealthExtension {
     const { state, failure } = this.status();
     if (state !== 'running') return { status: 'error', error: failure ?? `clustershazbot is ${state === 'idle' ? 'not started' : state}` };
-    return { status: 'ok', cluster: this.view() };
+    return { status: 'ok', cluster: this.healthView() };
+  }
+
+  /**
+   * What health endpoints show of the membership (the Terminus indicator and healthExtension):
+   * the lists with `healthDetails: 'full'`, else only how many servers each holds. Health
+   * endpoints usually answer anyone who reaches them; the lists are the addresses of every
+   * server, which `list` gives only to holders of the secret.
+   */
+  healthView(): ClusterView | ClusterCounts {
+    const view = this.view();
+    if (this.config.healthDetails === 'full') return view;
+    return { online: view.online.length, offline: view.offline.length, suspect: view.suspect.length };
   }
 
   /** Answers a gossip message (already authenticated and validated). */
@@ -201,9 +226,9 @@ export class ClusterService implements OnModuleDestroy {
     return this.engine.handleProbe(message);
   }
 
-  /** Applies a control message (already authenticated and validated); `from` goes in the audit line. */
+  /** Applies a control message (already authenticated and validated); `from` goes in the audit line, quoted. */
   control(message: ControlMessage, from: string): void {
-    this.logger.log(`control from ${from}: set ${message.online ? 'online' : 'offline'}`);
+    this.logger.log(`control from ${quoteForLog(from)}: set ${message.online ? 'online' : 'offline'}`);
     this.setOnline(message.online);
   }
 }

@@ -39,6 +39,7 @@ export const ENVIRONMENT_VARIABLES = {
   dnsServers: 'SHAZBOT_DNS_SERVERS',
   dnsRefreshSeconds: 'SHAZBOT_DNS_REFRESH',
   metrics: 'SHAZBOT_METRICS',
+  healthDetails: 'SHAZBOT_HEALTH_DETAILS',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, string>>;
 
 /**
@@ -75,6 +76,7 @@ export const OPTION_DEFAULTS = {
   useEnvironment: true,
   dnsRefreshSeconds: 30,
   metrics: false,
+  healthDetails: 'counts',
 } as const satisfies Partial<Record<keyof ClustershazbotOptions, unknown>>;
 
 const D = OPTION_DEFAULTS;
@@ -261,6 +263,7 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
     authFailureLimit: read.number('authFailureLimit', D.authFailureLimit, 0, 1_000_000, true),
     maxBodyBytes,
+    healthDetails: read.choice('healthDetails', ['counts', 'full'] as const, D.healthDetails),
     signatureWindowMs: read.number('signatureWindowSeconds', D.signatureWindowSeconds, 1, 86_400) * seconds,
     secrets,
     controlSecrets,

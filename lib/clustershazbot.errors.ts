@@ -8,12 +8,13 @@ export class ClustershazbotConfigError extends Error {
 
 /**
  * Thrown by the plain-function API with the HTTP status an Express app should answer:
- * 400 (invalid body), 401 (bad credentials), 403 (signed for another cluster), 429 (too many
- * failed authentications from this client), 503 (not started).
+ * 400 (invalid body), 401 (bad credentials), 403 (signed for another cluster), 413 (body
+ * larger than `maxBodyBytes`), 429 (a client with too many failed authentications, failing
+ * again), 503 (not started, or too many signed requests within the signature window).
  */
 export class ClustershazbotRequestError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 413 | 429 | 503,
     message: string,
     /** Field messages for a 400. */
     readonly details: string[] = [],

@@ -1,3 +1,5 @@
+import { escapeForLog } from './core/log-text.js';
+
 /** Every user-facing error text in one place; tests assert them. Secrets are never interpolated. */
 export const messages = {
   missingVariable: (variable: string, option: string) =>
@@ -22,10 +24,13 @@ export const messages = {
   tooDeep: (max: number) => `JSON body nested deeper than ${max} levels`,
   tooManyFailures: () => 'Too many failed authentications from this address; try again later',
   bodyTooLarge: (limit: number) => `Request body larger than ${limit} bytes`,
+  nonceCacheFull: () => 'Too many signed requests within the signature window; try again later',
   notStarted: () => 'clustershazbot is not started: call shazbotStart() first',
+  unsignedReplies: () =>
+    'clustershazbot: a plain-function answer went out unsigned, and peers will take it for a failed exchange: pass { client: req.ip, setHeader: (name, value) => res.setHeader(name, value) } as the last argument',
   unauthorized: () => 'Unauthorized',
   masterListUnavailable: (where: string, reason: string, retryInSeconds: number) =>
-    `master list ${where} unavailable (${reason}); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
+    `master list ${where} unavailable (${escapeForLog(reason)}); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
   invalidDiscoveryUrl: (variable: string, reason: string) => `clustershazbot: ${variable} ${reason}`,
   discoveryWithUpload: (variable: string, updateVariable: string) =>
     `clustershazbot: ${updateVariable} cannot be used when ${variable} is a dns:// or dns+srv:// URL (DNS is read-only: unset ${updateVariable})`,

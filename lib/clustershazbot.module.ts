@@ -16,6 +16,7 @@ import type { GossipTransport } from './core/transport.js';
 import { GossipService } from './gossip.service.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
+import { SignedReplyInterceptor } from './guards/signed-reply.interceptor.js';
 import { ClusterHealthIndicator } from './health/cluster.health.js';
 import { HttpGossipTransport } from './http-gossip.transport.js';
 import { UrlMasterListStore } from './master-list/url-master-list.store.js';
@@ -51,7 +52,7 @@ const engineLogger = new Logger('Clustershazbot');
     {
       provide: REQUEST_VERIFIER,
       inject: [CLUSTER_CONFIG],
-      useFactory: (config: ClusterConfig) => new RequestVerifier({ cluster: config.cluster, windowMs: config.signatureWindowMs }),
+      useFactory: (config: ClusterConfig) => new RequestVerifier({ cluster: config.cluster, baseUrl: config.baseUrl, windowMs: config.signatureWindowMs }),
     },
     {
       provide: MASTER_LIST_STORE,
@@ -101,6 +102,7 @@ const engineLogger = new Logger('Clustershazbot');
     ClusterHealthIndicator,
     SharedSecretGuard,
     ControlSecretGuard,
+    SignedReplyInterceptor,
   ],
   exports: [ClusterService, ClusterHealthIndicator],
 })

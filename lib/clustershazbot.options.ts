@@ -10,8 +10,9 @@ import type { MetricsOption, MetricsRegistry } from './metrics/metrics-registry.
  */
 export interface ClustershazbotOptions {
   /**
-   * Shared secret(s) for gossip and list requests, sent as `Authorization: Bearer <secret>`.
-   * Several (array, or comma-separated in the variable) are accepted; the first one is sent.
+   * Shared secret(s) for gossip, probe, sync, list and state: requests are signed with it and
+   * so are their replies (HMAC-SHA256; the secret never crosses the wire; docs/signing.md).
+   * Several (array, or comma-separated in the variable) are accepted; the first one signs.
    * Env: `SHAZBOT_SECRET`. Required.
    */
   secret?: string | string[];
@@ -95,15 +96,20 @@ export interface ClustershazbotOptions {
    */
   cluster?: string;
   /**
-   * A signed request is accepted within this many seconds of its timestamp, once. Servers
-   * whose clocks differ by more than this cannot talk: widen it if yours drift that far.
+   * A signed request is accepted within this many seconds of its timestamp, once, and only
+   * when stamped after this process started. Servers stamp requests on each peer's clock as
+   * learned from its signed replies; servers whose clocks differ by more than the window still
+   * cannot make first contact: widen it if yours drift that far.
    * Env: `SHAZBOT_SIGNATURE_WINDOW`. @default 300
    */
   signatureWindowSeconds?: number;
   /**
    * Peers this server accepts and connects to: CIDRs, addresses, host names (`*.internal`),
    * each with an optional `:port`. Unset: any address except link-local and cloud-metadata
-   * ones, which are refused unless listed here. Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
+   * ones, which are refused unless listed here. Checked before every outgoing request (an
+   * indirect probe's target included): a refused address is never contacted, and the call
+   * fails at its deadline as for a peer that does not answer.
+   * Env: `SHAZBOT_ALLOWED_PEERS` (comma-separated).
    */
   allowedPeers?: string[];
   /**
@@ -118,10 +124,26 @@ export interface ClustershazbotOptions {
   maxStateKeys?: number;
   /** Deleted and expired keys are remembered this long (so stale peers cannot revive them), then forgotten. @default 3600 */
   stateTombstoneSeconds?: number;
-  /** Failed authentications per client address per minute before it gets 429. 0: no limit. @default 30 */
+  /**
+   * Failed authentications per client address per minute before its further failures get 429
+   * instead of 401. A request with a valid signature is never refused by it. 0: no limit. @default 30
+   */
   authFailureLimit?: number;
-  /** Requests whose Content-Length is larger get 413 (the host's body parser may refuse earlier). @default 4194304 */
+  /**
+   * Request bodies larger than this get 413: by their Content-Length when they have one, else
+   * by the bytes received (rawBody) or the size of their canonical JSON, so chunked bodies too.
+   * The host's body parser reads a body before any guard runs: its own limit (Express
+   * `app.useBodyParser('json', { limit })`, Fastify `bodyLimit`) bounds what is buffered.
+   * @default 4194304
+   */
   maxBodyBytes?: number;
+  /**
+   * What the Terminus indicator and the health extension show of the membership: `counts`
+   * (how many servers are online, offline, suspect) or `full` (this server's base URL and the
+   * lists). Health endpoints usually answer anyone; the lists name every server's address.
+   * Env: `SHAZBOT_HEALTH_DETAILS`. @default 'counts'
+   */
+  healthDetails?: 'counts' | 'full';
   /**
    * TLS for https:// peers: a CA to trust (instead of the system's), and a client certificate
    * and key for mutual TLS. PEM text or Buffers. Certificate errors are always errors.
@@ -191,6 +213,7 @@ export interface ClusterConfig {
   allowedPeers: string[];
   authFailureLimit: number;
   maxBodyBytes: number;
+  healthDetails: 'counts' | 'full';
   messageBudgetBytes: number;
   stateLimits: StateLimits;
   tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };

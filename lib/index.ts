@@ -1,6 +1,6 @@
 export { ClustershazbotModule } from './clustershazbot.module.js';
 export { CLUSTERSHAZBOT_MODULE_OPTIONS } from './clustershazbot.module-definition.js';
-export { ClusterService, peerEventOf, type ClusterHealthExtension, type ClusterView, type ClusterStatus, type PeerEvent } from './cluster.service.js';
+export { ClusterService, peerEventOf, type ClusterCounts, type ClusterHealthExtension, type ClusterView, type ClusterStatus, type PeerEvent } from './cluster.service.js';
 export { ClusterHealthIndicator } from './health/cluster.health.js';
 export type { LifecycleState, MasterListStatus } from './gossip.service.js';
 export type { ClustershazbotOptions, ClustershazbotModuleExtras, ClusterConfig } from './clustershazbot.options.js';
@@ -36,7 +36,20 @@ export {
   shazbotState,
   shazbotHealthExtension,
   shazbotCluster,
+  type ShazbotRequestOptions,
 } from './standalone/shazbot.js';
 export { clustershazbotRouter, type ClustershazbotRouterOptions, type ClustershazbotMiddleware } from './standalone/express-router.js';
-export { signRequest, stringToSign, hmacSha256, RequestVerifier, SIGNATURE_SCHEME, type SignatureInput, type VerifyResult } from './security/request-signature.js';
+export {
+  signRequest,
+  stringToSign,
+  hmacSha256,
+  RequestVerifier,
+  SIGNATURE_SCHEME,
+  type RequestVerifierOptions,
+  type SignatureInput,
+  type VerifiedSignature,
+  type VerifyInput,
+  type VerifyResult,
+} from './security/request-signature.js';
+export { signReply, verifyReply, replyStringToSign, REPLY_SIGNATURE_HEADER, type ReplySignatureInput, type ReplyToVerify, type ReplyVerdict } from './security/reply-signature.js';
 export { canonicalJson } from './security/canonical-json.js';

@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { signRequest } from 'clustershazbot';
+import { randomBytes } from 'node:crypto';
+import { signRequest, verifyReply } from 'clustershazbot';
 
 /** The built sample scripts, found from the package root whether this file runs as TS (tests) or JS. */
 function builtSampleDir(): string {
@@ -154,18 +155,30 @@ export class LocalCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** A signed request to one of a server's endpoints, as a peer (gossip secret) or an operator (control secret) sends it. */
+  /**
+   * A signed request to one of a server's endpoints, as a peer (gossip secret) or an operator
+   * (control secret) sends it: signed for the server's base URL. A signed 401 means the server
+   * started after our stamp by its clock (a clock behind it): sent once more, stamped on its clock.
+   */
   async signedFetch(server: ServerHandle, method: 'GET' | 'POST', endpoint: string, body?: unknown, timeoutMs = 2000): Promise<Response> {
     const secretVariable = endpoint === 'control' ? 'SHAZBOT_CONTROL_SECRET' : 'SHAZBOT_SECRET';
     const path = `/clustershazbot/${endpoint}`;
     const secret = server.env[secretVariable].split(',')[0].trim(); // the first secret signs, as servers do
-    const authorization = signRequest(secret, { method, path, cluster: server.env.SHAZBOT_CLUSTER ?? 'default', body });
-    return fetch(`${server.adminUrl ?? server.baseUrl}clustershazbot/${endpoint}`, {
-      method,
-      headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    let offset = 0;
+    for (let attempt = 0; ; attempt++) {
+      const nonce = randomBytes(16).toString('base64url');
+      const sentAt = Date.now();
+      const authorization = signRequest(secret, { method, target: server.baseUrl, path, cluster: server.env.SHAZBOT_CLUSTER ?? 'default', body }, sentAt + offset, nonce);
+      const res = await fetch(`${server.adminUrl ?? server.baseUrl}clustershazbot/${endpoint}`, {
+        method,
+        headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const proof = res.status === 401 && attempt === 0 ? verifyReply(res.headers.get('shazbot-signature'), [secret], { nonce, status: 401 }) : undefined;
+      if (!proof?.ok) return res;
+      offset = proof.ts - Math.round((sentAt + Date.now()) / 2);
+    }
   }
 
   /** GET a server's list, signed with its gossip secret; undefined when it does not answer. */

@@ -22,7 +22,8 @@ export class StateReporter implements OnApplicationBootstrap, OnModuleDestroy {
     if (custom && custom.length === 2) this.cluster.setLocalState(custom[0], custom[1]);
     this.timer = setInterval(() => this.cluster.setLocalState('load', Math.round(loadavg()[0] * 100) / 100), 5000);
     this.timer.unref();
-    this.cluster.on('expire', (server, key) => this.logger.log(`${key} of ${server} expired`));
+    // keys come from the network: quoted, so that no key can pass for a line of its own
+    this.cluster.on('expire', (server, key) => this.logger.log(`${JSON.stringify(key)} of ${server} expired`));
   }
 
   onModuleDestroy(): void {

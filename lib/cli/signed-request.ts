@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { endpointUrl } from '../core/base-url.js';
 import { canonicalJson } from '../security/canonical-json.js';
+import { REPLY_SIGNATURE_HEADER, verifyReply } from '../security/reply-signature.js';
 import { signRequest } from '../security/request-signature.js';
 import { secretFrom } from './cli-environment.js';
 import { refused, unreachable, type RequestContext } from './request-failures.js';
@@ -28,19 +30,23 @@ export interface SignedResponse {
   text: string;
   /** The Location header of a redirect (never followed). */
   location: string | null;
+  /** Whether the answer carries a valid Shazbot-Signature for this request (a server of ours holding the secret sent it). */
+  authenticated: boolean;
 }
 
 /**
- * The Authorization header for one request to the server at `targetBaseUrl`. Every signature
- * the CLI makes comes from here, so a change to what a signature covers is made in one place.
+ * The Authorization header for one request to the server at `targetBaseUrl` (its own base URL,
+ * SHAZBOT_BASE_URL: a signature is good only there). Every signature the CLI makes comes from
+ * here. `ts` and `nonce` default to now and a fresh one.
  */
 export function signatureFor(
-  targetBaseUrl: string | undefined,
+  targetBaseUrl: string,
   request: { method: string; path: string; cluster: string; secret: string; body?: unknown; canonicalBody?: string },
+  ts?: number,
+  nonce?: string,
 ): string {
-  void targetBaseUrl; // not covered by signatures yet; every caller passes it for when it is
   const { secret, ...input } = request;
-  return signRequest(secret, input);
+  return signRequest(secret, { ...input, target: targetBaseUrl }, ts, nonce);
 }
 
 /** The logical path a signature covers: `/<prefix>/<endpoint>`, whatever the base URL's own path. */
@@ -63,18 +69,38 @@ export async function signedRequest(targetBaseUrl: string, call: SignedCall, con
   const path = signedPath(connection.prefix, call.endpoint);
   const sent = call.body === undefined ? undefined : canonicalJson(call.body);
   const secret = secretFrom(call.secretVariable);
-  const authorization = signatureFor(targetBaseUrl, { method: call.method, path, cluster: connection.cluster, secret, body: call.body, canonicalBody: sent });
-  try {
-    const response = await fetch(endpointUrl(targetBaseUrl, connection.prefix, call.endpoint), {
-      method: call.method,
-      headers: { authorization, ...(sent === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: sent,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(connection.timeoutMs),
-    });
-    return { status: response.status, text: await response.text(), location: response.headers.get('location') };
-  } catch (error) {
-    throw unreachable(error, contextOf(targetBaseUrl, call, connection));
+  // the offset to the server's clock, learnt from a signed 401 (the server started after our stamp, by its clock)
+  let offset = 0;
+  for (let attempt = 0; ; attempt++) {
+    const nonce = randomBytes(16).toString('base64url');
+    const sentAt = Date.now();
+    const authorization = signatureFor(targetBaseUrl, { method: call.method, path, cluster: connection.cluster, secret, body: call.body, canonicalBody: sent }, sentAt + offset, nonce);
+    let response: Response;
+    let raw: Buffer;
+    try {
+      response = await fetch(endpointUrl(targetBaseUrl, connection.prefix, call.endpoint), {
+        method: call.method,
+        headers: { authorization, ...(sent === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: sent,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(connection.timeoutMs),
+      });
+      raw = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      throw unreachable(error, contextOf(targetBaseUrl, call, connection));
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const proof = verifyReply(response.headers.get(REPLY_SIGNATURE_HEADER), [secret], { nonce, status: response.status, rawBody: raw, body: parsed });
+    if (response.status === 401 && proof.ok && attempt === 0) {
+      offset = proof.ts - Math.round((sentAt + Date.now()) / 2);
+      continue;
+    }
+    return { status: response.status, text: raw.toString('utf8'), location: response.headers.get('location'), authenticated: proof.ok };
   }
 }
 
@@ -93,6 +119,8 @@ export async function signedJson(targetBaseUrl: string, call: SignedCall, connec
 export function jsonOf(response: SignedResponse, targetBaseUrl: string, call: SignedCall, connection: ConnectionSettings): unknown {
   const context = contextOf(targetBaseUrl, call, connection);
   if (response.status < 200 || response.status >= 300) throw refused(response.status, response.text, context, response.location);
+  // an answer that is not signed for our request did not come from a server holding the secret
+  if (!response.authenticated) throw refused(response.status, 'the answer is not signed for this request: it did not come from a server of this cluster holding the secret', context);
   try {
     return JSON.parse(response.text);
   } catch {

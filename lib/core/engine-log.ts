@@ -65,13 +65,3 @@ export class RateLimitedLog implements EngineLog {
     this.log?.debug(message);
   }
 }
-
-/**
- * Text from the network (URLs, keys, reasons) as it may appear in a log line: control
- * characters escaped and the length bounded, so a peer cannot forge or flood lines.
- */
-export function logSafe(text: unknown, max = 200): string {
-  const s = typeof text === 'string' ? text : String(text);
-  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
-  return JSON.stringify(cut).slice(1, -1);
-}

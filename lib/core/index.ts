@@ -23,3 +23,4 @@ export * from './hash.js';
 export * from './broadcast-queue.js';
 export * from './canonical-json.js';
 export * from './address-conflict.js';
+export * from './log-text.js';

@@ -1,6 +1,7 @@
 import { normalizeBaseUrl } from './base-url.js';
 import type { Awareness } from './awareness.js';
-import { logSafe, notifyAll, type RateLimitedLog } from './engine-log.js';
+import { notifyAll, type RateLimitedLog } from './engine-log.js';
+import { escapeForLog } from './log-text.js';
 import { MAX_SERVERS, type EngineSettings } from './engine-settings.js';
 import { HybridClock } from './hybrid-clock.js';
 import { compareEntries, describeChange, entriesOf, MembershipView, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
@@ -205,7 +206,7 @@ export class Membership {
       }
       if (!this.clock.isAcceptable(entry.lastUpdate)) {
         this.stats.entriesRefused++;
-        this.deps.log.warnEvery('future-stamp', () => `refused ${entry.baseUrl} from ${logSafe(source)}: stamped ${entry.lastUpdate - now} ms in the future (bound ${this.settings.maxClockSkewMs} ms; is a clock wrong?)`);
+        this.deps.log.warnEvery('future-stamp', () => `refused ${entry.baseUrl} from ${escapeForLog(source)}: stamped ${entry.lastUpdate - now} ms in the future (bound ${this.settings.maxClockSkewMs} ms; is a clock wrong?)`);
         continue;
       }
       if (entry.lastUpdate < oldest) {

@@ -49,6 +49,26 @@ export class StateValueError extends Error {
   }
 }
 
+/**
+ * Characters a key may not hold: controls (C0, C1, DEL), format characters (bidirectional
+ * overrides, zero-width characters), line and paragraph separators, lone surrogates. Keys
+ * appear in logs and terminals; these would let a peer forge lines or hide text there
+ * (OWASP: log injection). Everything else, spaces and any script included, is allowed.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+/**
+ * Why `key` cannot be a key/value key, or null: a non-empty string of at most `maxLength`
+ * printable characters, and not `__proto__` (which plain objects would take as their
+ * prototype: OWASP, prototype pollution). Shared by the engine and the wire DTOs.
+ */
+export function keyProblem(key: unknown, maxLength: number): string | null {
+  if (typeof key !== 'string' || key.length === 0 || key.length > maxLength) return `key must be a non-empty string of at most ${maxLength} characters`;
+  if (UNPRINTABLE.test(key)) return 'key must hold printable characters only (no control, format or line-separator characters)';
+  if (key === '__proto__') return 'key "__proto__" is reserved';
+  return null;
+}
+
 interface Slot {
   version: number;
   value?: JsonValue;
@@ -156,9 +176,9 @@ export class ReplicatedState {
     return slot && isLive(slot, this.deps.now()) ? structuredClone(slot.value) : undefined;
   }
 
-  /** One server's live keys. */
+  /** One server's live keys, in an object without a prototype: no key can reach Object.prototype's members. */
   entriesOf(server: string): Record<string, JsonValue> {
-    const out: Record<string, JsonValue> = {};
+    const out: Record<string, JsonValue> = Object.create(null);
     const now = this.deps.now();
     for (const [key, slot] of this.servers.get(server)?.slots ?? []) if (isLive(slot, now)) out[key] = structuredClone(slot.value!);
     return out;
@@ -166,7 +186,7 @@ export class ReplicatedState {
 
   /** Every server's live keys (servers without any are left out). */
   snapshot(): Record<string, Record<string, JsonValue>> {
-    const out: Record<string, Record<string, JsonValue>> = {};
+    const out: Record<string, Record<string, JsonValue>> = Object.create(null);
     for (const server of this.servers.keys()) {
       const entries = this.entriesOf(server);
       if (Object.keys(entries).length) out[server] = entries;
@@ -424,9 +444,8 @@ export class ReplicatedState {
   }
 
   private checkKey(key: string): void {
-    if (typeof key !== 'string' || key.length === 0 || key.length > this.limits.maxKeyLength) {
-      throw new StateValueError(`key must be a non-empty string of at most ${this.limits.maxKeyLength} characters`);
-    }
+    const problem = keyProblem(key, this.limits.maxKeyLength);
+    if (problem) throw new StateValueError(problem);
   }
 }
 
@@ -469,11 +488,14 @@ function invalidDelta(delta: StateDelta, limits: StateLimits, acceptable: (v: nu
   if (!Array.isArray(delta.entries) || delta.entries.length > limits.maxKeysPerServer) return `more than ${limits.maxKeysPerServer} keys`;
   if (!acceptable(delta.to)) return 'versions stamped too far in the future';
   for (const e of delta.entries) {
-    if (!e || typeof e.key !== 'string' || e.key.length === 0 || e.key.length > limits.maxKeyLength) return `a key longer than ${limits.maxKeyLength} characters`;
-    if (!isVersion(e.version) || e.version > delta.to || e.version <= delta.from) return `key "${e.key}": version outside the delta`;
-    if (e.ttlMs !== undefined && !isVersion(e.ttlMs)) return `key "${e.key}": bad ttlMs`;
-    if (!e.deleted && e.value === undefined) return `key "${e.key}": no value`;
-    if (!e.deleted && jsonSize(e.value) > limits.maxValueBytes) return `key "${e.key}": value over ${limits.maxValueBytes} bytes`;
+    // the key is named in what follows only once it is known to be printable, and then quoted
+    const problem = e ? keyProblem(e.key, limits.maxKeyLength) : 'an entry is missing';
+    if (problem) return problem;
+    const key = JSON.stringify(e.key);
+    if (!isVersion(e.version) || e.version > delta.to || e.version <= delta.from) return `key ${key}: version outside the delta`;
+    if (e.ttlMs !== undefined && !isVersion(e.ttlMs)) return `key ${key}: bad ttlMs`;
+    if (!e.deleted && e.value === undefined) return `key ${key}: no value`;
+    if (!e.deleted && jsonSize(e.value) > limits.maxValueBytes) return `key ${key}: value over ${limits.maxValueBytes} bytes`;
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import type { Dissemination } from './dissemination.js';
-import { errorText, logSafe, notifyAll, type RateLimitedLog } from './engine-log.js';
+import { errorText, notifyAll, type RateLimitedLog } from './engine-log.js';
+import { escapeForLog, quoteForLog } from './log-text.js';
 import type { StateLimits } from './engine-settings.js';
 import type { Membership } from './membership.js';
 import { ReplicatedState, type JsonValue, type StateChange, type StateDelta } from './replicated-state.js';
@@ -89,7 +90,7 @@ export class StateReplication {
       } catch (error) {
         this.stats.entriesRefused++;
         // a peer with other limits would repeat this every round: a few lines a minute are enough
-        this.deps.log.warnEvery('state-refused', () => `refused key/value state of ${logSafe(delta.server)} from ${logSafe(source)}: ${logSafe(errorText(error))} (do all servers use the same state limits?)`);
+        this.deps.log.warnEvery('state-refused', () => `refused key/value state of ${quoteForLog(delta.server)} from ${escapeForLog(source)}: ${escapeForLog(errorText(error))} (do all servers use the same state limits?)`);
       }
     }
     if (refute && this.membership.isRunning && !this.membership.hasYielded) {

@@ -1,16 +1,28 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { Allow, ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy, ValidateNested } from 'class-validator';
 import { MAX_BASE_URL_LENGTH } from '../core/base-url.js';
-import type { JsonValue, StateDelta, StateEntry } from '../core/replicated-state.js';
+import { keyProblem, type JsonValue, type StateDelta, type StateEntry } from '../core/replicated-state.js';
 import { MAX_KEYS_PER_DELTA, MAX_STATE_DELTAS } from '../clustershazbot.constants.js';
 import { IsBaseUrl } from './is-base-url.decorator.js';
+
+/** Printable characters only, and not `__proto__` (the rule of `keyProblem`, which the engine applies too). */
+function IsStateKey(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isStateKey',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && keyProblem(value, Number.MAX_SAFE_INTEGER) === null,
+      defaultMessage: (args) => `${args?.property ?? 'key'} must hold printable characters only (no control, format or line-separator characters) and not be "__proto__"`,
+    },
+  });
+}
 
 /** One key on the wire; the engine checks sizes against the configured limits. */
 export class StateEntryDto implements StateEntry {
   @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @IsStateKey()
   key: string;
 
   @IsInt()

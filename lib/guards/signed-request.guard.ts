@@ -1,11 +1,10 @@
-import { BadRequestException, ForbiddenException, HttpException, HttpStatus, PayloadTooLargeException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, HttpException, PayloadTooLargeException, ServiceUnavailableException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { messages } from '../clustershazbot.messages.js';
 import type { ClusterConfig } from '../clustershazbot.options.js';
 import type { FailedAuthLimiter } from '../security/failed-auth-limiter.js';
+import { REPLY_SIGNATURE_HEADER } from '../security/reply-signature.js';
 import type { RequestVerifier } from '../security/request-signature.js';
-import { MAX_JSON_DEPTH } from '../security/canonical-json.js';
-import { verifySignedRequest } from './signed-request.js';
+import { checkSignedRequest, replySignatureHeader, type RefusalStatus, type ReplyKey } from './signed-request.js';
 
 interface GuardedRequest {
   headers: Record<string, unknown>;
@@ -14,6 +13,17 @@ interface GuardedRequest {
   body?: unknown;
   /** Kept by Nest when the app is created with `rawBody: true` (Express and Fastify alike). */
   rawBody?: unknown;
+}
+
+/** Express's response and Fastify's reply both have `header(name, value)`. */
+export interface HeaderTarget {
+  header?(name: string, value: string): unknown;
+  setHeader?(name: string, value: string): unknown;
+}
+
+export function setResponseHeader(response: HeaderTarget, name: string, value: string): void {
+  if (typeof response.header === 'function') response.header(name, value);
+  else response.setHeader?.(name, value);
 }
 
 const endpoints = new WeakMap<Function, string>();
@@ -33,11 +43,33 @@ function endpointOf(handler: Function): string {
   return endpoint;
 }
 
+/** The reply key of each request the guard let through, for SignedReplyInterceptor. */
+const replyKeys = new WeakMap<object, ReplyKey>();
+
+/** How to sign the reply to `request`, when a SignedRequestGuard accepted it. */
+export function replyKeyOf(request: object): ReplyKey | undefined {
+  return replyKeys.get(request);
+}
+
+const EXCEPTIONS: Record<RefusalStatus, new (message: string) => HttpException> = {
+  400: BadRequestException,
+  401: UnauthorizedException,
+  403: ForbiddenException,
+  413: PayloadTooLargeException,
+  429: class TooManyRequestsException extends HttpException {
+    constructor(message: string) {
+      super({ statusCode: 429, message, error: 'Too Many Requests' }, 429);
+    }
+  },
+  503: ServiceUnavailableException,
+};
+
 /**
- * Checks a signed request (see `security/request-signature.ts`) against the secrets a
- * subclass names. 401 never says what was wrong; 403 only for a valid signature made for
- * another cluster; 429 for a client with too many failures in the last minute; 413 for a
- * body over the module's limit.
+ * Checks a signed request against the secrets a subclass names, with `checkSignedRequest` (the
+ * same function the plain-function API calls): 401 never says what was wrong; 403 only for a
+ * valid signature made for another cluster; 429 for the failures of a client with too many in
+ * the last minute (never for a valid signature); 413 for a body over the module's limit; 503
+ * while the nonce cache is full. Accepted requests get signed replies (SignedReplyInterceptor).
  */
 export abstract class SignedRequestGuard implements CanActivate {
   protected abstract acceptedSecrets(): readonly string[];
@@ -49,16 +81,24 @@ export abstract class SignedRequestGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<GuardedRequest>();
-    // the client's address is read only when a failure has been recorded (a getter, per request)
-    if (this.limiter.anyFailures && this.limiter.isBlocked(request.ip ?? 'unknown')) throw new HttpException(messages.tooManyFailures(), HttpStatus.TOO_MANY_REQUESTS);
-    if (Number(request.headers['content-length'] ?? 0) > this.config.maxBodyBytes) throw new PayloadTooLargeException(messages.bodyTooLarge(this.config.maxBodyBytes));
-    const endpoint = endpointOf(context.getHandler());
-    const result = verifySignedRequest(this.verifier, this.config, this.acceptedSecrets(), request.headers.authorization, request.method, endpoint, request.body, request.rawBody instanceof Uint8Array ? request.rawBody : undefined);
-    if (result === 'ok') return true;
-    if (result === 'too-deep') throw new BadRequestException(messages.tooDeep(MAX_JSON_DEPTH));
-    this.limiter.recordFailure(request.ip ?? 'unknown');
-    if (result === 'wrong-cluster') throw new ForbiddenException(messages.wrongCluster());
-    throw new UnauthorizedException(messages.unauthorized());
+    const http = context.switchToHttp();
+    const request = http.getRequest<GuardedRequest>();
+    const check = checkSignedRequest({ config: this.config, verifier: this.verifier, limiter: this.limiter }, this.acceptedSecrets(), {
+      authorization: request.headers.authorization,
+      method: request.method,
+      endpoint: endpointOf(context.getHandler()),
+      body: request.body,
+      rawBody: request.rawBody instanceof Uint8Array ? request.rawBody : undefined,
+      contentLength: request.headers['content-length'],
+      client: () => request.ip, // a getter on Express: read only when the request has failed
+    });
+    if (check.ok) {
+      replyKeys.set(request, check.reply);
+      return true;
+    }
+    const response = http.getResponse<HeaderTarget>();
+    if (check.reply) setResponseHeader(response, REPLY_SIGNATURE_HEADER, replySignatureHeader(check.reply, check.status));
+    if (check.retryAfterSeconds !== undefined) setResponseHeader(response, 'retry-after', String(check.retryAfterSeconds));
+    throw new EXCEPTIONS[check.status](check.message);
   }
 }

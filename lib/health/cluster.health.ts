@@ -3,7 +3,8 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { ClusterService } from '../cluster.service.js';
 
 /**
- * Terminus indicator: `up` with the online, offline and suspect lists; `degraded` (still 200) while
+ * Terminus indicator: `up` with how many servers are online, offline and suspect (with
+ * `healthDetails: 'full'`: this server's base URL and the lists); `degraded` (still 200) while
  * the master list could not be loaded, or, for a DNS master list, while its last resolution
  * failed; `down` (503) when the engine is not running.
  */
@@ -18,8 +19,8 @@ export class ClusterHealthIndicator {
     const indicator = this.health.check(key);
     const { state, failure, masterList, discovery } = this.cluster.status();
     if (state !== 'running') return indicator.down({ message: failure ?? `clustershazbot is ${state === 'idle' ? 'not started' : state}` });
-    const { online, offline, suspect } = this.cluster.view();
-    const details = { self: this.cluster.self().baseUrl, online, offline, suspect };
+    const view = this.cluster.healthView();
+    const details: Record<string, unknown> = typeof view.online === 'number' ? { ...view } : { self: this.cluster.self().baseUrl, ...view };
     if (discovery) {
       // DNS is re-resolved all along: its last answer, not the first load, tells whether seeds are current
       if (!discovery.healthy) return indicator.degraded({ ...details, message: `DNS discovery ${discovery.source} failing: ${discovery.lastError ?? 'not resolved yet'}` });

@@ -12,8 +12,10 @@ import { BlockList, isIP } from 'node:net';
  *   `10.0.0.0/8`, `10.0.0.5`, `10.0.0.0/8:3000`, `[fd00::/8]:3000`, `app-3.internal:8443`,
  *   `*.internal` (a port, when given, must match too).
  *
- * The check runs on every base URL that enters the view, and again on the address a name
- * resolves to when connecting, so a name cannot point a server at a refused address.
+ * The check runs on every base URL that enters the view; on every URL the transport is about
+ * to contact, whatever asked for it (an indirect probe's target, a seed, a gossip entry),
+ * literal IP addresses included; and on the address a name resolves to when connecting, so a
+ * name cannot point a server at a refused address either.
  */
 export class AddressGuard {
   private readonly blocked = new BlockList();

@@ -1,7 +1,10 @@
 /**
  * Counts failed authentications per client address in a sliding minute; past `limit`, the
- * client is refused (429) until its oldest failure leaves the window. Bounded memory: at most
- * `maxClients` addresses are tracked, the stalest forgotten first.
+ * client's failures are answered 429 instead of 401 until its oldest failure leaves the
+ * window. It never refuses a request whose signature is valid (the caller checks the
+ * signature first): peers behind the same address as an attacker (NAT, a proxy, loopback)
+ * keep talking. Bounded memory: at most `maxClients` addresses are tracked, the stalest
+ * forgotten first.
  */
 export class FailedAuthLimiter {
   private readonly failures = new Map<string, number[]>();
@@ -23,6 +26,17 @@ export class FailedAuthLimiter {
   isBlocked(client: string): boolean {
     if (this.limit <= 0 || !this.failures.has(client)) return false;
     return this.recent(client).length >= this.limit;
+  }
+
+  /** Counts a refusal that says nothing against the client (a valid signature stamped before this process started). */
+  countRefusal(): void {
+    this.refusedTotal++;
+  }
+
+  /** Seconds until the client's oldest recent failure leaves the window (at least 1). */
+  retryAfterSeconds(client: string): number {
+    const oldest = this.failures.get(client)?.[0];
+    return oldest === undefined ? 1 : Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
   }
 
   recordFailure(client: string): void {

@@ -1,26 +1,34 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { normalizeBaseUrl } from '../core/base-url.js';
 import { canonicalJson } from './canonical-json.js';
+import { NonceCache } from './nonce-cache.js';
 
 /**
  * Signed requests between servers (and from operators' tools):
  *
  *   Authorization: Shazbot-HMAC-SHA256 cluster=<name>, ts=<ms since epoch>, nonce=<base64url>, sig=<base64url>
  *
- * sig = base64url(HMAC-SHA256(secret, the seven lines below joined by "\n")):
+ * sig = base64url(HMAC-SHA256(secret, the eight lines below joined by "\n")):
  *   SHAZBOT-HMAC-SHA256
  *   <method, upper case>
+ *   <the target server's base URL, normalised (normalizeBaseUrl), e.g. http://10.0.0.5:3000/>
  *   <logical path: "/" + route prefix + "/" + endpoint, e.g. /clustershazbot/gossip>
  *   <ts>
  *   <nonce>
  *   <cluster>
  *   <hex SHA-256 of the canonical JSON of the body; of the empty string when there is none>
  *
- * The secret never crosses the wire; a request is accepted once, within `windowMs` of its ts.
+ * The secret never crosses the wire. A request is accepted once, within `windowMs` of its ts,
+ * only by the server it names (as AWS SigV4 and RFC 9421 sign the target host), and only when
+ * it was signed after that server's process started. docs/signing.md has a worked example.
  */
 export const SIGNATURE_SCHEME = 'Shazbot-HMAC-SHA256';
 
+/** What a request's signature covers (see the eight lines above). */
 export interface SignatureInput {
   method: string;
+  /** The base URL of the server the request is for (its SHAZBOT_BASE_URL); normalised here. */
+  target: string;
   path: string;
   cluster: string;
   body?: unknown;
@@ -31,6 +39,7 @@ export interface SignatureInput {
   canonicalBody?: string | Uint8Array;
 }
 
+/** The request as the server received it: the target is the verifier's own base URL. */
 export interface VerifyInput {
   method: string;
   path: string;
@@ -38,27 +47,52 @@ export interface VerifyInput {
   body?: unknown;
   /** The body's bytes as received, when the host keeps them (Nest's `rawBody: true`). */
   rawBody?: Uint8Array;
+  /** canonicalJson(body), when the caller has already built it (it is not built again). */
+  canonicalBody?: string;
 }
 
+/** A signature that verified: which request it was (its nonce) and which accepted secret made it (its index). */
+export interface VerifiedSignature {
+  cluster: string;
+  nonce: string;
+  secretIndex: number;
+}
+
+/**
+ * The verdict on a signed request.
+ * - `ok`: accepted (and its nonce recorded).
+ * - `missing`, `malformed`, `expired` (older than the window), `future` (further ahead than the
+ *   window), `bad-signature` (no accepted secret made it), `replayed` (nonce already used):
+ *   refused, nothing learned about the sender.
+ * - `wrong-cluster`: a valid signature naming another cluster.
+ * - `before-start`: a valid signature stamped before this process started (it may have been
+ *   accepted by the process before, whose nonces are gone). The refusal may carry this
+ *   server's clock so that the sender can stamp its next request on it.
+ * - `busy`: the nonce cache is full; nothing is forgotten early, so the request is refused
+ *   until room frees up in `retryAfterMs`.
+ */
 export type VerifyResult =
-  | { ok: true; cluster: string }
-  | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'future' | 'bad-signature' | 'replayed' | 'wrong-cluster' };
+  | ({ ok: true } & VerifiedSignature)
+  | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'future' | 'bad-signature' | 'replayed' }
+  | ({ ok: false; reason: 'wrong-cluster' | 'before-start' } & VerifiedSignature)
+  | { ok: false; reason: 'busy'; retryAfterMs: number };
 
 // crypto.hash: the one-shot digest, cheaper than a Hash object per request
 const sha256Hex = (data: string | Uint8Array) => hash('sha256', data, 'hex');
 
 /** The body hash line: of the text or bytes when given, else of the body's canonical JSON ('' for none). */
-function bodyHash(body: unknown, canonicalBody?: string | Uint8Array): string {
+export function bodyHash(body: unknown, canonicalBody?: string | Uint8Array): string {
   return sha256Hex(canonicalBody ?? (body === undefined || body === null || body === '' ? '' : canonicalJson(body)));
 }
 
-/** The seven lines; `method` already upper case. */
-function signingText(method: string, path: string, ts: number, nonce: string, cluster: string, bodyHashHex: string): string {
-  return `SHAZBOT-HMAC-SHA256\n${method}\n${path}\n${ts}\n${nonce}\n${cluster}\n${bodyHashHex}`;
+/** The eight lines; `method` already upper case, `target` already normalised. */
+function signingText(method: string, target: string, path: string, ts: number, nonce: string, cluster: string, bodyHashHex: string): string {
+  return `SHAZBOT-HMAC-SHA256\n${method}\n${target}\n${path}\n${ts}\n${nonce}\n${cluster}\n${bodyHashHex}`;
 }
 
+/** The text the signature is the HMAC of (for cross-checking another implementation). @throws InvalidBaseUrlError for a target that is no base URL */
 export function stringToSign(input: SignatureInput, ts: number, nonce: string): string {
-  return signingText(input.method.toUpperCase(), input.path, ts, nonce, input.cluster, bodyHash(input.body, input.canonicalBody));
+  return signingText(input.method.toUpperCase(), normalizeBaseUrl(input.target), input.path, ts, nonce, input.cluster, bodyHash(input.body, input.canonicalBody));
 }
 
 const SHA256_BLOCK_BYTES = 64;
@@ -107,7 +141,11 @@ export function hmacSha256(secret: string, text: string): Buffer {
   return Buffer.from(hmacInto(secret, text));
 }
 
-/** The Authorization header for a request; `ts` and `nonce` may be fixed (tests, worked examples). */
+/**
+ * The Authorization header for a request to `input.target`; `ts` and `nonce` may be fixed
+ * (tests, worked examples, a sender stamping on the target's clock).
+ * @throws InvalidBaseUrlError when `input.target` is no base URL
+ */
 export function signRequest(secret: string, input: SignatureInput, ts = Date.now(), nonce = randomBytes(16).toString('base64url')): string {
   const sig = hmacInto(secret, stringToSign(input, ts, nonce)).toString('base64url');
   return `${SIGNATURE_SCHEME} cluster=${input.cluster}, ts=${ts}, nonce=${nonce}, sig=${sig}`;
@@ -122,7 +160,8 @@ export function isValidClusterName(name: string): boolean {
 /** The header as signRequest writes it: one match instead of splitting (other field orders take the general path). */
 const WRITTEN_FORM = /^Shazbot-HMAC-SHA256 cluster=([A-Za-z0-9._-]{1,64}), ts=(\d{1,16}), nonce=([A-Za-z0-9_-]{16,64}), sig=([A-Za-z0-9_-]{43})$/;
 
-function parse(header: unknown): { cluster: string; ts: number; nonce: string; sig: string } | null {
+/** The fields of a request's Authorization header, or null when it is not one. */
+export function parseSignatureHeader(header: unknown): { cluster: string; ts: number; nonce: string; sig: string } | null {
   if (typeof header !== 'string' || header.length > 1024 || !header.startsWith(`${SIGNATURE_SCHEME} `)) return null;
   const written = WRITTEN_FORM.exec(header);
   if (written) {
@@ -146,22 +185,47 @@ function parse(header: unknown): { cluster: string; ts: number; nonce: string; s
 /** The received signature, decoded per request into one buffer (43 base64url characters: 32 bytes). */
 const receivedSig = Buffer.alloc(SHA256_BYTES);
 
+/** Buckets per window in the nonce cache: a nonce outlives its window by at most 1/16 of it. */
+const NONCE_BUCKETS_PER_WINDOW = 16;
+
+/** Configuration of a RequestVerifier (the module builds one from its options). */
+export interface RequestVerifierOptions {
+  /** This server's cluster name. */
+  cluster: string;
+  /** This server's base URL, as peers address it (normalised here): requests signed for another server are refused. */
+  baseUrl: string;
+  /** A request is accepted within this many ms of its timestamp, either way. */
+  windowMs: number;
+  /** Clock (ms since epoch). @default Date.now */
+  now?: () => number;
+  /** Most nonces held; past it, requests are refused ('busy') until the oldest expire. @default 1_000_000 */
+  maxNonces?: number;
+  /** Requests stamped before this time (ms since epoch) are refused ('before-start'). @default now() when constructed */
+  startedAt?: number;
+}
+
 /**
- * Checks signed requests: the signature against every accepted secret (rotation), the time
- * window, and each nonce once. The nonce cache holds nonces until their window has passed.
+ * Checks signed requests: the signature against every accepted secret (rotation), the target,
+ * the time window, the process start, and each nonce once (see NonceCache).
  */
 export class RequestVerifier {
-  private readonly seen = new Map<string, number>();
+  private readonly nonces: NonceCache;
+  private readonly self: string;
+  private readonly now: () => number;
+  private startedAt: number;
 
-  constructor(
-    private readonly options: { cluster: string; windowMs: number; now?: () => number; maxNonces?: number },
-  ) {}
+  constructor(private readonly options: RequestVerifierOptions) {
+    this.self = normalizeBaseUrl(options.baseUrl);
+    this.now = options.now ?? Date.now;
+    this.startedAt = options.startedAt ?? this.now();
+    this.nonces = new NonceCache(Math.max(1, Math.ceil(options.windowMs / NONCE_BUCKETS_PER_WINDOW)), options.maxNonces ?? 1_000_000);
+  }
 
   verify(header: unknown, secrets: readonly string[], input: VerifyInput): VerifyResult {
     if (header === undefined || header === null || header === '') return { ok: false, reason: 'missing' };
-    const parsed = parse(header);
+    const parsed = parseSignatureHeader(header);
     if (!parsed) return { ok: false, reason: 'malformed' };
-    const now = (this.options.now ?? Date.now)();
+    const now = this.now();
     const { ts, nonce, cluster } = parsed;
     if (ts < now - this.options.windowMs) return { ok: false, reason: 'expired' };
     if (ts > now + this.options.windowMs) return { ok: false, reason: 'future' };
@@ -170,42 +234,29 @@ export class RequestVerifier {
     // the bytes as received, when the host keeps them (rawBody): our senders send the canonical
     // text, so its hash is the body hash and nothing needs rebuilding; otherwise, or when it
     // does not match (a sender that wrote other JSON), the canonical JSON of the parsed body
-    let valid = input.rawBody !== undefined && this.matches(signingText(method, input.path, ts, nonce, cluster, sha256Hex(input.rawBody)), secrets);
-    if (!valid) valid = this.matches(signingText(method, input.path, ts, nonce, cluster, bodyHash(input.body)), secrets);
-    if (!valid) return { ok: false, reason: 'bad-signature' };
-    if (this.seen.has(nonce)) return { ok: false, reason: 'replayed' };
-    this.remember(nonce, ts + this.options.windowMs, now);
-    if (cluster !== this.options.cluster) return { ok: false, reason: 'wrong-cluster' };
-    return { ok: true, cluster };
+    let secretIndex = input.rawBody === undefined ? -1 : this.matches(signingText(method, this.self, input.path, ts, nonce, cluster, sha256Hex(input.rawBody)), secrets);
+    if (secretIndex < 0) secretIndex = this.matches(signingText(method, this.self, input.path, ts, nonce, cluster, bodyHash(input.body, input.canonicalBody)), secrets);
+    if (secretIndex < 0) return { ok: false, reason: 'bad-signature' };
+    const verified = { cluster, nonce, secretIndex };
+    // a clock stepped back since start: the process start moves back with it, or nothing would pass
+    if (now < this.startedAt) this.startedAt = now;
+    if (ts < this.startedAt) return { ok: false, reason: 'before-start', ...verified };
+    const added = this.nonces.add(nonce, ts + this.options.windowMs, now);
+    if (added === 'seen') return { ok: false, reason: 'replayed' };
+    if (added === 'full') return { ok: false, reason: 'busy', retryAfterMs: this.nonces.msUntilRoom(now) };
+    if (cluster !== this.options.cluster) return { ok: false, reason: 'wrong-cluster', ...verified };
+    return { ok: true, ...verified };
   }
 
-  /** Whether `text` is signed by any accepted secret: every secret is tried, no early exit. */
-  private matches(text: string, secrets: readonly string[]): boolean {
-    let valid = false;
-    for (const secret of secrets) valid = timingSafeEqual(hmacInto(secret, text), receivedSig) || valid;
-    return valid;
+  /** The index of the accepted secret that signed `text`, or -1: every secret is tried, no early exit. */
+  private matches(text: string, secrets: readonly string[]): number {
+    let index = -1;
+    for (let i = 0; i < secrets.length; i++) if (timingSafeEqual(hmacInto(secrets[i], text), receivedSig) && index < 0) index = i;
+    return index;
   }
 
   /** Nonces held (each until its request's window has passed). */
   get nonceCount(): number {
-    return this.seen.size;
-  }
-
-  private remember(nonce: string, until: number, now: number): void {
-    // nonces arrive in about the order they expire: forget the expired ones at the front, so
-    // the cache holds one window's worth of requests instead of growing to its cap
-    for (const [n, t] of this.seen) {
-      if (t >= now) break;
-      this.seen.delete(n);
-    }
-    if (this.seen.size >= (this.options.maxNonces ?? 1_000_000)) {
-      for (const [n, t] of this.seen) if (t < now) this.seen.delete(n);
-      // still full: forget the oldest; a replay of those is outside any realistic window anyway
-      for (const n of this.seen.keys()) {
-        if (this.seen.size < (this.options.maxNonces ?? 1_000_000)) break;
-        this.seen.delete(n);
-      }
-    }
-    this.seen.set(nonce, until);
+    return this.nonces.size;
   }
 }

@@ -11,7 +11,9 @@ import {
   shazbotStateRequest,
   shazbotSyncRequest,
   standaloneRouting,
+  type ShazbotRequestOptions,
 } from './shazbot.js';
+import { canonicalJson } from '../core/canonical-json.js';
 
 /** Options of {@link clustershazbotRouter}. */
 export interface ClustershazbotRouterOptions {
@@ -42,17 +44,18 @@ export interface ClustershazbotRouterOptions {
 /** A connect-style middleware: Express 4 and 5, connect, and anything that calls `(req, res, next)`. */
 export type ClustershazbotMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-type Handler = (authorization: string, body: unknown, client: string | undefined) => Promise<unknown>;
+/** `reply`: the client's address and where the functions put the answer's signature (ShazbotRequestOptions). */
+type Handler = (authorization: string, body: unknown, reply: ShazbotRequestOptions) => Promise<unknown>;
 
 /** Every endpoint of the cluster module, by method and name (as the Nest controller routes them). */
 const ENDPOINTS: Record<string, Handler> = {
-  'POST gossip': (auth, body, client) => shazbotGossipRequest(auth, body as GossipMessage, client),
-  'POST probe': (auth, body, client) => shazbotProbeRequest(auth, body as ProbeMessage, client),
-  'POST sync': (auth, body, client) => shazbotSyncRequest(auth, body as SyncMessage, client),
-  'GET list': (auth, _body, client) => shazbotListRequest(auth, client),
-  'GET state': (auth, _body, client) => shazbotStateRequest(auth, client),
-  'POST control': async (auth, body, client) => {
-    await shazbotControlRequest(auth, body as ControlMessage, client ?? 'unknown');
+  'POST gossip': (auth, body, reply) => shazbotGossipRequest(auth, body as GossipMessage, reply),
+  'POST probe': (auth, body, reply) => shazbotProbeRequest(auth, body as ProbeMessage, reply),
+  'POST sync': (auth, body, reply) => shazbotSyncRequest(auth, body as SyncMessage, reply),
+  'GET list': (auth, _body, reply) => shazbotListRequest(auth, reply),
+  'GET state': (auth, _body, reply) => shazbotStateRequest(auth, reply),
+  'POST control': async (auth, body, reply) => {
+    await shazbotControlRequest(auth, body as ControlMessage, reply);
     return { success: true };
   },
 };
@@ -105,8 +108,9 @@ export function clustershazbotRouter(options: ClustershazbotRouterOptions = {}):
 async function serve(req: IncomingMessage, res: ServerResponse, handler: Handler, limit: number, client: string | undefined): Promise<void> {
   try {
     const body = req.method === 'GET' ? undefined : await readJsonBody(req, limit);
-    const answer = await handler(headerValue(req.headers.authorization), body, client);
-    send(res, 200, answer);
+    // the functions sign the answer (Shazbot-Signature) through setHeader: peers use nothing unsigned
+    const answer = await handler(headerValue(req.headers.authorization), body, { client, setHeader: (name, value) => res.setHeader(name, value) });
+    send(res, 200, answer, true);
   } catch (error) {
     if (error instanceof ClustershazbotRequestError) {
       send(res, error.status, errorBody(error.status, error.details.length ? error.details : error.message));
@@ -178,8 +182,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
+/** `canonical`: the answer as the canonical JSON its signature covers (the receiver's cheapest check). */
+function send(res: ServerResponse, status: number, payload: unknown, canonical = false): void {
+  const text = canonical ? canonicalJson(payload) : JSON.stringify(payload);
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(text));

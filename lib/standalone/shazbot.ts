@@ -1,4 +1,4 @@
-import type { INestApplicationContext, LogLevel } from '@nestjs/common';
+import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClusterService, type ClusterHealthExtension } from '../cluster.service.js';
 import { CLUSTER_CONFIG, CLUSTER_METRICS, FAILED_AUTH_LIMITER, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
@@ -15,17 +15,19 @@ import { GossipMessageDto } from '../dto/gossip-message.dto.js';
 import { ProbeMessageDto } from '../dto/probe-message.dto.js';
 import { SyncMessageDto } from '../dto/sync-message.dto.js';
 import { validateBody } from '../dto/validate-body.js';
-import { verifySignedRequest } from '../guards/signed-request.js';
-import { MAX_JSON_DEPTH } from '../security/canonical-json.js';
+import { checkSignedRequest, replySignatureHeader, type ReplyKey } from '../guards/signed-request.js';
+import { canonicalJson } from '../security/canonical-json.js';
+import { REPLY_SIGNATURE_HEADER } from '../security/reply-signature.js';
 import type { RequestVerifier } from '../security/request-signature.js';
 
 /**
  * The page's plain-function API for Express (or any framework). It runs the very same module
  * as Nest apps, in a Nest application context without an HTTP server: the host routes the
- * three endpoints to these functions.
+ * endpoints to these functions.
  */
 let context: INestApplicationContext | undefined;
 let starting: Promise<void> | undefined;
+let warnedUnsignedReplies = false;
 
 function started(): { cluster: ClusterService; config: ClusterConfig; verifier: RequestVerifier; limiter: FailedAuthLimiter } {
   if (!context) throw new ClustershazbotRequestError(503, messages.notStarted());
@@ -38,6 +40,7 @@ function started(): { cluster: ClusterService; config: ClusterConfig; verifier: 
 }
 
 /**
+/**
  * The running module's route prefix and body limit, or undefined before shazbotStart: what
  * clustershazbotRouter() serves on and accepts. Not exported from the package.
  */
@@ -48,18 +51,51 @@ export function standaloneRouting(): Pick<ClusterConfig, 'routePrefix' | 'maxBod
 }
 
 /**
- * Same checks as the Nest guards: 429 for a client with too many recent failures (when the
- * caller passes its address), 401 without a hint, 403 for a valid signature of another cluster.
+ * The last argument of the request functions: the client's address, or these options.
+ *
+ *     res.json(await shazbotGossipRequest(req.headers.authorization ?? '', req.body, { client: req.ip, setHeader: (n, v) => res.setHeader(n, v) }));
  */
-function authenticate(auth: string, secrets: readonly string[], method: string, endpoint: string, body: unknown, client: string | undefined): void {
+export interface ShazbotRequestOptions {
+  /**
+   * The client's address (`req.ip`): enables the failed-authentication limit (429), and names
+   * the sender in the control audit line.
+   */
+  client?: string;
+  /**
+   * Sets a header on the response about to be sent (`(name, value) => res.setHeader(name, value)`).
+   * The functions set `Shazbot-Signature` (the proof peers require before they use a reply;
+   * without it every peer takes this server's answers for failed exchanges) and, on some
+   * refusals, `Retry-After`. Called before the function returns or throws.
+   */
+  setHeader?: (name: string, value: string) => void;
+}
+
+function optionsOf(last: string | ShazbotRequestOptions | undefined): ShazbotRequestOptions {
+  return typeof last === 'string' ? { client: last } : (last ?? {});
+}
+
+/**
+ * Same checks as the Nest guards, by the same function (checkSignedRequest): 413, 400 for deep
+ * JSON, 401 without a hint, 403 for a valid signature of another cluster, 429 for the failures
+ * of a client with too many (when the caller passes its address), 503 while the nonce cache is full.
+ */
+function authenticate(auth: string, secrets: readonly string[], method: string, endpoint: string, body: unknown, options: ShazbotRequestOptions): ReplyKey {
   const { config, verifier, limiter } = started();
-  if (client && limiter.isBlocked(client)) throw new ClustershazbotRequestError(429, messages.tooManyFailures());
-  const result = verifySignedRequest(verifier, config, secrets, auth, method, endpoint, body);
-  if (result === 'ok') return;
-  if (result === 'too-deep') throw new ClustershazbotRequestError(400, messages.tooDeep(MAX_JSON_DEPTH));
-  limiter.recordFailure(client ?? 'unknown');
-  if (result === 'wrong-cluster') throw new ClustershazbotRequestError(403, messages.wrongCluster());
-  throw new ClustershazbotRequestError(401, messages.unauthorized());
+  const check = checkSignedRequest({ config, verifier, limiter }, secrets, { authorization: auth, method, endpoint, body, client: options.client });
+  if (check.ok) return check.reply;
+  if (check.reply) options.setHeader?.(REPLY_SIGNATURE_HEADER, replySignatureHeader(check.reply, check.status));
+  if (check.retryAfterSeconds !== undefined) options.setHeader?.('retry-after', String(check.retryAfterSeconds));
+  throw new ClustershazbotRequestError(check.status, check.message);
+}
+
+/** Signs the answer through `setHeader`; without it, says once in the log what peers will do. */
+function signed<T>(key: ReplyKey, body: T, options: ShazbotRequestOptions): T {
+  if (options.setHeader) options.setHeader(REPLY_SIGNATURE_HEADER, replySignatureHeader(key, 200, canonicalJson(body)));
+  else if (!warnedUnsignedReplies) {
+    warnedUnsignedReplies = true;
+    new Logger('Clustershazbot').warn(messages.unsignedReplies());
+  }
+  return body;
 }
 
 /** Counts a plain-function request in the metrics, like the Nest endpoints' middleware (bodies are the host's: no bytes). */
@@ -105,59 +141,72 @@ export async function shazbotShutDown(): Promise<void> {
 }
 
 /**
- * Handles `POST /clustershazbot/gossip`: returns this server's view. Throws 400/401/403/429/503
- * errors. Pass the client's address (`req.ip`) to enable the failed-authentication limit.
+ * Handles `POST /clustershazbot/gossip`: returns this server's view. Throws
+ * ClustershazbotRequestError (400, 401, 403, 413, 429, 503). The last argument is the client's
+ * address (`req.ip`, the form before replies were signed) or ShazbotRequestOptions; pass
+ * `setHeader` so that peers accept the answer.
  */
-export async function shazbotGossipRequest(auth: string, body: GossipMessage, client?: string): Promise<ServerList> {
+export async function shazbotGossipRequest(auth: string, body: GossipMessage, client?: string | ShazbotRequestOptions): Promise<ServerList> {
   return counted('gossip', async () => {
     const { cluster, config } = started();
-    authenticate(auth, config.secrets, 'POST', 'gossip', body, client);
-    return cluster.receiveGossip(await validated(GossipMessageDto, body));
+    const options = optionsOf(client);
+    const key = authenticate(auth, config.secrets, 'POST', 'gossip', body, options);
+    return signed(key, cluster.receiveGossip(await validated(GossipMessageDto, body)), options);
   });
 }
 
-/** Handles `POST /clustershazbot/probe` (failure detection). */
-export async function shazbotProbeRequest(auth: string, body: ProbeMessage, client?: string): Promise<ProbeAck> {
+/** Handles `POST /clustershazbot/probe` (failure detection). Arguments and errors as shazbotGossipRequest. */
+export async function shazbotProbeRequest(auth: string, body: ProbeMessage, client?: string | ShazbotRequestOptions): Promise<ProbeAck> {
   return counted('probe', async () => {
     const { cluster, config } = started();
-    authenticate(auth, config.secrets, 'POST', 'probe', body, client);
-    return cluster.receiveProbe(await validated(ProbeMessageDto, body));
+    const options = optionsOf(client);
+    const key = authenticate(auth, config.secrets, 'POST', 'probe', body, options);
+    return signed(key, await cluster.receiveProbe(await validated(ProbeMessageDto, body)), options);
   });
 }
 
-/** Handles `POST /clustershazbot/sync` (digest-and-delta anti-entropy, key/value state). */
-export async function shazbotSyncRequest(auth: string, body: SyncMessage, client?: string): Promise<SyncMessage> {
+/** Handles `POST /clustershazbot/sync` (digest-and-delta anti-entropy, key/value state). Arguments and errors as shazbotGossipRequest. */
+export async function shazbotSyncRequest(auth: string, body: SyncMessage, client?: string | ShazbotRequestOptions): Promise<SyncMessage> {
   return counted('sync', async () => {
     const { cluster, config } = started();
-    authenticate(auth, config.secrets, 'POST', 'sync', body, client);
-    return cluster.receiveSync(await validated(SyncMessageDto, body));
+    const options = optionsOf(client);
+    const key = authenticate(auth, config.secrets, 'POST', 'sync', body, options);
+    return signed(key, cluster.receiveSync(await validated(SyncMessageDto, body)), options);
   });
 }
 
-/** Handles `GET /clustershazbot/state`: every server's keys. */
-export async function shazbotStateRequest(auth: string, client?: string): Promise<Record<string, Record<string, JsonValue>>> {
+/** Handles `GET /clustershazbot/state`: every server's keys. Arguments and errors as shazbotGossipRequest. */
+export async function shazbotStateRequest(auth: string, client?: string | ShazbotRequestOptions): Promise<Record<string, Record<string, JsonValue>>> {
   return counted('state', async () => {
     const { cluster, config } = started();
-    authenticate(auth, config.secrets, 'GET', 'state', undefined, client);
-    return cluster.state();
+    const options = optionsOf(client);
+    const key = authenticate(auth, config.secrets, 'GET', 'state', undefined, options);
+    return signed(key, cluster.state(), options);
   });
 }
 
-/** Handles `GET /clustershazbot/list`. */
-export async function shazbotListRequest(auth: string, client?: string): Promise<ServerList> {
+/** Handles `GET /clustershazbot/list`. Arguments and errors as shazbotGossipRequest. */
+export async function shazbotListRequest(auth: string, client?: string | ShazbotRequestOptions): Promise<ServerList> {
   return counted('list', async () => {
     const { cluster, config } = started();
-    authenticate(auth, config.secrets, 'GET', 'list', undefined, client);
-    return cluster.view();
+    const options = optionsOf(client);
+    const key = authenticate(auth, config.secrets, 'GET', 'list', undefined, options);
+    return signed(key, cluster.view(), options);
   });
 }
 
-/** Handles `POST /clustershazbot/control` with the control secret. `from` is used in the audit log line. */
-export async function shazbotControlRequest(auth: string, body: ControlMessage, from = 'plain-function API'): Promise<void> {
+/**
+ * Handles `POST /clustershazbot/control` with the control secret; answer `{ success: true }`
+ * (the body `setHeader`'s signature covers). The last argument is the client's address (used
+ * in the audit log line and for the failed-authentication limit) or ShazbotRequestOptions.
+ */
+export async function shazbotControlRequest(auth: string, body: ControlMessage, from?: string | ShazbotRequestOptions): Promise<void> {
   return counted('control', async () => {
     const { cluster, config } = started();
-    authenticate(auth, config.controlSecrets, 'POST', 'control', body, from === 'plain-function API' ? undefined : from);
-    cluster.control(await validated(ControlMessageDto, body), from);
+    const options = optionsOf(from);
+    const key = authenticate(auth, config.controlSecrets, 'POST', 'control', body, options);
+    cluster.control(await validated(ControlMessageDto, body), options.client ?? 'plain-function API');
+    signed(key, { success: true }, options);
   });
 }
 

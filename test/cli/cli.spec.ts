@@ -199,7 +199,7 @@ describe('clustershazbot CLI against real servers', () => {
     expect(Object.keys(JSON.parse(state.stdout.slice(4)) as object).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
     const control = await runCli(['control', servers[1].baseUrl, '--online'], SECRETS);
     expect(control).toMatchObject({ code: 0, stdout: '200 {"success":true}\n' });
-    const sign = await runCli(['sign', 'GET', '/clustershazbot/list'], SECRETS);
+    const sign = await runCli(['sign', 'GET', '/clustershazbot/list', '--url', servers[0].baseUrl], SECRETS);
     expect(sign.code).toBe(0);
     const res = await fetch(`${servers[0].baseUrl}clustershazbot/list`, { headers: { authorization: sign.stdout.trim() } });
     expect(res.status).toBe(200);

@@ -9,7 +9,8 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   const http = () => request(app.getHttpServer());
 
   beforeEach(async () => {
-    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions()));
+    // the lists in health are opt-in (the default shows counts: see test/security/health-exposure.e2e.spec.ts)
+    app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ healthDetails: 'full' })));
   });
   afterEach(async () => {
     await app.close();
@@ -50,7 +51,7 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
       const fresh = auth(SECRET, 'POST', path, gossip);
       await http().post(path).set(fresh).send(gossip).expect(200);
       await http().post(path).set(fresh).send(gossip).expect(401); // replay
-      const at = (ts: number) => ({ authorization: signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: gossip }, ts) });
+      const at = (ts: number) => ({ authorization: signRequest(SECRET, { method: 'POST', target: SELF, path, cluster: 'default', body: gossip }, ts) });
       await http().post(path).set(at(Date.now() - 11 * 60_000)).send(gossip).expect(401);
       await http().post(path).set(at(Date.now() + 11 * 60_000)).send(gossip).expect(401);
       const tampered = { ...gossip, online: [entry('http://127.0.0.66:1/')] };
@@ -179,16 +180,16 @@ describe.each(PLATFORMS)('an app that keeps raw bodies (rawBody: true) on %s', (
   });
 
   it('accepts the canonical text our peers send, and other JSON of the same body; refuses a replay', async () => {
-    const signed = signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: gossip });
+    const signed = signRequest(SECRET, { method: 'POST', target: SELF, path, cluster: 'default', body: gossip });
     await post(canonicalJson(gossip), signed).expect(200);
     await post(canonicalJson(gossip), signed).expect(401); // replay
     const other = { ...gossip, online: [entry('http://127.0.0.22:1/')] };
-    await post(JSON.stringify(other, null, 2), signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: other })).expect(200);
+    await post(JSON.stringify(other, null, 2), signRequest(SECRET, { method: 'POST', target: SELF, path, cluster: 'default', body: other })).expect(200);
     expect(await listed()).toContain('127.0.0.22');
   });
 
   it('refuses a body that is not the signed one, and leaves the view unchanged', async () => {
-    const signed = signRequest(SECRET, { method: 'POST', path, cluster: 'default', body: gossip });
+    const signed = signRequest(SECRET, { method: 'POST', target: SELF, path, cluster: 'default', body: gossip });
     await post(canonicalJson({ ...gossip, online: [entry('http://127.0.0.66:1/')] }), signed).expect(401);
     expect(await listed()).not.toContain('127.0.0.66');
   });

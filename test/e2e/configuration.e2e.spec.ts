@@ -117,7 +117,7 @@ describe.each(PLATFORMS)('module configuration and health on %s', (platform) => 
       }),
       [ConfigModule.forRoot({ ignoreEnvFile: true })],
     );
-    const res = await signedGet(request(app.getHttpServer()), '/internal/cluster/list', SECRET).expect(200);
+    const res = await signedGet(request(app.getHttpServer()), '/internal/cluster/list', SECRET, undefined, 'http://[::1]:7000/').expect(200);
     expect(res.body.online).toEqual([expect.objectContaining({ baseUrl: 'http://[::1]:7000/', monitor: true })]);
     await signedGet(request(app.getHttpServer()), '/clustershazbot/list', SECRET).expect(404);
   });

@@ -1,19 +1,27 @@
 /**
  * Hostile input against the real endpoints (Express and Fastify): property-based bodies and
- * headers. Never a 5xx, never a crash, the view unchanged by every refused request, and no
- * secret in any log line captured meanwhile.
+ * headers. Never a 5xx, never a crash, the view unchanged by every refused request, every
+ * accepted one answered with a reply signed for it, and no secret in any log line captured
+ * meanwhile. Replays to another server and after a restart are refused; hostile replies
+ * (arbitrary statuses, bodies and signature headers, forged without the secret) are never used.
  */
 import { jest } from '@jest/globals';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import fc from 'fast-check';
 import request from 'supertest';
-import { ClustershazbotModule, signRequest } from '../../lib/index.js';
+import { createServer } from 'node:http';
+import { ClustershazbotModule, signReply, signRequest, verifyReply } from '../../lib/index.js';
+import { GOSSIP_TRANSPORT } from '../../lib/clustershazbot.constants.js';
+import type { HttpGossipTransport } from '../../lib/http-gossip.transport.js';
 import { auth, signedGet } from '../support/signed.js';
-import { baseOptions, CONTROL_SECRET, createApp, PLATFORMS, ROTATED_SECRET, SECRET } from './app-fixture.js';
+import { baseOptions, CONTROL_SECRET, createApp, PLATFORMS, ROTATED_SECRET, SECRET, SELF } from './app-fixture.js';
 
 jest.setTimeout(120_000);
 
 const ENDPOINTS = ['gossip', 'probe', 'sync', 'control'] as const;
+
+/** The nonce of a signed request's Authorization header: its reply's signature is bound to it. */
+const nonceOf = (authorization: string) => /nonce=([A-Za-z0-9_-]+)/.exec(authorization)![1];
 const RUNS = 150;
 
 class CapturingLogger implements LoggerService {
@@ -101,7 +109,7 @@ describe.each(SETUPS)('hostile input on %s (rawBody: %s)', (platform, rawBody) =
         tried++;
         const path = `/clustershazbot/${endpoint}`;
         // half the cases carry a valid signature over a different body: authentic sender, tampered payload
-        const authorization = signIt ? signRequest(endpoint === 'control' ? CONTROL_SECRET : ROTATED_SECRET, { method: 'POST', path, cluster: 'default', body: { tampered: true } }) : header;
+        const authorization = signIt ? signRequest(endpoint === 'control' ? CONTROL_SECRET : ROTATED_SECRET, { method: 'POST', target: SELF, path, cluster: 'default', body: { tampered: true } }) : header;
         const res = await request(app.getHttpServer()).post(path).set('authorization', authorization).set('content-type', 'application/json').send(JSON.stringify(body));
         return res.status >= 400 && res.status < 500;
       }),
@@ -117,9 +125,11 @@ describe.each(SETUPS)('hostile input on %s (rawBody: %s)', (platform, rawBody) =
         tried++;
         const path = `/clustershazbot/${endpoint}`;
         const secret = endpoint === 'control' ? CONTROL_SECRET : SECRET;
-        const res = await request(app.getHttpServer()).post(path).set(auth(secret, 'POST', path, body)).set('content-type', 'application/json').send(JSON.stringify(body));
-        // an arbitrary body is almost never valid; when it is, it is a legitimate request
-        return (res.status >= 400 && res.status < 500) || res.status === 200;
+        const signed = auth(secret, 'POST', path, body);
+        const res = await request(app.getHttpServer()).post(path).set(signed).set('content-type', 'application/json').send(JSON.stringify(body));
+        // an arbitrary body is almost never valid; when it is, it is a legitimate request, whose answer is signed for it
+        if (res.status === 200) return verifyReply(res.headers['shazbot-signature'], [secret], { nonce: nonceOf(signed.authorization), status: 200, rawBody: Buffer.from(res.text) }).ok;
+        return res.status >= 400 && res.status < 500;
       }),
       { numRuns: RUNS },
     );
@@ -144,8 +154,8 @@ describe.each(SETUPS)('hostile input on %s (rawBody: %s)', (platform, rawBody) =
     }
   });
 
-  it('a client with too many failed authentications gets 429, then even a valid request does; others are unaffected by its body limit', async () => {
-    const limited = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ authFailureLimit: 5, maxBodyBytes: 2048 })), [], { rawBody });
+  it('failures past the limit get 429, yet a valid request from the same client is accepted; bodies over the limit get 413', async () => {
+    const limited = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ authFailureLimit: 5, maxBodyBytes: 2048, messageBudgetBytes: 2048, maxStateValueBytes: 512 })), [], { rawBody });
     try {
       const http = () => request(limited.getHttpServer());
       const path = '/clustershazbot/gossip';
@@ -155,12 +165,104 @@ describe.each(SETUPS)('hostile input on %s (rawBody: %s)', (platform, rawBody) =
       expect(tooBig.status).toBe(413);
       expect(tooBig.body.message).toBe('Request body larger than 2048 bytes');
       for (let i = 0; i < 5; i++) await http().post(path).set('authorization', 'Bearer nope').send(body).expect(401);
-      const blocked = await http().post(path).set(auth(SECRET, 'POST', path, body)).send(body);
+      const blocked = await http().post(path).set('authorization', 'Bearer nope').send(body);
       expect(blocked.status).toBe(429);
       expect(blocked.body.message).toBe('Too many failed authentications from this address; try again later');
-      tried += 7;
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      await http().post(path).set(auth(SECRET, 'POST', path, body)).send(body).expect(200);
+      tried += 8;
     } finally {
       await limited.close();
+    }
+  });
+
+  it('replays refused: a request signed for another server, and one accepted before a restart (a new app, same configuration)', async () => {
+    const path = '/clustershazbot/gossip';
+    const body = { message: 'gossip', online: [] };
+    for (const target of ['http://127.0.0.1:10/', 'http://127.0.0.2:9/', 'https://127.0.0.1:9/', 'http://127.0.0.1:9/other/']) {
+      tried++;
+      await request(app.getHttpServer()).post(path).set(auth(SECRET, 'POST', path, body, 'default', target)).send(body).expect(401);
+    }
+    const options = baseOptions({ authFailureLimit: 0 });
+    const first = await createApp(platform, ClustershazbotModule.forRoot(options), [], { rawBody });
+    const captured = auth(SECRET, 'POST', path, body);
+    try {
+      await request(first.getHttpServer()).post(path).set(captured).send(body).expect(200);
+      await request(first.getHttpServer()).post(path).set(captured).send(body).expect(401);
+    } finally {
+      await first.close();
+    }
+    const restarted = await createApp(platform, ClustershazbotModule.forRoot(options), [], { rawBody });
+    try {
+      const replayed = await request(restarted.getHttpServer()).post(path).set(captured).send(body);
+      expect(replayed.status).toBe(401);
+      // the refusal is signed (the signature was valid): it tells a peer whose clock is behind what time it is here
+      expect(verifyReply(replayed.headers['shazbot-signature'], [SECRET], { nonce: nonceOf(captured.authorization), status: 401 }).ok).toBe(true);
+      tried += 3;
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('hostile replies: a peer answering arbitrary statuses, bodies and signature headers is never used', async () => {
+    const transport = app.get<HttpGossipTransport>(GOSSIP_TRANSPORT, { strict: false });
+    // what the peer answers; the signature header is made per request, knowing its nonce, as a forger on the path would
+    let reply: { status: number; body: string; header: (nonce: string, status: number, body: string) => string | undefined } = { status: 200, body: '{}', header: () => undefined };
+    const peer = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const nonce = /nonce=([A-Za-z0-9_-]+)/.exec(String(req.headers.authorization))?.[1] ?? '';
+        const header = reply.header(nonce, reply.status, reply.body);
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...(header === undefined ? {} : { 'shazbot-signature': header }) });
+        res.end(reply.body);
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(peer.address() as { port: number }).port}/`;
+    const invented = { message: 'ack', ack: true, online: [{ baseUrl: 'http://127.0.0.98:1/', monitor: true, lastUpdate: Date.now() }], offline: [] };
+    const parsed = (body: string) => {
+      try {
+        return JSON.parse(body) as unknown;
+      } catch {
+        return body;
+      }
+    };
+    type Forge = (nonce: string, status: number, body: string) => string | undefined;
+    const forgeArb: fc.Arbitrary<Forge> = fc.oneof(
+      fc.constant<Forge>(() => undefined),
+      fc.string().map<Forge>((text) => () => text),
+      // well-formed, with a made-up signature
+      fc.record({ ts: fc.nat(), sig: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/) }).map<Forge>(({ ts, sig }) => () => `Shazbot-HMAC-SHA256 cluster=default, ts=${ts}, sig=${sig}`),
+      // right request, status and body, with a secret the cluster does not hold
+      fc.constant<Forge>((nonce, status, body) => signReply('not-ours', { nonce, status, cluster: 'default', body: parsed(body) })),
+      // a genuine signature of another reply: another request, another status or another body
+      fc.constantFrom<Forge>(
+        (_nonce, status, body) => signReply(SECRET, { nonce: 'another-request-nonce-0001', status, cluster: 'default', body: parsed(body) }),
+        (nonce, status, body) => signReply(SECRET, { nonce, status: status === 200 ? 403 : 200, cluster: 'default', body: parsed(body) }),
+        (nonce) => signReply(SECRET, { nonce, status: 200, cluster: 'default', body: { other: true } }),
+      ),
+    );
+    const bodyArb = fc.oneof(fc.constant(JSON.stringify(invented)), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string());
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(200, 401, 403, 404, 500), bodyArb, forgeArb, async (status, body, header) => {
+          // (the last forger signs status 200 over another body: for a 200 carrying that very body, it would be genuine)
+          if (status === 200 && body === JSON.stringify({ other: true })) return true;
+          tried++;
+          reply = { status, body, header };
+          try {
+            await transport.probe(url, { message: 'probe', online: [] }, 1000);
+            return false; // nothing here is signed for the request with an accepted secret
+          } catch (error) {
+            const { status: seen, authenticated } = error as { status?: number; authenticated?: boolean };
+            // marked unauthenticated, and never with the status that gets a peer dropped (403)
+            return authenticated === false && seen !== 403;
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    } finally {
+      await new Promise((resolve) => peer.close(resolve));
     }
   });
 

@@ -33,7 +33,7 @@ describe('plain-function API', () => {
   });
 
   it('runs the same module: gossip, list, control, health extension', async () => {
-    await shazbotStart(baseOptions(), []);
+    await shazbotStart(baseOptions({ healthDetails: 'full' }), []);
     const peer = { baseUrl: 'http://127.0.0.1:4001/', monitor: true, lastUpdate: Date.now() };
     const gossip: GossipMessage = { message: 'gossip', online: [peer] };
     const view = await shazbotGossipRequest(signed(ROTATED_SECRET, 'POST', 'gossip', gossip), gossip);
@@ -66,11 +66,15 @@ describe('plain-function API', () => {
     expect(notObject).toMatchObject({ status: 400, details: ['body must be a JSON object'] });
   });
 
-  it('with the client address, too many failed authentications get 429', async () => {
+  it('with the client address, failures past the limit get 429; a valid signature from that address is still accepted', async () => {
     await shazbotStart(baseOptions({ authFailureLimit: 3 }), []);
     const gossip: GossipMessage = { message: 'gossip', online: [] };
     for (let i = 0; i < 3; i++) expect((await rejection(shazbotGossipRequest('Bearer nope', gossip, '203.0.113.9'))).status).toBe(401);
-    expect((await rejection(shazbotGossipRequest(signed(SECRET, 'POST', 'gossip', gossip), gossip, '203.0.113.9'))).status).toBe(429);
+    const headers: Record<string, string> = {};
+    const limited = await rejection(shazbotGossipRequest('Bearer nope', gossip, { client: '203.0.113.9', setHeader: (n, v) => (headers[n] = v) }));
+    expect(limited.status).toBe(429);
+    expect(Number(headers['retry-after'])).toBeGreaterThan(0);
+    await expect(shazbotGossipRequest(signed(SECRET, 'POST', 'gossip', gossip), gossip, '203.0.113.9')).resolves.toMatchObject({ online: [expect.objectContaining({ baseUrl: SELF })] });
     await expect(shazbotGossipRequest(signed(SECRET, 'POST', 'gossip', gossip), gossip, '203.0.113.10')).resolves.toMatchObject({ online: [expect.objectContaining({ baseUrl: SELF })] });
   });
 

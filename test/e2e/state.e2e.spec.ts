@@ -132,6 +132,6 @@ describe('key/value state through the plain-function API', () => {
 describe('state configuration', () => {
   it('refuses a message budget too small for the largest value, naming the variable', () => {
     const env = { SHAZBOT_MESSAGE_BUDGET: '2000', SHAZBOT_MAX_STATE_VALUE: '4096' };
-    expect(() => resolveClusterConfig({ ...baseOptions(), useEnvironment: true }, (name) => env[name as keyof typeof env], 'clustershazbot')).toThrow(/SHAZBOT_MESSAGE_BUDGET.*at least the largest value plus 1024 \(5120\)/);
+    expect(() => resolveClusterConfig({ ...baseOptions(), useEnvironment: true }, (name) => env[name as keyof typeof env], 'clustershazbot')).toThrow(new RegExp(`SHAZBOT_MESSAGE_BUDGET.*at least the largest value plus 1024 plus the base URL's length \\(${4096 + 1024 + baseOptions().baseUrl!.length}\\)`));
   });
 });

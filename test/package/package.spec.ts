@@ -82,7 +82,7 @@ describe('packed tarball', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['check.mjs'], { cwd: app, encoding: 'utf8' }).trim());
     expect(out).toEqual({ missing: [], module: 'ClustershazbotModule', controllers: 1 });
     // the operators' command is installed and signs with the secret from the environment
-    const header = execFileSync(join(app, 'node_modules/.bin/clustershazbot'), ['sign', 'GET', '/clustershazbot/list'], {
+    const header = execFileSync(join(app, 'node_modules/.bin/clustershazbot'), ['sign', 'GET', '/clustershazbot/list', '--url', 'http://127.0.0.1:3000/'], {
       cwd: app,
       encoding: 'utf8',
       env: { ...process.env, SHAZBOT_SECRET: 'package-test-secret' },

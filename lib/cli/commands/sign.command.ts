@@ -7,7 +7,7 @@ import { signatureFor } from '../signed-request.js';
 export const signCommand: CliCommand = {
   name: 'sign',
   summary: 'print an Authorization header for curl',
-  help: `usage: clustershazbot sign <METHOD> <path> [json-body] [--url <baseUrl>]
+  help: `usage: clustershazbot sign <METHOD> <path> [json-body] --url <baseUrl>
 
 Prints the Authorization header of one request, signed with SHAZBOT_SECRET for
 SHAZBOT_CLUSTER, for a tool that cannot sign (curl). <path> is the logical path,
@@ -16,13 +16,14 @@ the signature window (300 s by default). Send the body exactly as given: the sig
 covers its canonical JSON (keys sorted), and a receiver accepts either form.
 
 options:
-  --url U               the server the request is for (its base URL)
+  --url U               the server the request is for: its own base URL (SHAZBOT_BASE_URL); the
+                        signature is good only there
   -h, --help            this help
 
 ${ENVIRONMENT_HELP}
 
 example:
-  curl -H "Authorization: $(SHAZBOT_SECRET=… npx clustershazbot sign GET /clustershazbot/list)" http://10.0.0.5:3000/clustershazbot/list`,
+  curl -H "Authorization: $(SHAZBOT_SECRET=… npx clustershazbot sign GET /clustershazbot/list --url http://10.0.0.5:3000/)" http://10.0.0.5:3000/clustershazbot/list`,
   options: { url: { type: 'string' } },
   async run(positionals, values) {
     noExtraArguments(positionals, 3, 'sign');
@@ -30,7 +31,8 @@ example:
     if (!method || !path) throw new UsageError('sign needs a method and a path, e.g. sign GET /clustershazbot/list');
     if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`"${method}" is not an HTTP method`);
     if (!path.startsWith('/')) throw new UsageError(`the path "${path}" must start with /, e.g. /clustershazbot/list`);
-    const target = values.url === undefined ? undefined : baseUrlArgument(String(values.url), 'sign --url');
+    if (values.url === undefined) throw new UsageError('sign needs --url, the base URL of the server the request is for: a signature is good only there');
+    const target = baseUrlArgument(String(values.url), 'sign --url');
     let body: unknown;
     try {
       body = json === undefined ? undefined : JSON.parse(json);
