@@ -72,7 +72,7 @@ export class InMemoryNetwork {
   transportFor(from: string): GossipTransport {
     const timeout = this.options.requestTimeoutMs ?? 5000;
     return {
-      exchange: (peer, message) => this.call(from, peer, 'gossip', message, timeout, (e, body) => e.handleGossip(body)),
+      exchange: (peer, message, timeoutMs) => this.call(from, peer, 'gossip', message, timeoutMs ?? timeout, (e, body) => e.handleGossip(body)),
       probe: (peer, message, timeoutMs) => this.call(from, peer, 'probe', message, timeoutMs, (e, body) => e.handleProbe(body)),
       sync: (peer, message) => this.call(from, peer, 'sync', message, timeout, (e, body) => e.handleSync(body)),
     };

@@ -1,5 +1,5 @@
 import { pushEntry } from './dissemination.js';
-import { errorText, type EngineLog } from './engine-log.js';
+import { errorText, type RateLimitedLog } from './engine-log.js';
 import type { EngineSettings } from './engine-settings.js';
 import { leafOf } from './hash.js';
 import { rankOf, toWire, type MemberEntry, type MembershipChange } from './membership-view.js';
@@ -63,7 +63,7 @@ export class AntiEntropy {
     private readonly membership: Membership,
     private readonly replication: StateReplication,
     private readonly peers: PeerBook,
-    private readonly deps: { transport: GossipTransport; random: () => number; log?: EngineLog },
+    private readonly deps: { transport: GossipTransport; random: () => number; now: () => number; log?: RateLimitedLog },
   ) {}
 
   /** Picks this gossip round's partner: see `choosePeer`. */
@@ -95,6 +95,7 @@ export class AntiEntropy {
       if (!Array.isArray(first.digest) && !Array.isArray(first.leaves)) {
         this.stats.exchangesOk++;
         this.stats.syncsEqual++;
+        this.peers.noteEndpointsFound(peer);
         return { peer, ok: true, changes };
       }
       // their entries in small differing buckets: compare; their leaf hashes of big ones: send ours for the differing leaves
@@ -115,6 +116,7 @@ export class AntiEntropy {
       }
       this.stats.exchangesOk++;
       this.stats.syncsRepaired++;
+      this.peers.noteEndpointsFound(peer);
       return { peer, ok: true, changes };
     } catch (error) {
       const kind = classifyFailure(error);
@@ -170,13 +172,19 @@ export class AntiEntropy {
   }
 
   /** The page's exchange: sends our whole view to one peer and merges the answer. */
-  async exchangeWith(peer: string): Promise<RoundResult> {
+  async exchangeWith(peer: string, timeoutMs?: number): Promise<RoundResult> {
     try {
-      const reply = await this.deps.transport.exchange(peer, { message: 'gossip', ...this.membership.snapshot(false) });
+      const reply = await this.deps.transport.exchange(peer, { message: 'gossip', ...this.membership.snapshot(false) }, timeoutMs);
       this.stats.exchangesOk++;
       return { peer, ok: true, changes: this.membership.merge(reply, peer) };
     } catch (error) {
-      if (classifyFailure(error) === 'foreign') this.peers.markForeign(peer);
+      const kind = classifyFailure(error);
+      if (kind === 'foreign') this.peers.markForeign(peer);
+      if (kind === 'not-found') {
+        // not even the page's gossip: nothing of ours under our route prefix at that URL
+        this.peers.noteNotFound(peer, this.deps.now());
+        this.deps.log?.warnEvery('not-found', () => `${peer} answered 404 to probe, sync and gossip: it runs with another route prefix than this server (option routePrefix, the same on every server), or no clustershazbot server listens at that URL`);
+      }
       this.stats.exchangesFailed++;
       const text = errorText(error);
       // failures are the detector's business (it probes and suspects); the round just moves on

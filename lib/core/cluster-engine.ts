@@ -119,8 +119,13 @@ export class ClusterEngine {
     this.membership = new Membership(s, { now, log, peers: this.peers, awareness: this.awareness, shareEntry: deps.shareEntry });
     this.dissemination = new Dissemination(s, this.membership, this.peers);
     this.replication = new StateReplication(s.selfUrl, s.stateLimits, this.membership, this.dissemination, { now, log });
-    this.detector = new FailureDetector(s, this.membership, this.awareness, this.peers, { now, random, send: (peer, target, timeoutMs) => this.sendProbe(peer, target, timeoutMs) });
-    this.antiEntropy = new AntiEntropy(s, this.membership, this.replication, this.peers, { transport: deps.transport, random, log });
+    this.antiEntropy = new AntiEntropy(s, this.membership, this.replication, this.peers, { transport: deps.transport, random, now, log });
+    this.detector = new FailureDetector(s, this.membership, this.awareness, this.peers, {
+      now,
+      random,
+      send: (peer, target, timeoutMs) => this.sendProbe(peer, target, timeoutMs),
+      gossipCheck: async (peer, timeoutMs) => (await this.antiEntropy.exchangeWith(peer, timeoutMs)).ok,
+    });
     // a server of another cluster leaves the view and takes its state with it
     this.peers.onForeign((url) => this.membership.remove(url, 'belongs to another cluster'));
     // a restarted server is a new process: its predecessor's acks and format say nothing about it
@@ -333,6 +338,15 @@ export class ClusterEngine {
   /** The page's full-list exchange with one given peer. */
   exchangeWith(peer: string): Promise<RoundResult> {
     return this.antiEntropy.exchangeWith(peer);
+  }
+
+  /**
+   * Peers that answered 404 to probe, sync and the page's gossip within the last `withinMs`:
+   * nothing of ours listens under our route prefix there (a route-prefix mismatch, or a URL
+   * that is not a clustershazbot server).
+   */
+  peersNotFound(withinMs: number): string[] {
+    return this.peers.notFoundSince(this.deps.now() - withinMs);
   }
 
   /**

@@ -30,6 +30,9 @@ export type ProbeOutcome =
  */
 export type SendProbe = (peer: string, target: string | undefined, timeoutMs: number) => Promise<ProbeAck>;
 
+/** The page's gossip exchange with `peer` within `timeoutMs`: true when a signed answer came (and was merged). */
+export type GossipCheck = (peer: string, timeoutMs: number) => Promise<boolean>;
+
 /**
  * SWIM's failure detector with Lifeguard's refinements (Das, Gupta and Motivala, DSN 2002;
  * Dadgar et al., 2018; hashicorp/memberlist state.go `probe`, `probeNode`): one member probed
@@ -61,7 +64,7 @@ export class FailureDetector {
     private readonly membership: Membership,
     private readonly awareness: Awareness,
     private readonly peers: PeerBook,
-    private readonly deps: { now: () => number; random: () => number; send: SendProbe },
+    private readonly deps: { now: () => number; random: () => number; send: SendProbe; gossipCheck: GossipCheck },
   ) {}
 
   /** Marks the start of a probe tick: a late tick means our own sense of time was wrong (see Awareness). */
@@ -177,22 +180,33 @@ export class FailureDetector {
 
   private async probeDirect(target: string, count = true, timeout = this.awareness.scale(this.settings.probeTimeoutMs)): Promise<ProbeResult> {
     if (count) this.stats.probesSent++;
+    if (this.peers.isPageFormat(target)) return this.checkByGossip(target, timeout, count);
     try {
       const ack = await this.deps.send(target, undefined, timeout);
       if (ack.ack !== true) return 'silent';
       this.peers.noteAnswered(target);
+      this.peers.noteEndpointsFound(target);
       return 'ack';
     } catch (error) {
       const kind = classifyFailure(error);
-      // a page-format peer has no probe endpoint; its 404 proves it is alive
+      // no probe endpoint there. A 404 is never signed: any web server on a dead member's port
+      // would give it. A peer with only the page's endpoints proves it is alive by a signed
+      // answer to the page's gossip instead.
       if (kind === 'not-found') {
         this.peers.markPageFormat(target);
-        return 'ack';
+        return this.checkByGossip(target, timeout, count);
       }
       if (kind === 'foreign') this.peers.markForeign(target);
       if (count) this.stats.probesFailed++;
       return kind === 'refused' ? 'refused' : 'silent';
     }
+  }
+
+  /** A page-format peer's probe: the page's gossip exchange, alive when its answer is signed. */
+  private async checkByGossip(target: string, timeout: number, count: boolean): Promise<ProbeResult> {
+    if (await this.deps.gossipCheck(target, timeout)) return 'ack';
+    if (count) this.stats.probesFailed++;
+    return 'silent';
   }
 
   /** The deadline of the second attempt (indirect probes and the repeated direct one): it covers two hops. */

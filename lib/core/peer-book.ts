@@ -14,8 +14,14 @@ const MAX_FOREIGN = 10_000;
  */
 export class PeerBook {
   private readonly seedUrls = new Set<string>();
-  /** Peers that answered 404 to a sync: they speak only the page's full lists. */
+  /**
+   * Peers that answered 404 to probe or sync but whose signed answer to the page's gossip we
+   * take: they have only the package page's endpoints (an Express app that routes gossip, list
+   * and control alone). They get full lists, and their liveness is checked the same way.
+   */
   private readonly pageFormat = new Set<string>();
+  /** Peers that answered 404 everywhere (another route prefix, or no clustershazbot server there): when last. */
+  private readonly notFound = new Map<string, number>();
   /** Servers that answered 403 (signed for another cluster): when they were marked, and until when they are ignored. */
   private readonly foreign = new Map<string, { at: number; until: number }>();
   /**
@@ -66,6 +72,24 @@ export class PeerBook {
     this.pageFormat.add(url);
   }
 
+  /** A signed answer came from `url` on an endpoint of ours: it is not (or no longer) page-format or missing. */
+  noteEndpointsFound(url: string): void {
+    this.pageFormat.delete(url);
+    this.notFound.delete(url);
+  }
+
+  /** `url` answered 404 even to the page's gossip: nothing of ours listens under our route prefix there. */
+  noteNotFound(url: string, now: number): void {
+    this.pageFormat.delete(url);
+    this.notFound.set(url, now);
+    if (this.notFound.size > MAX_FOREIGN) this.notFound.delete(this.notFound.keys().next().value!);
+  }
+
+  /** Peers that answered 404 everywhere within the last `withinMs` (a likely route-prefix mismatch), most recent last. */
+  notFoundSince(since: number): string[] {
+    return [...this.notFound].filter(([, at]) => at >= since).map(([url]) => url);
+  }
+
   isPageFormat(url: string): boolean {
     return this.pageFormat.has(url);
   }
@@ -77,6 +101,7 @@ export class PeerBook {
   forgetProcess(url: string): void {
     this.answered.delete(url);
     this.pageFormat.delete(url);
+    this.notFound.delete(url);
   }
 
   /** Notes the process a server's entry speaks for (its generation, 0 when unknown): the first time, it starts the clock of `knownSince`. */

@@ -2,8 +2,8 @@ import type { GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } f
 
 /** The network as the engine sees it. Each call must reject by itself once its timeout has passed. */
 export interface GossipTransport {
-  /** Full push-pull exchange: send our view, resolve with the peer's. */
-  exchange(peerBaseUrl: string, message: GossipMessage): Promise<ServerList>;
+  /** Full push-pull exchange: send our view, resolve with the peer's. `timeoutMs`: its deadline (default: the transport's request timeout). */
+  exchange(peerBaseUrl: string, message: GossipMessage, timeoutMs?: number): Promise<ServerList>;
   /**
    * Liveness probe (direct, or indirect when `message.target` is set). A connection the peer's
    * host refused (nothing listens on the port) must reject with an error whose `code` is
@@ -20,7 +20,9 @@ export interface GossipTransport {
 /**
  * What a failed transport call says about the peer, read in one place:
  * - `refused`: its host refused the connection (nothing listens on the port: the process is gone);
- * - `not-found`: it answered 404 (it has no such endpoint: a page-format peer, or another route prefix);
+ * - `not-found`: it answered 404 (it has no such endpoint: a page-format peer, another route
+ *   prefix, or not a clustershazbot server at all; a 404 is never signed, so it proves nothing
+ *   about who answered);
  * - `foreign`: it answered 403 (it signed or checked for another cluster);
  * - `silent`: anything else (timeout, reset, 5xx, an invalid reply): no evidence either way.
  */

@@ -144,10 +144,9 @@ describe('attack 1: a process without the secret squats a dead member port and a
     expect(deadOfflineOnAllMs).toBeDefined();
   });
 
-  // The transport marks a 404 as unauthenticated (code EREPLYAUTH, authenticated: false); the
-  // engine (lib/core, the lead's) still counts a 404 to a probe as a page-format peer alive.
-  // Flip to `it` once the engine takes a 404 as alive only after an authenticated exchange.
-  it.failing('a web server answering 404 on a dead member port does not keep it online (needs the engine change)', async () => {
+  // A 404 is never signed: the engine takes a peer without a probe endpoint as alive only when
+  // the page's gossip exchange with it gets a signed answer, which a web server cannot give.
+  it('a web server answering 404 on a dead member port does not keep it online', async () => {
     const dead = servers[2];
     await cluster.signal(dead, 'SIGKILL');
     listeners.push(await squat(dead.port, (_path, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>Not Found</html>')));

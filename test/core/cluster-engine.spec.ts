@@ -349,3 +349,28 @@ describe('refused connections and pushes', () => {
     expect(other.online.map((e) => e.baseUrl)).toContain(news.baseUrl);
   });
 });
+
+describe('404 proves nothing', () => {
+  const notFound = () => Promise.reject(Object.assign(new Error('HTTP 404 (not authenticated)'), { status: 404 }));
+
+  it('a peer that answers 404 to probe, sync and the page\'s gossip is never alive, and is reported as a likely route-prefix mismatch', async () => {
+    const warnings: string[] = [];
+    let now = 1_700_000_000_000;
+    const engine = new ClusterEngine(
+      { selfUrl: 'http://a:1/' },
+      { now: () => now, random: seededRandom(5), transport: { exchange: notFound, probe: notFound, sync: notFound }, log: { warn: (m) => warnings.push(m), debug: () => undefined } },
+    );
+    engine.start();
+    engine.merge({ online: [{ baseUrl: 'http://b:1/', monitor: false, lastUpdate: now - 1000 }] }, 'test');
+    now += 60_000;
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) {
+      outcomes.push((await engine.probeTick()).kind);
+      now += 1000;
+    }
+    expect(outcomes).not.toContain('alive');
+    expect(outcomes).toContain('suspected');
+    expect(engine.peersNotFound(60_000)).toEqual(['http://b:1/']);
+    expect(warnings.some((w) => /answered 404 to probe, sync and gossip: it runs with another route prefix than this server \(option routePrefix/.test(w))).toBe(true);
+  });
+});
