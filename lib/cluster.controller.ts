@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UseInterceptors, UsePipes, type Type } from '@nestjs/common';
-import { ClusterService } from './cluster.service.js';
+import { BadRequestException, Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UseInterceptors, UsePipes, type Type } from '@nestjs/common';
+import { ClusterService, type StateSelection } from './cluster.service.js';
+import { escapeForLog } from './core/log-text.js';
 import type { JsonValue } from './core/replicated-state.js';
 import type { ProbeAck, ServerList, SyncMessage } from './core/types.js';
 import { ControlMessageDto } from './dto/control-message.dto.js';
@@ -45,10 +46,12 @@ export function createClusterController(routePrefix: string): Type<unknown> {
       return this.cluster.receiveSync(body);
     }
 
+    /** Live servers' keys; `?include=all` adds offline servers' (see ClusterService.state). */
     @Get('state')
     @UseGuards(SharedSecretGuard)
-    state(): Record<string, Record<string, JsonValue>> {
-      return this.cluster.state();
+    state(@Query('include') include?: string): Record<string, Record<string, JsonValue>> {
+      if (include !== undefined && include !== 'all' && include !== 'live') throw new BadRequestException(`include must be "all" or "live", got "${escapeForLog(include, 40)}"`);
+      return this.cluster.state({ include: include as StateSelection['include'] });
     }
 
     @Get('list')

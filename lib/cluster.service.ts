@@ -11,6 +11,7 @@ import type { JsonValue, StateChange } from './core/replicated-state.js';
 import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from './core/types.js';
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
 import { DnsDiscoveryService, type DiscoveryStatus } from './discovery/dns-discovery.service.js';
+import { ClusterDiagnostics, type ClusterProblem, type ClusterProblemEvent, type Readiness } from './diagnostics/cluster-diagnostics.js';
 
 /**
  * The current view: the page's `online` and `offline` lists, plus `suspect`: servers that stopped
@@ -58,12 +59,21 @@ export function peerEventOf(change: MembershipChange): PeerEvent {
   }
 }
 
+/** Which servers `state()` covers: `live` (default) this one and those online or suspect; `all` offline ones too. */
+export interface StateSelection {
+  include?: 'live' | 'all';
+}
+
 export interface ClusterStatus {
   state: LifecycleState;
   failure?: string;
   masterList: MasterListStatus;
   /** DNS discovery, when the master list is a `dns://` or `dns+srv://` URL. */
   discovery?: DiscoveryStatus;
+  /** What an operator should fix now (see ClusterProblem): empty when all is well. */
+  problems: ClusterProblem[];
+  /** Whether a load balancer should send this server traffic, and why not. */
+  readiness: Readiness;
   stats: EngineStats & { authRefused: number };
 }
 
@@ -79,6 +89,15 @@ export class ClusterService implements OnModuleDestroy {
   /** Membership transitions as they are learned (joined, suspect, offline, online, removed), each with its reason. */
   readonly changes$: Observable<MembershipChange> = this.changeSubject.asObservable();
 
+  /**
+   * Misconfiguration as it is found and fixed: `{ type: 'raised' | 'cleared', problem }` (base URL
+   * that does not reach this server, route-prefix mismatch, alone, address conflict, master list,
+   * DNS). Each is also logged once at warn, listed in `status().problems`, and degrades health.
+   */
+  get problems$(): Observable<ClusterProblemEvent> {
+    return this.diagnostics.problems$;
+  }
+
   /** Key/value changes, this server's and its peers': `update` (value undefined when deleted) and `expire`. */
   readonly stateChanges$: Observable<StateChange> = this.stateSubject.asObservable();
 
@@ -88,6 +107,7 @@ export class ClusterService implements OnModuleDestroy {
     @Inject(FAILED_AUTH_LIMITER) private readonly authLimiter: FailedAuthLimiter,
     private readonly discovery: DnsDiscoveryService,
     @Inject(CLUSTER_CONFIG) private readonly config: Pick<ClusterConfig, 'healthDetails'>,
+    private readonly diagnostics: ClusterDiagnostics,
   ) {
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
     this.unsubscribeState = engine.onStateChange((change) => this.stateSubject.next(change));
@@ -151,9 +171,20 @@ export class ClusterService implements OnModuleDestroy {
     return this.engine.stateOf(this.engine.settings.selfUrl);
   }
 
-  /** Every server's keys, by base URL (servers without keys are left out). */
-  state(): Record<string, Record<string, JsonValue>> {
-    return this.engine.stateSnapshot();
+  /**
+   * Every live server's keys, by base URL: this server and the members online or suspect
+   * (servers without keys are left out). `{ include: 'all' }` adds servers that are offline: a
+   * server's keys stay until its entry is removed (`offlineRetentionSeconds`, 24 h after its
+   * last word) or a new process starts at its URL, and an app that sums a key over `all`
+   * counts a restarted or moved server twice. The objects have no prototype.
+   */
+  state(options: StateSelection = {}): Record<string, Record<string, JsonValue>> {
+    const all = this.engine.stateSnapshot();
+    if (options.include === 'all') return all;
+    const self = this.engine.settings.selfUrl;
+    const live: Record<string, Record<string, JsonValue>> = Object.create(null);
+    for (const [server, keys] of Object.entries(all)) if (server === self || this.engine.member(server)?.online) live[server] = keys;
+    return live;
   }
 
   /** The current view in the page's wire form, with the suspected servers in `suspect`. */
@@ -188,6 +219,8 @@ export class ClusterService implements OnModuleDestroy {
       failure: this.gossip.failureReason,
       masterList: this.gossip.masterListStatus(),
       ...(this.discovery.enabled ? { discovery: this.discovery.status() } : {}),
+      problems: this.diagnostics.problems(),
+      readiness: this.diagnostics.readiness(),
       stats: { ...this.engine.stats(), authRefused: this.authLimiter.refusedTotal },
     };
   }

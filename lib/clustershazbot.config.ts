@@ -168,6 +168,9 @@ class Reader {
       throw new ClustershazbotConfigError(messages.invalidMasterListUrl(label(option)));
     }
     if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new ClustershazbotConfigError(messages.invalidMasterListUrl(label(option)));
+    // file://cl/master.json parses, with "cl" as its host, and fails only when read: say it now
+    if (url.protocol === 'file:' && url.host !== '') throw new ClustershazbotConfigError(messages.fileUrlWithHost(label(option), url.host));
+    if (url.protocol !== 'file:' && !url.hostname) throw new ClustershazbotConfigError(messages.invalidMasterListUrl(label(option)));
     return url.toString();
   }
 

@@ -13,6 +13,10 @@ export const messages = {
   invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,
   invalidMasterListUrl: (variable: string) =>
     `clustershazbot: ${variable} must be an http://, https:// or file:// URL${variable === 'SHAZBOT_MASTER_LIST' ? ', or dns://name:port or dns+srv://_service._proto.name' : ''} (value not shown: it may hold a token)`,
+  fileUrlWithHost: (variable: string, host: string) =>
+    `clustershazbot: ${variable} is a file URL with a host ("${escapeForLog(host, 64)}"): a file URL needs three slashes and an absolute path, e.g. file:///etc/clustershazbot/master.json`,
+  masterListInvalid: (where: string, reason: string, retryInSeconds: number) =>
+    `master list ${where} is invalid: ${reason}; fix it (an entry needs at least "baseUrl": {"online":[{"baseUrl":"http://10.0.0.5:3000/"}]}); starting from what is known, reading it again in ${retryInSeconds.toFixed(1)} s`,
   emptySecret: (variable: string) =>
     `clustershazbot: ${variable} holds an empty secret (comma-separated secrets must each be non-empty; value not shown)`,
   sameSecrets: () => 'clustershazbot: SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET (value not shown)',

@@ -13,6 +13,7 @@ import { ASYNC_OPTIONS_TYPE, CLUSTERSHAZBOT_MODULE_OPTIONS, ClustershazbotConfig
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
 import { ClusterEngine } from './core/cluster-engine.js';
 import type { GossipTransport } from './core/transport.js';
+import { ClusterDiagnostics } from './diagnostics/cluster-diagnostics.js';
 import { GossipService } from './gossip.service.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
@@ -96,6 +97,7 @@ const engineLogger = new Logger('Clustershazbot');
     },
     DnsDiscoveryService,
     GossipService,
+    ClusterDiagnostics,
     ClusterService,
     ClusterMetricsCollector,
     ClusterMetricsMiddleware,

@@ -8,6 +8,7 @@ import type { ClusterEngine } from './core/cluster-engine.js';
 import { nextTickAt } from './core/steady-tick.js';
 import { describeError } from './describe-error.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
+import { MasterListInvalidError } from './master-list/url-master-list.store.js';
 
 export type LifecycleState = 'idle' | 'running' | 'stopped' | 'failed';
 
@@ -141,7 +142,8 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       this.masterList.lastError = describeError(error);
       const base = Math.min(5000, this.config.gossipIntervalMs) * 2 ** Math.min(this.masterList.attempts - 1, 16);
       const delay = Math.min(MASTER_LIST_RETRY_MAX_MS, base) * (0.5 + Math.random() / 2);
-      this.logger.warn(messages.masterListUnavailable(describeUrl(this.config.masterListUrl), this.masterList.lastError, delay / 1000));
+      const where = describeUrl(this.config.masterListUrl);
+      this.logger.warn(error instanceof MasterListInvalidError ? messages.masterListInvalid(where, this.masterList.lastError, delay / 1000) : messages.masterListUnavailable(where, this.masterList.lastError, delay / 1000));
       if (this.lifecycle === 'running') this.schedule(TIMER.masterList, delay, () => this.loadMasterList());
       return false;
     }

@@ -1,7 +1,8 @@
 export { ClustershazbotModule } from './clustershazbot.module.js';
 export { CLUSTERSHAZBOT_MODULE_OPTIONS } from './clustershazbot.module-definition.js';
-export { ClusterService, peerEventOf, type ClusterCounts, type ClusterHealthExtension, type ClusterView, type ClusterStatus, type PeerEvent } from './cluster.service.js';
+export { ClusterService, peerEventOf, type StateSelection, type ClusterCounts, type ClusterHealthExtension, type ClusterView, type ClusterStatus, type PeerEvent } from './cluster.service.js';
 export { ClusterHealthIndicator } from './health/cluster.health.js';
+export type { ClusterProblem, ClusterProblemCode, ClusterProblemEvent, Readiness } from './diagnostics/cluster-diagnostics.js';
 export type { LifecycleState, MasterListStatus } from './gossip.service.js';
 export type { ClustershazbotOptions, ClustershazbotModuleExtras, ClusterConfig } from './clustershazbot.options.js';
 export { ENVIRONMENT_VARIABLES, resolveClusterConfig } from './clustershazbot.config.js';

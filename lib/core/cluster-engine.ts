@@ -61,8 +61,23 @@ export type SelfCheckResult = { result: 'self' } | { result: 'other'; generation
 
 /** While yielded in an address conflict, the URL is probed this often to see whether it reaches this process again. */
 const CONFLICT_RECHECK_MS = 30_000;
-/** This server probes its own base URL this often (and at start): does it reach this very process? */
+/**
+ * This server probes its own base URL (does it reach this very process?): first this long
+ * after start (a Nest app gossips from init, before it listens), then every minute, and every
+ * few seconds while the answer is not this process.
+ */
+const SELF_CHECK_FIRST_MS = 2000;
 const SELF_CHECK_EVERY_MS = 60_000;
+const SELF_CHECK_RETRY_MS = 5000;
+
+/** What the probes of this server's own base URL found so far (see ClusterEngine.addressCheck). */
+export interface AddressCheck {
+  /** When the last check ended (ms, this engine's clock). */
+  at: number;
+  result: SelfCheckResult;
+  /** How many checks in a row have not reached this process (0 after one that did). */
+  failuresInARow: number;
+}
 
 /** What the engine needs from its host: time, randomness, the network, and where to log. */
 export interface EngineDeps {
@@ -96,7 +111,8 @@ export class ClusterEngine {
   private readonly conflicts: AddressConflictDetector;
   private readonly conflictListeners = new Set<(conflict: AddressConflict | undefined) => void>();
   private lastConflictCheckAt = -Infinity;
-  private lastSelfCheck?: { at: number; result: SelfCheckResult };
+  private lastSelfCheck?: AddressCheck;
+  private startedAt = 0;
   private selfChecking = false;
   private pushesSent = 0;
   /** Whether this process has announced its state after its first sync (see StateReplication.announceOwn). */
@@ -141,6 +157,7 @@ export class ClusterEngine {
   /** Puts this server in its own view, online, with a fresh stamp. */
   start(): void {
     if (this.membership.isRunning) return;
+    this.startedAt = this.deps.now();
     this.membership.start();
     this.replication.startGeneration(this.membership.self().lastUpdate);
   }
@@ -251,6 +268,11 @@ export class ClusterEngine {
     this.peers.addSeeds(baseUrls);
   }
 
+  /** The seeds known (normalised base URLs from the master list or discovery). */
+  seeds(): string[] {
+    return [...this.peers.seeds];
+  }
+
   /** Merges a master-list document: its entries by the usual rules, and every server in it as a seed. */
   mergeMasterList(list: ServerList): MembershipChange[] {
     this.addSeeds(entriesOf(list).map((e) => e.baseUrl));
@@ -358,7 +380,6 @@ export class ClusterEngine {
     try {
       if (!this.active || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
       const now = this.deps.now();
-      if (now - (this.lastSelfCheck?.at ?? -Infinity) >= SELF_CHECK_EVERY_MS) void this.checkOwnAddress();
       this.detector.beginTick(now);
       this.maintain();
       const outcome = await this.detector.probe(now);
@@ -397,6 +418,7 @@ export class ClusterEngine {
   /** Renews this server's stamp when due, expires keys, and drops entries past retention. */
   maintain(): MembershipChange[] {
     const now = this.deps.now();
+    if (this.membership.isRunning && now >= this.nextSelfCheckAt()) void this.checkOwnAddress();
     this.membership.renewIfDue(now);
     this.replication.expire();
     this.peers.pruneAnswered((url) => this.membership.get(url) !== undefined, this.membership.size);
@@ -470,8 +492,19 @@ export class ClusterEngine {
   }
 
   /** What the last probe of our own base URL found, and when (see selfCheck); undefined before the first. */
-  addressCheck(): { at: number; result: SelfCheckResult } | undefined {
+  addressCheck(): AddressCheck | undefined {
     return this.lastSelfCheck && { ...this.lastSelfCheck };
+  }
+
+  private nextSelfCheckAt(): number {
+    const last = this.lastSelfCheck;
+    if (!last) return this.startedAt + SELF_CHECK_FIRST_MS;
+    return last.at + (last.result.result === 'self' ? SELF_CHECK_EVERY_MS : SELF_CHECK_RETRY_MS);
+  }
+
+  private recordSelfCheck(result: SelfCheckResult): void {
+    const failures = result.result === 'self' ? 0 : (this.lastSelfCheck?.failuresInARow ?? 0) + 1;
+    this.lastSelfCheck = { at: this.deps.now(), result, failuresInARow: failures };
   }
 
   /**
@@ -484,7 +517,7 @@ export class ClusterEngine {
     this.selfChecking = true;
     try {
       const result = await this.selfCheck();
-      this.lastSelfCheck = { at: this.deps.now(), result };
+      this.recordSelfCheck(result);
       if (result.result === 'other' && result.generation && !this.conflicts.conflict && this.membership.isRunning) {
         this.conflicts.declare(result.generation, this.generation, 'yielded', this.deps.now());
         this.yieldAddress();
@@ -533,7 +566,7 @@ export class ClusterEngine {
     const check = await this.selfCheck();
     const conflict = this.conflicts.conflict;
     if (!conflict) return;
-    this.lastSelfCheck = { at: this.deps.now(), result: check };
+    this.recordSelfCheck(check);
     const keep = check.result === 'self' || (check.result !== 'other' && conflict.generation < conflict.rivalGeneration);
     this.conflicts.decide(keep ? 'kept' : 'yielded');
     if (!keep) return this.yieldAddress();

@@ -4,10 +4,40 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom } from 'rxjs';
 import { MAX_FULL_LIST_BYTES } from '../clustershazbot.constants.js';
+import { escapeForLog } from '../core/log-text.js';
 import type { ServerList } from '../core/types.js';
 import { ServerListDto } from '../dto/server-list.dto.js';
 import { validateBody } from '../dto/validate-body.js';
 import type { MasterListStore } from './master-list-store.interface.js';
+
+/**
+ * The master list was read but is not a server list. `errors`: one message per bad field, with
+ * its place (`online.2.baseUrl …`). Not a reason to stop: the server starts from what it knows
+ * and reads the list again later.
+ */
+export class MasterListInvalidError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`not a valid server list: ${errors.slice(0, 5).map((e) => escapeForLog(e)).join('; ')}${errors.length > 5 ? `; and ${errors.length - 5} more` : ''}`);
+    this.name = 'MasterListInvalidError';
+  }
+}
+
+/**
+ * A list written by hand may give an entry only its `baseUrl`: `monitor` is then false and
+ * `lastUpdate` 0 (the entry serves as a seed; a live server's own word replaces it).
+ */
+function withDefaults(document: unknown): unknown {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return document;
+  const out: Record<string, unknown> = { ...(document as Record<string, unknown>) };
+  for (const list of ['online', 'offline', 'suspect']) {
+    const entries = out[list];
+    if (!Array.isArray(entries)) continue;
+    out[list] = entries.map((e: unknown) =>
+      typeof e === 'object' && e !== null && !Array.isArray(e) && typeof (e as { baseUrl?: unknown }).baseUrl === 'string' ? { monitor: false, lastUpdate: 0, ...(e as object) } : e,
+    );
+  }
+  return out;
+}
 
 export interface UrlMasterListStoreSettings {
   downloadUrl: string;
@@ -57,8 +87,8 @@ export class UrlMasterListStore implements MasterListStore {
       );
       document = response.data;
     }
-    const { value, errors } = await validateBody(ServerListDto, document, false);
-    if (!value) throw new Error(`not a valid server list: ${errors.slice(0, 3).join('; ')}`);
+    const { value, errors } = await validateBody(ServerListDto, withDefaults(document), false);
+    if (!value) throw new MasterListInvalidError(errors);
     return { online: value.online, offline: value.offline ?? [] };
   }
 

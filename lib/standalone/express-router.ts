@@ -109,7 +109,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: Handler
   try {
     const body = req.method === 'GET' ? undefined : await readJsonBody(req, limit);
     // the functions sign the answer (Shazbot-Signature) through setHeader: peers use nothing unsigned
-    const answer = await handler(headerValue(req.headers.authorization), body, { client, setHeader: (name, value) => res.setHeader(name, value) });
+    const include = /[?&]include=all(&|$)/.test(req.url ?? '') ? 'all' : undefined; // GET state?include=all
+    const answer = await handler(headerValue(req.headers.authorization), body, { client, include, setHeader: (name, value) => res.setHeader(name, value) });
     send(res, 200, answer, true);
   } catch (error) {
     if (error instanceof ClustershazbotRequestError) {

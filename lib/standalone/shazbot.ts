@@ -1,6 +1,6 @@
 import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClusterService, type ClusterHealthExtension } from '../cluster.service.js';
+import { ClusterService, type ClusterHealthExtension, type StateSelection } from '../cluster.service.js';
 import { CLUSTER_CONFIG, CLUSTER_METRICS, FAILED_AUTH_LIMITER, REQUEST_VERIFIER } from '../clustershazbot.constants.js';
 import type { ClusterMetrics, MessageType } from '../metrics/cluster-metrics.js';
 import type { FailedAuthLimiter } from '../security/failed-auth-limiter.js';
@@ -68,6 +68,8 @@ export interface ShazbotRequestOptions {
    * refusals, `Retry-After`. Called before the function returns or throws.
    */
   setHeader?: (name: string, value: string) => void;
+  /** `shazbotStateRequest` only: `'all'` adds offline servers' keys (the `?include=all` of the endpoint). */
+  include?: 'live' | 'all';
 }
 
 function optionsOf(last: string | ShazbotRequestOptions | undefined): ShazbotRequestOptions {
@@ -181,7 +183,7 @@ export async function shazbotStateRequest(auth: string, client?: string | Shazbo
     const { cluster, config } = started();
     const options = optionsOf(client);
     const key = authenticate(auth, config.secrets, 'GET', 'state', undefined, options);
-    return signed(key, cluster.state(), options);
+    return signed(key, cluster.state({ include: options.include }), options);
   });
 }
 
@@ -240,7 +242,7 @@ export function shazbotPeerValue(server: string, key: string): JsonValue | undef
   return started().cluster.peerValue(server, key);
 }
 
-/** Every server's keys, by base URL. */
-export function shazbotState(): Record<string, Record<string, JsonValue>> {
-  return started().cluster.state();
+/** Every live server's keys, by base URL; `{ include: 'all' }` adds offline ones (see ClusterService.state). */
+export function shazbotState(options: StateSelection = {}): Record<string, Record<string, JsonValue>> {
+  return started().cluster.state(options);
 }

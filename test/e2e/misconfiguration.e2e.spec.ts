@@ -1,0 +1,179 @@
+/**
+ * Misconfiguration gets a loud, specific signal (issue 17): for each mistake a newcomer makes,
+ * a real Nest app listening on loopback shows a log line at warn naming the setting to fix, the
+ * reason in `status().problems`, a health state that is not plain "up", and, where a load
+ * balancer should stop sending traffic, readiness down (503).
+ */
+import { jest } from '@jest/globals';
+import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import request from 'supertest';
+import { ClusterHealthIndicator, ClusterService, ClustershazbotModule, resolveClusterConfig, type ClustershazbotOptions, type ClusterProblemCode } from '../../lib/index.js';
+import { freePort } from '../../sample/local-cluster.js';
+import { auth } from '../support/signed.js';
+import { baseOptions, SECRET } from './app-fixture.js';
+
+jest.setTimeout(60_000);
+
+@Controller()
+class ProbesController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly cluster: ClusterHealthIndicator,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  live() {
+    return this.health.check([() => this.cluster.isHealthy()]);
+  }
+
+  @Get('health/ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.cluster.isReady()]);
+  }
+}
+
+const apps: INestApplication[] = [];
+const dirs: string[] = [];
+const lines: string[] = [];
+
+beforeAll(() => {
+  for (const level of ['log', 'warn', 'error'] as const) {
+    jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => void lines.push(`${level}: ${String(message)}`));
+  }
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close().catch(() => undefined)));
+  lines.splice(0);
+});
+afterAll(() => {
+  jest.restoreAllMocks();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function listFile(document: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shazbot-misconfig-'));
+  dirs.push(dir);
+  const path = join(dir, 'master.json');
+  writeFileSync(path, typeof document === 'string' ? document : JSON.stringify(document));
+  return pathToFileURL(path).toString();
+}
+
+/** A real app on its own loopback port; `baseUrl` is where it listens unless the options say otherwise. */
+async function start(options: ClustershazbotOptions, routePrefix?: string, listenOn?: number): Promise<{ app: INestApplication; port: number; cluster: ClusterService }> {
+  const port = listenOn ?? (await freePort());
+  @Module({ imports: [ClustershazbotModule.forRoot({ ...baseOptions({ baseUrl: `http://127.0.0.1:${port}/`, ...options }), ...(routePrefix ? { routePrefix } : {}) }), TerminusModule], controllers: [ProbesController] })
+  class AppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: ['log', 'warn', 'error'] });
+  await app.listen(port, '127.0.0.1');
+  apps.push(app);
+  return { app, port, cluster: app.get(ClusterService) };
+}
+
+async function until<T>(what: string, read: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const hasProblem = (cluster: ClusterService, code: ClusterProblemCode) => cluster.status().problems.find((p) => p.code === code);
+
+describe('misconfiguration is loud', () => {
+  it('1. a route prefix that differs from the peers\': a warning naming routePrefix, the reason in status, health degraded', async () => {
+    const seed = await start({ failureDetection: 'local' });
+    const odd = await start({ masterListUrl: listFile({ online: [{ baseUrl: `http://127.0.0.1:${seed.port}/` }] }), failureDetection: 'local', gossipIntervalSeconds: 0.3 }, 'internal/cluster');
+    const problem = await until('the route-prefix problem', () => hasProblem(odd.cluster, 'route-prefix'), (p) => p !== undefined);
+    expect(problem!.setting).toBe('routePrefix');
+    expect(problem!.message).toMatch(/answer 404 on every clustershazbot endpoint .*another route prefix than this server's 'internal\/cluster'.*same routePrefix on every server/);
+    expect(lines.some((l) => l.startsWith('warn:') && l.includes("route prefix than this server's 'internal/cluster'"))).toBe(true);
+    const health = await request(odd.app.getHttpServer()).get('/health').expect(200);
+    expect(health.body.info.cluster).toMatchObject({ status: 'degraded', problems: expect.arrayContaining(['route-prefix']) });
+    // and the seed, reached at the wrong prefix, is never listed as online by the odd server
+    expect(odd.cluster.view().online.map((e) => e.baseUrl)).not.toContain(`http://127.0.0.1:${seed.port}/`);
+  });
+
+  it('2. a base URL that does not reach this server: a warning naming SHAZBOT_BASE_URL, the reason, health degraded', async () => {
+    const elsewhere = await freePort();
+    const { app, cluster } = await start({ baseUrl: `http://127.0.0.1:${elsewhere}/` });
+    const problem = await until('the base-url problem', () => hasProblem(cluster, 'base-url'), (p) => p !== undefined);
+    expect(problem!.message).toMatch(new RegExp(`SHAZBOT_BASE_URL \\(option baseUrl\\) http://127.0.0.1:${elsewhere}/ does not reach this server \\(.*ECONNREFUSED`));
+    expect(lines.some((l) => l.startsWith('warn:') && l.includes('does not reach this server'))).toBe(true);
+    const health = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(health.body.info.cluster).toMatchObject({ status: 'degraded', problems: ['base-url'] });
+  });
+
+  it('2b. a base URL that reaches this very server: no problem, health up', async () => {
+    const { app, cluster } = await start({});
+    await new Promise((r) => setTimeout(r, 8000)); // past the first self-checks
+    expect(cluster.status().problems).toEqual([]);
+    expect((await request(app.getHttpServer()).get('/health').expect(200)).body.info.cluster.status).toBe('up');
+  });
+
+  it('3. alone while the master list named others: a warning, the reason, health degraded and readiness down (503); ready once a peer answers', async () => {
+    const deadPort = await freePort();
+    const lonely = await start({ masterListUrl: listFile({ online: [{ baseUrl: `http://127.0.0.1:${deadPort}/` }] }), failureDetection: 'local', gossipIntervalSeconds: 0.3 });
+    const problem = await until('the alone problem', () => hasProblem(lonely.cluster, 'alone'), (p) => p !== undefined, 30_000);
+    expect(problem!.message).toMatch(new RegExp(`alone: none of the 1 server\\(s\\) the master list named answers \\(http://127.0.0.1:${deadPort}/\\); still trying them`));
+    expect(lines.some((l) => l.startsWith('warn:') && l.includes('alone: none of the 1 server(s)'))).toBe(true);
+    expect((await request(lonely.app.getHttpServer()).get('/health').expect(200)).body.info.cluster.status).toBe('degraded');
+    const notReady = await request(lonely.app.getHttpServer()).get('/health/ready').expect(503);
+    expect(notReady.body.error.cluster).toMatchObject({ status: 'down', ready: false, message: expect.stringContaining('alone') });
+    // the seed comes up at that very port: the lonely server keeps trying it and joins
+    await start({ failureDetection: 'local' }, undefined, deadPort);
+    await until('readiness', async () => (await request(lonely.app.getHttpServer()).get('/health/ready')).status, (s) => s === 200, 30_000).catch((e) => {
+      throw new Error(`${e.message} view ${JSON.stringify(lonely.cluster.view())} stats ${JSON.stringify(lonely.cluster.status().stats)} lines ${lines.slice(-8).join(' | ')}`);
+    });
+    expect(lines.some((l) => l.startsWith('log:') && l.includes('resolved (alone)'))).toBe(true);
+  });
+
+  it('4. a hand-written master list with only base URLs loads; a bad entry is named precisely; a relative file URL fails at start', async () => {
+    const { cluster } = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'http://127.0.0.1:4102/' }] }) });
+    expect(cluster.status().masterList).toMatchObject({ loaded: true });
+    expect(hasProblem(cluster, 'master-list')).toBeUndefined();
+    const bad = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'ftp://nope/' }] }) });
+    const problem = hasProblem(bad.cluster, 'master-list');
+    expect(problem!.message).toMatch(/master list unavailable: not a valid server list: online\.1\.baseUrl/);
+    expect(lines.some((l) => l.startsWith('warn:') && /master list file:.* is invalid: not a valid server list: online\.1\.baseUrl.*"baseUrl"/.test(l))).toBe(true);
+    expect(() => resolveClusterConfig(baseOptions({ masterListUrl: 'file://cl/master.json' }), () => undefined, 'clustershazbot')).toThrow(/SHAZBOT_MASTER_LIST is a file URL with a host \("cl"\): a file URL needs three slashes and an absolute path/);
+  });
+
+  it('12. state() and /state give live servers\' keys; `include: all` adds offline ones', async () => {
+    const a = await start({ failureDetection: 'local', gossipIntervalSeconds: 0.3 });
+    const b = await start({ masterListUrl: listFile({ online: [{ baseUrl: `http://127.0.0.1:${a.port}/` }] }), failureDetection: 'local', gossipIntervalSeconds: 0.3 });
+    b.cluster.setLocalState('load', 0.5);
+    const bUrl = `http://127.0.0.1:${b.port}/`;
+    await until('b\'s key on a', () => a.cluster.state()[bUrl], (keys) => keys?.load === 0.5);
+    b.cluster.setOnline(false);
+    await until('b offline on a', () => a.cluster.view().offline.map((e) => e.baseUrl), (urls) => urls.includes(bUrl));
+    expect(a.cluster.state()[bUrl]).toBeUndefined();
+    expect(a.cluster.state({ include: 'all' })[bUrl]).toEqual({ load: 0.5 });
+    const live = await request(a.app.getHttpServer()).get('/clustershazbot/state').set(auth(SECRET, 'GET', '/clustershazbot/state', undefined, 'default', `http://127.0.0.1:${a.port}/`)).expect(200);
+    expect(live.body[bUrl]).toBeUndefined();
+    const all = await request(a.app.getHttpServer()).get('/clustershazbot/state?include=all').set(auth(SECRET, 'GET', '/clustershazbot/state', undefined, 'default', `http://127.0.0.1:${a.port}/`)).expect(200);
+    expect(all.body[bUrl]).toEqual({ load: 0.5 });
+    await request(a.app.getHttpServer()).get('/clustershazbot/state?include=some').set(auth(SECRET, 'GET', '/clustershazbot/state', undefined, 'default', `http://127.0.0.1:${a.port}/`)).expect(400);
+  });
+
+  it('6. readiness: a server taken offline by control is not ready (503) while alive (200); back online, ready again', async () => {
+    const { app, cluster } = await start({});
+    await request(app.getHttpServer()).get('/health/ready').expect(200);
+    cluster.setOnline(false);
+    const drained = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    expect(drained.body.error.cluster.message).toMatch(/offline by control \(drained\)/);
+    expect((await request(app.getHttpServer()).get('/health').expect(200)).body.info.cluster.status).not.toBe('down');
+    cluster.setOnline(true);
+    await request(app.getHttpServer()).get('/health/ready').expect(200);
+  });
+});
