@@ -12,11 +12,18 @@ export class HealthController {
     private readonly cluster: ClusterService,
   ) {}
 
-  /** Terminus health with the live cluster under `cluster`. */
+  /** Liveness: Terminus health with the live cluster under `cluster` (degraded while a problem needs an operator). */
   @Get('health')
   @HealthCheck()
   check() {
     return this.health.check([() => this.clusterHealth.isHealthy('cluster')]);
+  }
+
+  /** Readiness: 503 while this server is drained (offline by control), alone, or gave its address up. */
+  @Get('health/ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.clusterHealth.isReady('cluster')]);
   }
 
   /** The page's extension object plus counters, for the demo's progress lines. */

@@ -114,10 +114,11 @@ describe('Kubernetes manifests', () => {
     expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(http.containerPort));
   });
 
-  it('agree on paths with the sample app: probes on its Terminus route, scrapes on its metrics route', () => {
+  it('agree on paths with the sample app: probes on its Terminus routes (readiness on the ready one), scrapes on its metrics route', () => {
     const health = routeOf(HealthController, 'check');
     expect(health).toBe('/health');
-    expect(container.readinessProbe.httpGet.path).toBe(health);
+    expect(routeOf(HealthController, 'ready')).toBe('/health/ready');
+    expect(container.readinessProbe.httpGet.path).toBe(routeOf(HealthController, 'ready'));
     expect(container.livenessProbe.httpGet.path).toBe(health);
     expect(container.startupProbe!.httpGet.path).toBe(health);
     expect(deployment.spec.template.metadata.annotations['prometheus.io/path']).toBe(routeOf(MetricsController, 'metrics'));
