@@ -43,6 +43,12 @@ function hashKey(key: string): void {
   keyLo = h2 | 0;
 }
 
+/** The key hash a lookup uses, as hash64 returns it (for tests: it must equal hash64(key)). */
+export function rendezvousKeyHash(key: string): [number, number] {
+  hashKey(key);
+  return [keyHi, keyLo];
+}
+
 /** MurmurHash3's 32-bit finaliser: a bijection in which every input bit flips each output bit with probability ~1/2. */
 function fmix32(h: number): number {
   h ^= h >>> 16;
