@@ -96,6 +96,8 @@ export interface SingletonSettings {
 
 interface Tracked {
   quorum: QuorumOption;
+  /** Not evaluated yet: a name this server has only just learnt of (see evaluate). */
+  fresh: boolean;
   /** The owner at the last evaluation. */
   owner?: string;
   /** Whether this server had its quorum (and had joined) at the last evaluation. */
@@ -124,14 +126,22 @@ export class SingletonCoordinator {
   private readonly singletons = new Map<string, Tracked>();
   private readonly listeners = new Set<(transition: SingletonTransition) => void>();
   private readonly unsubscribe: (() => void)[];
+  /** When the eligible set last changed, or this process last became joined: ownership in this view is stable since. */
+  private unstableAt: number;
+  private wasJoined = false;
 
   constructor(
     private readonly engine: CoordinationSource,
     private readonly ownership: KeyOwnership,
     private readonly settings: SingletonSettings,
   ) {
+    this.unstableAt = settings.now();
     // registered after KeyOwnership's own listeners (it exists already), so it reads the updated table
-    this.unsubscribe = [engine.onChange(() => this.evaluateAll()), engine.onLifecycle(() => this.evaluateAll())];
+    this.unsubscribe = [
+      ownership.onChange(() => (this.unstableAt = this.settings.now())),
+      engine.onChange(() => this.evaluateAll()),
+      engine.onLifecycle(() => this.evaluateAll()),
+    ];
   }
 
   /**
@@ -145,7 +155,7 @@ export class SingletonCoordinator {
       if (known.quorum !== quorum) throw new TypeError(`singleton "${name}" is registered twice with different quorums (${String(known.quorum)} and ${String(quorum)}); give each job its own name`);
       return;
     }
-    this.singletons.set(name, { quorum, hadQuorum: false });
+    this.singletons.set(name, { quorum, fresh: true, hadQuorum: false });
     this.evaluate(name, this.singletons.get(name)!, this.settings.now());
   }
 
@@ -242,7 +252,13 @@ export class SingletonCoordinator {
   }
 
   private joined(): boolean {
-    return this.settings.joined ? this.settings.joined() : this.engine.joinState() !== 'joining';
+    const joined = this.settings.joined ? this.settings.joined() : this.engine.joinState() !== 'joining';
+    // seen late rather than early: the hand-over delay then counts from a later time, never an earlier one
+    if (joined !== this.wasJoined) {
+      this.wasJoined = joined;
+      this.unstableAt = this.settings.now();
+    }
+    return joined;
   }
 
   private evaluateAll(): void {
@@ -270,16 +286,21 @@ export class SingletonCoordinator {
     } else if (holds && tracked.readyAt === undefined) {
       // the previous owner is gone (left or declared offline) while we had quorum: nobody else can be running it
       const takeOver = tracked.hadQuorum && previous !== undefined && previous !== self && !this.ownership.isEligible(previous);
-      tracked.readyAt = takeOver ? now : now + this.settings.handOverDelayMs;
+      // a name only just learnt of: if the view has not changed for the hand-over delay, every server that agrees knows this owner
+      const settled = tracked.fresh && now >= this.unstableAt + this.settings.handOverDelayMs;
+      tracked.readyAt = takeOver || settled ? now : tracked.fresh ? this.unstableAt + this.settings.handOverDelayMs : now + this.settings.handOverDelayMs;
       const reason = takeOver
         ? `took over from ${previous} (it is offline)`
-        : previous && previous !== self
+        : settled
+          ? `owner with quorum in a view unchanged for ${now - this.unstableAt} ms`
+          : previous && previous !== self
           ? `became its owner while ${previous} is still a member: hand-over delay ${this.settings.handOverDelayMs} ms`
           : `owner with quorum (${q.alive} of ${q.known} alive): hand-over delay ${this.settings.handOverDelayMs} ms`;
       this.emit({ type: 'acquired', name, owner, previous, viewId: this.ownership.viewId(), reason, runsFrom: tracked.readyAt });
     }
     tracked.owner = owner;
     tracked.hadQuorum = haveQuorum;
+    tracked.fresh = false;
     return q;
   }
 
