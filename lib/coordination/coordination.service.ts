@@ -18,8 +18,10 @@ import { withSingletonRun } from './singleton-run.context.js';
 import type { SingletonRun } from '../core/singleton-coordinator.js';
 
 /**
- * Key of this server's own key/value state where it publishes the singletons it holds
- * (`{ held: string[] }`), so that operators (the dashboard) see every owner from one view.
+ * Key of this server's own key/value state where it publishes its singletons,
+ * `{ registered: string[], held: string[] }` (at most 64 names each), so that operators (the
+ * dashboard) see every owner from one server's view. Written only by a server that has
+ * singletons, when one is registered and on every hand-over.
  */
 export const SINGLETONS_STATE_KEY = 'clustershazbot:singletons';
 
@@ -98,6 +100,7 @@ export class CoordinationService implements OnModuleInit, OnModuleDestroy, Singl
         this.coordinator.register(metadata.name, metadata.quorum);
       }
     }
+    this.publish();
   }
 
   /**
@@ -145,7 +148,9 @@ export class CoordinationService implements OnModuleInit, OnModuleDestroy, Singl
     assertQuorumOption(quorum, `runSingleton("${name}")`);
     const fireTime = options.fireTime ?? Date.now();
     if (!Number.isFinite(fireTime)) throw new TypeError(`runSingleton("${name}"): fireTime must be a time in ms, got ${String(fireTime)}`);
+    const known = this.coordinator.has(name);
     const decision = this.coordinator.decide(name, fireTime, quorum);
+    if (!known) this.publish();
     if (!decision.run) {
       const { reason, detail, owner, viewId } = decision;
       this.emit({ type: 'skipped', name, fireTime, reason, detail, ...(owner ? { owner } : {}), viewId });
@@ -182,12 +187,13 @@ export class CoordinationService implements OnModuleInit, OnModuleDestroy, Singl
     queueMicrotask(() => this.publish());
   }
 
-  /** Publishes the singletons this server holds in its key/value state, for operators; never throws. */
+  /** Publishes this server's singletons in its key/value state, for operators; never throws. */
   private publish(): void {
     if (this.closed || !this.engine.isRunning) return;
-    const held = this.coordinator.held();
+    const registered = this.coordinator.states().map((s) => s.name);
+    if (!registered.length) return;
     try {
-      this.engine.setLocalState(SINGLETONS_STATE_KEY, { held: held.slice(0, 64) });
+      this.engine.setLocalState(SINGLETONS_STATE_KEY, { registered: registered.slice(0, 64), held: this.coordinator.held().slice(0, 64) });
     } catch (error) {
       this.logger.debug(`could not publish the singletons held: ${errorText(error)}`);
     }

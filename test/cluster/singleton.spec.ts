@@ -9,7 +9,8 @@
 import { jest } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
+import { ClusterMonitor } from '../../lib/cli/dashboard/cluster-monitor.js';
+import { DEMO_SECRET, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
 import { allOnline } from '../support/offline-watcher.js';
 
 jest.setTimeout(240_000);
@@ -107,6 +108,24 @@ describe('a cron singleton on five real servers', () => {
     expect(steady.filter((f) => f.runs.length !== 1)).toEqual([]);
     expect(new Set(steady.map((f) => f.runs[0].pid)).size).toBe(1);
     expect(owners.filter(Boolean)).toHaveLength(1); // status() lists the job on its owner only
+
+    // the dashboard's monitor shows the owners the servers publish, and how they split the keys
+    const saved = process.env.SHAZBOT_SECRET;
+    process.env.SHAZBOT_SECRET = DEMO_SECRET;
+    const monitor = new ClusterMonitor({ entry: servers[1].baseUrl, connection: { prefix: 'clustershazbot', cluster: 'default', timeoutMs: 2000 }, intervalMs: 1000 });
+    try {
+      await monitor.start();
+      const ownership = monitor.snapshot().ownership!;
+      const owner = servers[owners.indexOf(true)].baseUrl;
+      expect(ownership.singletons.filter((s) => s.name === JOB)).toEqual([{ name: JOB, owner }]);
+      expect(ownership.singletons.map((s) => s.name).sort()).toEqual([JOB, 'demo-report-unguarded']);
+      expect(ownership.keysPerOwner.map((k) => k.owner).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
+      expect(ownership.keysPerOwner.reduce((n, k) => n + k.keys, 0)).toBe(10_000);
+    } finally {
+      await monitor.stop();
+      process.env.SHAZBOT_SECRET = saved;
+      if (saved === undefined) delete process.env.SHAZBOT_SECRET;
+    }
   });
 
   it('SIGTERM of the owner: no fire missed, none doubled', async () => {

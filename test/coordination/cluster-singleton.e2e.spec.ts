@@ -119,7 +119,9 @@ describe('@ClusterSingleton() with @nestjs/schedule (a cluster of one)', () => {
     expect(status.quorum).toEqual({ alive: 1, suspect: 0, failed: 0, known: 1, needed: 1, ok: true });
     expect(status.eligible).toBe(1);
     expect(status.singletons.find((s) => s.name === 'Jobs.timeoutAbove')).toEqual({ name: 'Jobs.timeoutAbove', quorum: 2, owner: SELF, running: false });
-    expect((cluster.localState()[SINGLETONS_STATE_KEY] as { held: string[] }).held.sort()).toEqual(status.owned.sort());
+    const published = cluster.localState()[SINGLETONS_STATE_KEY] as { registered: string[]; held: string[] };
+    expect(published.held.sort()).toEqual(status.owned.sort());
+    expect(published.registered.sort()).toEqual([...status.owned, 'Jobs.timeoutAbove'].sort());
   });
 
   it('runSingleton: runs fn with the run, or says why not; rejects with what fn throws', async () => {
