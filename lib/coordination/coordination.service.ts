@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { Subject, type Observable } from 'rxjs';
 import { CLUSTER_CONFIG, CLUSTER_ENGINE } from '../clustershazbot.constants.js';
@@ -46,7 +46,7 @@ export interface CoordinationStatus {
  * publishes the singletons it holds, and hands them over before this server leaves.
  */
 @Injectable()
-export class CoordinationService implements OnModuleInit, OnModuleDestroy, SingletonHost {
+export class CoordinationService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, SingletonHost {
   private readonly logger = new Logger('Clustershazbot');
   readonly ownership: KeyOwnership;
   readonly coordinator: SingletonCoordinator;
@@ -101,6 +101,11 @@ export class CoordinationService implements OnModuleInit, OnModuleDestroy, Singl
       }
     }
     this.publish();
+  }
+
+  /** The master list has been read by now: a cluster of one counts as joined from here (no event says so). */
+  onApplicationBootstrap(): void {
+    this.coordinator.refresh();
   }
 
   /**

@@ -146,9 +146,10 @@ export class ClusterEngine {
   }
 
   /**
-   * Called after `start`, `stop` and `preload`: the view changes then without membership
-   * events (this server's own entry appears at start; a preloaded view arrives as already
-   * known). Features that keep something derived from the view (key ownership) rebuild it.
+   * Called after `start`, `stop` and `preload`, and when this process joins (its first sync
+   * with a peer succeeded): the view or the join state changes then without membership events
+   * (this server's own entry appears at start; a preloaded view arrives as already known).
+   * Features that keep something derived from the view (key ownership) rebuild it.
    * Returns an unsubscribe function.
    */
   onLifecycle(listener: (event: EngineLifecycleEvent) => void): () => void {
@@ -347,6 +348,7 @@ export class ClusterEngine {
   private afterSync(round: RoundResult): RoundResult {
     if (round.ok && !this.announced) {
       this.announced = true;
+      this.notifyLifecycle('joined');
       this.replication.announceOwn();
       const others = this.detector.helpers(round.peer ?? this.settings.selfUrl, this.settings.pushFanout);
       for (const peer of others) void this.antiEntropy.syncWith(peer);

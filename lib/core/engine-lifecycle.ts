@@ -7,7 +7,8 @@
 export type JoinState = 'joined' | 'alone' | 'joining';
 
 /**
- * What happened to the engine itself (see ClusterEngine.onLifecycle): it started, stopped, or
- * was given a view with `preload`. The view changes then without membership events.
+ * What happened to the engine itself (see ClusterEngine.onLifecycle): it started, stopped, was
+ * given a view with `preload`, or joined (its first sync with a peer succeeded: `joinState()`
+ * is now `joined`). The view or the join state changes then without membership events.
  */
-export type EngineLifecycleEvent = 'started' | 'stopped' | 'preloaded';
+export type EngineLifecycleEvent = 'started' | 'stopped' | 'preloaded' | 'joined';

@@ -261,7 +261,13 @@ export class SingletonCoordinator {
     return joined;
   }
 
+  /** Re-reads the view and the join state (for a host that knows they may have changed without an event). */
+  refresh(): void {
+    this.evaluateAll();
+  }
+
   private evaluateAll(): void {
+    this.joined(); // notes when this process joined, even before any singleton is registered
     if (this.singletons.size === 0) return;
     const now = this.settings.now();
     const count = countQuorum(this.engine.snapshot(false));
