@@ -25,6 +25,13 @@ import type { SingletonRun } from '../core/singleton-coordinator.js';
  */
 export const SINGLETONS_STATE_KEY = 'clustershazbot:singletons';
 
+/**
+ * A server that knows no other server at all runs singletons only after this many probe
+ * intervals (gossip intervals with failure detection off) alone: a cluster of one, or a server
+ * restarted with a master list that names only itself, which its cluster has not found yet.
+ */
+const ALONE_GRACE_INTERVALS = 20;
+
 /** What `status()` reports about coordination. */
 export interface CoordinationStatus {
   /** The eligible set's fingerprint (see ClusterService.viewId). */
@@ -53,6 +60,8 @@ export class CoordinationService implements OnModuleInit, OnApplicationBootstrap
   private readonly ownershipSubject = new Subject<OwnershipChange>();
   private readonly eventSubject = new Subject<SingletonEvent>();
   private closed = false;
+  /** Since when this server has known no other server (see the `joined` rule in the constructor). */
+  private aloneSince: number | undefined;
 
   /** Changes of the eligible member set, as they happen (no debounce). */
   readonly ownership$: Observable<OwnershipChange> = this.ownershipSubject.asObservable();
@@ -70,14 +79,22 @@ export class CoordinationService implements OnModuleInit, OnApplicationBootstrap
     const log = { warn: (m: string) => this.logger.warn(m), debug: (m: string) => this.logger.debug(m) };
     this.ownership = new KeyOwnership(engine, log);
     const interval = engine.settings.probeIntervalMs > 0 ? engine.settings.probeIntervalMs : config.gossipIntervalMs;
+    const aloneGraceMs = ALONE_GRACE_INTERVALS * interval;
     this.coordinator = new SingletonCoordinator(engine, this.ownership, {
       // two probe intervals: a membership change reaches every server in about one (docs/failure-detection.md, step 8)
       handOverDelayMs: 2 * interval,
       now: Date.now,
-      // a server whose master list names nobody but itself is a cluster of one once the list is read
       joined: () => {
         const state = engine.joinState();
-        return state === 'joined' || (state === 'alone' && gossip.masterListStatus().loaded);
+        if (state !== 'alone' || !gossip.masterListStatus().loaded) {
+          this.aloneSince = undefined;
+          return state === 'joined';
+        }
+        // a cluster of one, or a restarted server whose master list names only itself while the
+        // cluster it belongs to runs on: those find it again through their reconnect probes
+        // (10 % of their probe ticks), so it waits before it trusts being alone
+        this.aloneSince ??= Date.now();
+        return Date.now() - this.aloneSince >= aloneGraceMs;
       },
       log,
     });

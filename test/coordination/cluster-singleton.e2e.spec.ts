@@ -50,7 +50,7 @@ class Jobs {
     record('intervalAbove');
   }
 
-  @Timeout('timeout-below', 600)
+  @Timeout('timeout-below', 3000)
   @ClusterSingleton()
   async timeoutBelow(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
@@ -58,7 +58,7 @@ class Jobs {
   }
 
   @ClusterSingleton({ quorum: 2 })
-  @Timeout('timeout-above', 600)
+  @Timeout('timeout-above', 3000)
   timeoutAbove(): void {
     record('timeoutAbove'); // never: a cluster of one never sees 2 servers
   }
@@ -96,7 +96,8 @@ describe('@ClusterSingleton() with @nestjs/schedule (a cluster of one)', () => {
   });
 
   it('runs each job on the owner with its fencing key; a job whose quorum is not met never runs', async () => {
-    await new Promise((r) => setTimeout(r, 2600));
+    // alone: 20 probe intervals (2 s) before it trusts being a cluster of one, the hand-over delay (0.2 s), then the fires
+    await new Promise((r) => setTimeout(r, 4600));
     const by = (m: string) => runs.filter((r) => r.method === m);
     for (const m of ['cronBelow', 'cronAbove', 'intervalBelow', 'intervalAbove', 'timeoutBelow']) expect({ m, ran: by(m).length > 0 }).toEqual({ m, ran: true });
     expect(by('timeoutBelow')).toHaveLength(1);

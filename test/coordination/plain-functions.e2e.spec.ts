@@ -19,7 +19,12 @@ describe('coordination through the plain functions', () => {
     expect(shazbotOwner('order:7')).toBe(SELF);
     expect(shazbotOwners('order:7', 2)).toEqual([SELF]);
     expect(shazbotIsOwner('order:7')).toBe(true);
-    await new Promise((r) => setTimeout(r, 300)); // past the hand-over delay of a new view (2 probe intervals)
+    // alone: it trusts being a cluster of one after 20 probe intervals (2 s), then the hand-over delay (0.2 s)
+    const first = await shazbotRunSingleton('report', (run) => run.runKey, { fireTime: 60_000 });
+    expect(first).toMatchObject({ ran: false, reason: 'not-joined' });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await shazbotRunSingleton('report', (run) => run.runKey, { fireTime: 60_000 })).toMatchObject({ ran: false, reason: 'hand-over' });
+    await new Promise((r) => setTimeout(r, 300));
     await expect(shazbotRunSingleton('report', (run) => run.runKey, { fireTime: 60_000 })).resolves.toMatchObject({ ran: true, value: 'report@60000' });
 
     class Reports {
