@@ -175,7 +175,8 @@ export class SingletonCoordinator {
 
   /**
    * Decides whether this server runs `name` for the fire at `fireTime` (registering it if
-   * needed) and, when it does, records the run. Never throws for a registered name.
+   * needed) and, when it does, records the run.
+   * @throws TypeError for an empty name, or a name registered with another quorum
    */
   decide(name: string, fireTime: number, quorum: QuorumOption = 'majority'): SingletonDecision {
     this.register(name, quorum);
