@@ -12,6 +12,11 @@ import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList,
 import { GossipService, type LifecycleState, type MasterListStatus } from './gossip.service.js';
 import { DnsDiscoveryService, type DiscoveryStatus } from './discovery/dns-discovery.service.js';
 import { ClusterDiagnostics, type ClusterProblem, type ClusterProblemEvent, type Readiness } from './diagnostics/cluster-diagnostics.js';
+import { messages } from './clustershazbot.messages.js';
+import { CoordinationService, type CoordinationStatus } from './coordination/coordination.service.js';
+import type { RunSingletonOptions, SingletonEvent, SingletonOutcome } from './coordination/coordination.types.js';
+import type { OwnershipChange } from './core/key-ownership.js';
+import type { SingletonRun } from './core/singleton-coordinator.js';
 
 /**
  * The current view: the page's `online` and `offline` lists, plus `suspect`: servers that stopped
@@ -75,6 +80,8 @@ export interface ClusterStatus {
   /** Whether a load balancer should send this server traffic, and why not. */
   readiness: Readiness;
   stats: EngineStats & { authRefused: number };
+  /** Key ownership and singletons: the eligible set's fingerprint, the quorum, and the singletons this server runs (`owned`). */
+  coordination: CoordinationStatus;
 }
 
 /** What a host app injects: the live view, this server, online/offline control and change events. */
@@ -101,6 +108,20 @@ export class ClusterService implements OnModuleDestroy {
   /** Key/value changes, this server's and its peers': `update` (value undefined when deleted) and `expire`. */
   readonly stateChanges$: Observable<StateChange> = this.stateSubject.asObservable();
 
+  /**
+   * Every change of the set of members that can own keys (online and suspect ones), as it
+   * happens, with no debounce: `{ viewId, added, removed }` (base URLs). Keys move only to or
+   * from the members added or removed (rendezvous hashing).
+   */
+  readonly ownership$: Observable<OwnershipChange>;
+
+  /**
+   * This server's singleton events: `run` (with the fencing key), `skipped` (with the reason:
+   * `not-owner`, `no-quorum`, `not-joined`, `hand-over`), `acquired` and `released` (this
+   * server started or stopped running a singleton; also logged, once per change).
+   */
+  readonly singletonEvents$: Observable<SingletonEvent>;
+
   constructor(
     @Inject(CLUSTER_ENGINE) private readonly engine: ClusterEngine,
     private readonly gossip: GossipService,
@@ -108,7 +129,10 @@ export class ClusterService implements OnModuleDestroy {
     private readonly discovery: DnsDiscoveryService,
     @Inject(CLUSTER_CONFIG) private readonly config: Pick<ClusterConfig, 'healthDetails'>,
     private readonly diagnostics: ClusterDiagnostics,
+    private readonly coordination: CoordinationService,
   ) {
+    this.ownership$ = coordination.ownership$;
+    this.singletonEvents$ = coordination.events$;
     this.unsubscribe = engine.onChange((change) => this.changeSubject.next(change));
     this.unsubscribeState = engine.onStateChange((change) => this.stateSubject.next(change));
   }
@@ -222,7 +246,62 @@ export class ClusterService implements OnModuleDestroy {
       problems: this.diagnostics.problems(),
       readiness: this.diagnostics.readiness(),
       stats: { ...this.engine.stats(), authRefused: this.authLimiter.refusedTotal },
+      coordination: this.coordination.status(),
     };
+  }
+
+  // ---- coordination: key ownership and singletons (docs/coordination.md) -------------------
+
+  /**
+   * The owner of `key`: the base URL of the member with the highest rendezvous score for it
+   * among the online and suspect members of this server's view (a suspect keeps its keys until
+   * it is declared offline). Undefined while no member is eligible (before start). Servers
+   * whose views agree (equal `viewId()`) give the same answer. Allocates nothing.
+   * @throws TypeError when `key` is not a string
+   */
+  owner(key: string): string | undefined {
+    if (typeof key !== 'string') throw new TypeError(messages.singletonBadKey('owner(key): key', key));
+    return this.coordination.ownership.owner(key);
+  }
+
+  /**
+   * The preference list of `key`: up to `n` base URLs, the owner first, then the server that
+   * would own it if the owner went, and so on (ringpop's `lookupN`). For replicas or fallbacks.
+   * @throws TypeError when `key` is not a string or `n` is not a whole number ≥ 0
+   */
+  owners(key: string, n: number): string[] {
+    if (typeof key !== 'string') throw new TypeError(messages.singletonBadKey('owners(key, n): key', key));
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(messages.singletonBadCount(n));
+    return this.coordination.ownership.owners(key, n);
+  }
+
+  /** Whether this server owns `key` (see `owner`). @throws TypeError when `key` is not a string */
+  isOwner(key: string): boolean {
+    if (typeof key !== 'string') throw new TypeError(messages.singletonBadKey('isOwner(key): key', key));
+    return this.coordination.ownership.isOwner(key);
+  }
+
+  /**
+   * A short fingerprint (12 hex digits) of the set of members that can own keys: equal on
+   * servers that agree on it, and so on who owns every key. Changes with `ownership$`.
+   */
+  viewId(): string {
+    return this.coordination.ownership.viewId();
+  }
+
+  /**
+   * Runs `fn` only on the server that owns singleton `name` (`owner('singleton:' + name)`),
+   * while it has joined, sees its quorum (`options.quorum`, 'majority' by default) and is past
+   * any hand-over delay; elsewhere `fn` does not run. The same rules as `@ClusterSingleton()`,
+   * for code that is not a decorated method. `fn` receives the fencing key (also
+   * `currentSingletonRun()` inside it); pass `options.fireTime`, equal on every server, so that
+   * `runKey` names the fire wherever it runs.
+   * Resolves with `{ ran: true, value, run }` or `{ ran: false, reason, detail, owner? }`;
+   * rejects with what `fn` throws.
+   * @throws TypeError for an empty name, a non-function `fn` or an invalid quorum or fireTime
+   */
+  runSingleton<T>(name: string, fn: (run: SingletonRun) => T | Promise<T>, options?: RunSingletonOptions): Promise<SingletonOutcome<Awaited<T>>> {
+    return this.coordination.run(name, fn, options);
   }
 
   /** The page's extension object for health and monitoring endpoints: lists or counts, as `healthDetails` says. */

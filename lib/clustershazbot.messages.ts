@@ -48,4 +48,15 @@ export const messages = {
   dnsSeedRefused: (source: string, url: string) => `DNS discovery ${source}: seed ${url} is refused by SHAZBOT_ALLOWED_PEERS (or is link-local / cloud metadata); not contacted`,
   promClientMissing: () =>
     'metrics are enabled (option "metrics" or SHAZBOT_METRICS) but prom-client is not installed: run `npm install prom-client`; continuing without metrics',
+  singletonUnknownOption: (key: string) => `@ClusterSingleton(): unknown option "${key.slice(0, 40)}" (options: name, quorum)`,
+  singletonBadName: (name: unknown) => `a cluster singleton's name must be a non-empty string, got ${JSON.stringify(name)?.slice(0, 80)}`,
+  singletonNotMethod: (where: string) => `@ClusterSingleton() applies to methods only (${where})`,
+  singletonUnbound: (name: string) =>
+    `singleton ${name} did not run: no clustershazbot module found its instance. Provide the class in an application that imports ClustershazbotModule (or call shazbotStart() first in an Express app); with several modules in one process, only their own providers can be told apart`,
+  singletonBadKey: (what: string, value: unknown) => `${what} must be a string, got ${typeof value}`,
+  singletonBadCount: (value: unknown) => `owners(key, n): n must be a whole number ≥ 0, got ${JSON.stringify(value)?.slice(0, 40)}`,
+  singletonAcquired: (name: string, reason: string) => `singleton ${name}: this server now runs it (${reason})`,
+  singletonReleased: (name: string, reason: string) => `singleton ${name}: this server no longer runs it (${reason})`,
+  singletonHandedOver: (names: string[], successors: string[], told: number) =>
+    `shutting down: handed ${names.join(', ')} over to ${successors.join(', ')} (${told} of ${successors.length} told directly)`,
 };

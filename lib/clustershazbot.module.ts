@@ -1,6 +1,7 @@
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Inject, Logger, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { DiscoveryModule } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterService } from './cluster.service.js';
@@ -15,6 +16,7 @@ import { ClusterEngine } from './core/cluster-engine.js';
 import type { GossipTransport } from './core/transport.js';
 import { ClusterDiagnostics } from './diagnostics/cluster-diagnostics.js';
 import { GossipService } from './gossip.service.js';
+import { CoordinationService } from './coordination/coordination.service.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
 import { SignedReplyInterceptor } from './guards/signed-reply.interceptor.js';
@@ -37,7 +39,7 @@ const engineLogger = new Logger('Clustershazbot');
  * ScheduleModule, and a host that does (`ScheduleModule.forRoot()`) never runs ours twice.
  */
 @Module({
-  imports: [ConfigModule, TerminusModule, HttpModule.register({ maxRedirects: 0 })],
+  imports: [ConfigModule, TerminusModule, HttpModule.register({ maxRedirects: 0 }), DiscoveryModule],
   providers: [
     SchedulerRegistry,
     {
@@ -98,6 +100,7 @@ const engineLogger = new Logger('Clustershazbot');
     DnsDiscoveryService,
     GossipService,
     ClusterDiagnostics,
+    CoordinationService,
     ClusterService,
     ClusterMetricsCollector,
     ClusterMetricsMiddleware,

@@ -22,6 +22,11 @@ export { DETECTOR_PROFILES, DEFAULT_STATE_LIMITS, type DetectorProfile, type Det
 export type { EngineStats } from './core/cluster-engine.js';
 export type { GossipTransport } from './core/transport.js';
 export { normalizeBaseUrl } from './core/base-url.js';
+export * from './coordination/index.js';
+export type { OwnershipChange } from './core/key-ownership.js';
+export type { QuorumOption, QuorumReport, QuorumCount } from './core/quorum.js';
+export type { SingletonRun, SkipReason, SingletonState, SingletonTransition } from './core/singleton-coordinator.js';
+export { RendezvousTable, rendezvousOwner } from './core/rendezvous-hash.js';
 export {
   shazbotStart,
   shazbotShutDown,
@@ -38,6 +43,10 @@ export {
   shazbotHealthExtension,
   shazbotCluster,
   type ShazbotRequestOptions,
+  shazbotOwner,
+  shazbotOwners,
+  shazbotIsOwner,
+  shazbotRunSingleton,
 } from './standalone/shazbot.js';
 export { clustershazbotRouter, type ClustershazbotRouterOptions, type ClustershazbotMiddleware } from './standalone/express-router.js';
 export {

@@ -1,8 +1,11 @@
 import { Controller, Get, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { ClusterHealthIndicator, ClusterService, ClustershazbotModule } from 'clustershazbot';
 import { MetricsController } from './metrics.controller.js';
 import { StateReporter } from './state-reporter.js';
+import { CoordinationController } from './coordination.controller.js';
+import { SingletonJob } from './singleton-job.js';
 
 @Controller()
 export class HealthController {
@@ -33,10 +36,13 @@ export class HealthController {
   }
 }
 
-/** Everything comes from the SHAZBOT_* variables: `ClustershazbotModule.forRoot()` with no options. */
+/**
+ * Everything comes from the SHAZBOT_* variables: `ClustershazbotModule.forRoot()` with no
+ * options. The host's own ScheduleModule runs the singleton job (when DEMO_SINGLETON_LOG is set).
+ */
 @Module({
-  imports: [ClustershazbotModule.forRoot(), TerminusModule],
-  controllers: [HealthController, MetricsController],
-  providers: [StateReporter],
+  imports: [ClustershazbotModule.forRoot(), TerminusModule, ScheduleModule.forRoot()],
+  controllers: [HealthController, MetricsController, CoordinationController],
+  providers: [StateReporter, ...(process.env.DEMO_SINGLETON_LOG ? [SingletonJob] : [])],
 })
 export class AppModule {}

@@ -1,5 +1,5 @@
 /** Variables the sample app reads besides the module's SHAZBOT_* ones. */
-export const SAMPLE_VARIABLES = ['LISTEN_HOST', 'LISTEN_PORT', 'DEMO_LEASE_SECONDS', 'DEMO_KEY'] as const;
+export const SAMPLE_VARIABLES = ['LISTEN_HOST', 'LISTEN_PORT', 'DEMO_LEASE_SECONDS', 'DEMO_KEY', 'DEMO_SINGLETON_LOG', 'DEMO_SINGLETON_NAME', 'DEMO_SINGLETON_UNGUARDED_NAME'] as const;
 
 /**
  * Host and port to listen on: from SHAZBOT_BASE_URL, unless LISTEN_HOST or LISTEN_PORT is set

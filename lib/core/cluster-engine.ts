@@ -3,7 +3,8 @@ import { AntiEntropy, type RoundResult } from './anti-entropy.js';
 import { Awareness } from './awareness.js';
 import { normalizeBaseUrl } from './base-url.js';
 import { Dissemination } from './dissemination.js';
-import { errorText, RateLimitedLog, type EngineLog } from './engine-log.js';
+import { errorText, notifyAll, RateLimitedLog, type EngineLog } from './engine-log.js';
+import type { EngineLifecycleEvent, JoinState } from './engine-lifecycle.js';
 import { DEFAULT_ENGINE_SETTINGS, DEFAULT_STATE_LIMITS, STATE_RESET_HEADROOM_BYTES, type EngineSettings } from './engine-settings.js';
 import { FailureDetector, type ProbeOutcome, type ProbeResult } from './failure-detector.js';
 import { entriesOf, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
@@ -110,6 +111,7 @@ export class ClusterEngine {
   private readonly log: RateLimitedLog;
   private readonly conflicts: AddressConflictDetector;
   private readonly conflictListeners = new Set<(conflict: AddressConflict | undefined) => void>();
+  private readonly lifecycleListeners = new Set<(event: EngineLifecycleEvent) => void>();
   private lastConflictCheckAt = -Infinity;
   private lastSelfCheck?: AddressCheck;
   private startedAt = 0;
@@ -160,10 +162,41 @@ export class ClusterEngine {
     this.startedAt = this.deps.now();
     this.membership.start();
     this.replication.startGeneration(this.membership.self().lastUpdate);
+    this.notifyLifecycle('started');
   }
 
   stop(): void {
+    const wasRunning = this.membership.isRunning;
     this.membership.stop();
+    if (wasRunning) this.notifyLifecycle('stopped');
+  }
+
+  /**
+   * Called after `start`, `stop` and `preload`, and when this process joins (its first sync
+   * with a peer succeeded): the view or the join state changes then without membership events
+   * (this server's own entry appears at start; a preloaded view arrives as already known).
+   * Features that keep something derived from the view (key ownership) rebuild it.
+   * Returns an unsubscribe function.
+   */
+  onLifecycle(listener: (event: EngineLifecycleEvent) => void): () => void {
+    this.lifecycleListeners.add(listener);
+    return () => this.lifecycleListeners.delete(listener);
+  }
+
+  /**
+   * Whether this process has joined the cluster (see JoinState). Until it has synced with a
+   * peer its view may hold only itself, so anything decided from the view (who owns a key, a
+   * quorum) is a guess: coordination waits for `joined` (or `alone`).
+   */
+  joinState(): JoinState {
+    if (this.announced) return 'joined';
+    if (this.membership.size > 1) return 'joining';
+    for (const seed of this.peers.seeds) if (seed !== this.settings.selfUrl) return 'joining';
+    return 'alone';
+  }
+
+  private notifyLifecycle(event: EngineLifecycleEvent): void {
+    notifyAll(this.lifecycleListeners, [event], 'lifecycle', this.log);
   }
 
   /** Running and holding its address (not yielded in an address conflict): the ticks do their work. */
@@ -296,6 +329,7 @@ export class ClusterEngine {
   preload(entries: Iterable<MemberEntry>): void {
     this.membership.preload(entries);
     this.announced = true; // a known view: this process has joined
+    this.notifyLifecycle('preloaded');
   }
 
   // ---- the three messages ----------------------------------------------------------------
@@ -345,6 +379,7 @@ export class ClusterEngine {
   private afterSync(round: RoundResult): RoundResult {
     if (round.ok && !this.announced) {
       this.announced = true;
+      this.notifyLifecycle('joined');
       this.replication.announceOwn();
       const others = this.detector.helpers(round.peer ?? this.settings.selfUrl, this.settings.pushFanout);
       for (const peer of others) void this.antiEntropy.syncWith(peer);

@@ -24,3 +24,8 @@ export * from './broadcast-queue.js';
 export * from './canonical-json.js';
 export * from './address-conflict.js';
 export * from './log-text.js';
+export * from './engine-lifecycle.js';
+export * from './rendezvous-hash.js';
+export * from './key-ownership.js';
+export * from './quorum.js';
+export * from './singleton-coordinator.js';

@@ -9,6 +9,8 @@ import { messages } from '../clustershazbot.messages.js';
 import { ClustershazbotModule } from '../clustershazbot.module.js';
 import type { ClusterConfig, ClustershazbotOptions } from '../clustershazbot.options.js';
 import type { JsonValue } from '../core/replicated-state.js';
+import type { SingletonRun } from '../core/singleton-coordinator.js';
+import type { RunSingletonOptions, SingletonOutcome } from '../coordination/coordination.types.js';
 import type { ControlMessage, GossipMessage, ProbeAck, ProbeMessage, ServerList, SyncMessage } from '../core/types.js';
 import { ControlMessageDto } from '../dto/control-message.dto.js';
 import { GossipMessageDto } from '../dto/gossip-message.dto.js';
@@ -245,4 +247,31 @@ export function shazbotPeerValue(server: string, key: string): JsonValue | undef
 /** Every live server's keys, by base URL; `{ include: 'all' }` adds offline ones (see ClusterService.state). */
 export function shazbotState(options: StateSelection = {}): Record<string, Record<string, JsonValue>> {
   return started().cluster.state(options);
+}
+
+/**
+ * The owner of `key` among the online and suspect members (see ClusterService.owner).
+ * Throws a 503 ClustershazbotRequestError before shazbotStart, a TypeError for a non-string key.
+ */
+export function shazbotOwner(key: string): string | undefined {
+  return started().cluster.owner(key);
+}
+
+/** The preference list of `key`: up to `n` base URLs, the owner first (see ClusterService.owners). */
+export function shazbotOwners(key: string, n: number): string[] {
+  return started().cluster.owners(key, n);
+}
+
+/** Whether this server owns `key` (see ClusterService.isOwner). */
+export function shazbotIsOwner(key: string): boolean {
+  return started().cluster.isOwner(key);
+}
+
+/**
+ * Runs `fn` only on the owner of singleton `name`, with quorum (see ClusterService.runSingleton):
+ * for an Express app's own timers, e.g. `setInterval(() => shazbotRunSingleton('report', job), 60_000)`.
+ * Resolves with `{ ran: true, value, run }` or `{ ran: false, reason, detail }`.
+ */
+export async function shazbotRunSingleton<T>(name: string, fn: (run: SingletonRun) => T | Promise<T>, options?: RunSingletonOptions): Promise<SingletonOutcome<Awaited<T>>> {
+  return started().cluster.runSingleton(name, fn, options);
 }

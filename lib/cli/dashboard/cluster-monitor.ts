@@ -3,7 +3,8 @@ import { readList, readState } from '../cluster-reads.js';
 import { memberRows, statusCounts, viewFingerprint, type ClusterState, type MemberRow } from '../member-rows.js';
 import { membershipChanges, type MemberChange } from '../membership-changes.js';
 import type { ConnectionSettings } from '../signed-request.js';
-import type { Agreement, DashboardSnapshot, ServerReport } from './dashboard-snapshot.js';
+import type { Agreement, DashboardSnapshot, OwnershipReport, ServerReport } from './dashboard-snapshot.js';
+import { ownershipReport } from './ownership-report.js';
 import { fetchHostRoute, parseTerminusHealth, prometheusValue } from './host-health.js';
 
 export interface MonitorOptions {
@@ -39,6 +40,7 @@ export class ClusterMonitor {
   private changes: MemberChange[] = [];
   private servers: ServerReport[] = [];
   private agreement: Agreement = { agree: false, groups: [] };
+  private ownership: OwnershipReport | undefined;
   private readonly listeners = new Set<(snapshot: DashboardSnapshot) => void>();
   private running = false;
   private readonly wake = new Set<() => void>();
@@ -78,6 +80,7 @@ export class ClusterMonitor {
     if (this.source) snapshot.source = this.source;
     if (this.viewReadAt !== undefined) snapshot.viewReadAt = this.viewReadAt;
     if (this.error) snapshot.error = this.error;
+    if (this.ownership) snapshot.ownership = this.ownership;
     return snapshot;
   }
 
@@ -119,6 +122,7 @@ export class ClusterMonitor {
         const readAt = Date.now();
         if (this.viewReadAt !== undefined) this.changes = [...membershipChanges(this.members, rows, readAt).reverse(), ...this.changes].slice(0, MAX_CHANGES);
         this.members = rows;
+        this.ownership = ownershipReport(rows, state);
         this.source = address;
         this.viewReadAt = readAt;
         this.error = undefined;

@@ -27,8 +27,8 @@ export interface DashboardSnapshot {
   /** Membership changes seen between refreshes of the shown view, newest first (at most 100). */
   changes: MemberChange[];
   /**
-   * Reserved for the coordination issue: singleton owners and keys per owner. The page renders
-   * its section only when this is present; nothing fills it yet.
+   * Singleton owners and keys per owner (see ownershipReport): present once a server of the
+   * shown view publishes its singletons. The page renders its section only then.
    */
   ownership?: OwnershipReport;
 }
@@ -65,8 +65,10 @@ export interface Agreement {
   sweptAt?: number;
 }
 
-/** Reserved (see `DashboardSnapshot.ownership`). */
+/** Who holds each singleton and how the members split the key space (see `DashboardSnapshot.ownership`). */
 export interface OwnershipReport {
+  /** One row per singleton and server that holds it, sorted by name; `owner` is `none` while nobody holds it. */
   singletons: { name: string; owner: string }[];
+  /** Each eligible member (online or suspect) with how many of 10,000 sample keys it owns. */
   keysPerOwner: { owner: string; keys: number }[];
 }
