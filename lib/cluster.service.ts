@@ -49,6 +49,7 @@ export type ClusterHealthExtension =
  */
 export type PeerEvent = 'new_peer' | 'peer_suspect' | 'peer_failed' | 'peer_left' | 'peer_alive' | 'peer_removed';
 
+/** The grapevine event name of a membership change (`peer_failed` for an offline declared by a detector, `peer_left` for one by the server itself…). */
 export function peerEventOf(change: MembershipChange): PeerEvent {
   switch (change.type) {
     case 'joined':
@@ -69,6 +70,11 @@ export interface StateSelection {
   include?: 'live' | 'all';
 }
 
+/**
+ * What `ClusterService.status()` reports: the module's lifecycle, the master list (or DNS
+ * discovery), the problems to fix, readiness, the singletons this server runs, and the engine's
+ * counters (cumulative since start).
+ */
 export interface ClusterStatus {
   state: LifecycleState;
   failure?: string;

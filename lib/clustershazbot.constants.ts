@@ -14,6 +14,7 @@ export const CLUSTER_METRICS = Symbol('CLUSTERSHAZBOT_CLUSTER_METRICS');
 /** The cluster controller class made for this module's route prefix (metrics middleware targets it). */
 export const CLUSTER_CONTROLLER = Symbol('CLUSTERSHAZBOT_CLUSTER_CONTROLLER');
 
+/** The endpoints' route prefix when the module's `routePrefix` extra is not given: `/clustershazbot/gossip`, … */
 export const DEFAULT_ROUTE_PREFIX = 'clustershazbot';
 
 /** Bounds on what one message may carry; the DTOs enforce them. The view has the same bound (MAX_SERVERS). */

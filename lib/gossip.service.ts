@@ -10,8 +10,10 @@ import { describeError } from './describe-error.js';
 import type { MasterListStore } from './master-list/master-list-store.interface.js';
 import { MasterListInvalidError } from './master-list/url-master-list.store.js';
 
+/** The module's lifecycle: `idle` before start, `running`, `stopped` after shutdown, `failed` when start-up failed. */
 export type LifecycleState = 'idle' | 'running' | 'stopped' | 'failed';
 
+/** Whether the master list was loaded, after how many attempts, and the last error (no secret, no query string). */
 export interface MasterListStatus {
   loaded: boolean;
   attempts: number;

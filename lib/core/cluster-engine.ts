@@ -16,6 +16,7 @@ import { StateReplication } from './state-replication.js';
 import { classifyFailure, type GossipTransport } from './transport.js';
 import type { ProbeAck, ProbeMessage, ServerList, SyncMessage } from './types.js';
 
+/** Counters of one server's engine since it started (in `ClusterService.status().stats`). */
 export interface EngineStats {
   /** Gossip rounds this server started. */
   rounds: number;

@@ -107,6 +107,7 @@ export const DETECTOR_PROFILES = {
   local: { probeIntervalMs: 1000, probeTimeoutMs: 200, indirectChecks: 3, suspicionMult: 3, suspicionMaxMult: 6, retransmitMult: 2, pushIntervalMs: 100, pushFanout: 3 },
 } as const satisfies Record<string, Partial<DetectorSettings>>;
 
+/** The failure-detection profiles (`failureDetection` option): `lan`, `wan`, `local`. */
 export type DetectorProfile = keyof typeof DETECTOR_PROFILES;
 
 /** The retention period: the package page's 24 h. */

@@ -9,6 +9,7 @@ export interface MemberEntry extends GossipServer {
   suspect?: boolean;
 }
 
+/** A member's state: `alive`, `suspect` (stopped answering probes, still a member), or `offline`. */
 export type MemberState = 'alive' | 'suspect' | 'offline';
 
 export function stateOf(entry: MemberEntry): MemberState {
@@ -24,6 +25,7 @@ export function stateOf(entry: MemberEntry): MemberState {
  */
 export type MembershipChangeType = 'joined' | 'suspect' | 'offline' | 'online' | 'removed';
 
+/** One transition of a server in this server's view, as `ClusterService.changes$` emits it. */
 export interface MembershipChange {
   type: MembershipChangeType;
   server: MemberEntry;

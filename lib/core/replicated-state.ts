@@ -2,6 +2,7 @@ import { canonicalJson } from './canonical-json.js';
 import type { StateLimits } from './engine-settings.js';
 import type { ViewDigest } from './view-digest.js';
 
+/** A key/value value: any JSON (no NaN or Infinity, no class instances, nested at most 32 deep). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** One key on the wire. No `value` and `deleted` set: a tombstone (`expired` when the owner's expiry made it). */

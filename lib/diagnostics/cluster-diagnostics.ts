@@ -23,6 +23,7 @@ import { GossipService } from '../gossip.service.js';
  */
 export type ClusterProblemCode = 'base-url' | 'route-prefix' | 'alone' | 'address-conflict' | 'master-list' | 'discovery';
 
+/** One thing an operator should fix now (see `ClusterProblemCode`), as `status().problems` lists it. */
 export interface ClusterProblem {
   code: ClusterProblemCode;
   /** What is wrong and what to set, in one line (no secret, remote text escaped). */
