@@ -220,7 +220,7 @@ export class AntiEntropy {
     const complete: number[] = [];
     for (const r of order) {
       const list = byRange.get(r)!;
-      if (!budget.take(list.reduce((n, d) => n + digestEntrySize(d), 4))) continue;
+      if (!budget.take(list.reduce((n, d) => n + digestEntrySize(d), rangeSize(r)))) continue;
       digest.push(...list);
       complete.push(r);
     }
@@ -319,6 +319,11 @@ export class AntiEntropy {
     if (deltas.length) out.state = deltas;
     return out;
   }
+}
+
+/** Bytes of a range number in `complete`, with its comma: 64 + leaf reaches four digits (5 bytes) from range 1000 on. */
+function rangeSize(r: number): number {
+  return String(r).length + 1;
 }
 
 /** The digest entries that fit in what is left of `budget`, in order. */

@@ -86,6 +86,30 @@ describe('what one server writes, another with the same defaults reads', () => {
     expect(seen.filter((s) => s.endpoint === 'sync').length).toBeGreaterThanOrEqual(10);
   });
 
+  // Two views of disjoint URL sets: a small one against a big one differs in nearly every leaf of
+  // the big buckets, so a leg lists thousands of whole ranges, each costing its number's digits
+  // and a comma (5 bytes from range 1000 on: charged 4 before, which made a 16,785-byte leg)
+  it.each([
+    [150, 9000],
+    [150, 9800],
+    [2000, 2000],
+  ])('sync legs between disjoint views of %i and %i servers stay within the budget and validate', async (na, nb) => {
+    const seen: Seen[] = [];
+    const clock = { now: T0 };
+    const { a, b } = validatedPair(seen, clock);
+    const entries = (offset: number, n: number): MemberEntry[] => Array.from({ length: n }, (_, i) => ({ baseUrl: url(offset + i), monitor: false, lastUpdate: T0 - 60_000 + i, online: true }));
+    a.preload(entries(0, na));
+    b.preload(entries(100_000, nb));
+    for (let round = 0; round < 3; round++) {
+      await a.syncWith(b.settings.selfUrl);
+      await b.syncWith(a.settings.selfUrl);
+    }
+    expectReadable(seen);
+    // and the repairs make progress: each side learnt some of the other's servers
+    expect(a.viewSize).toBeGreaterThan(na + 2);
+    expect(b.viewSize).toBeGreaterThan(nb + 2);
+  });
+
   it('a view cannot grow past the bound a list and a master list carry; what it uploads, it loads again', async () => {
     const seen: Seen[] = [];
     const clock = { now: T0 };
