@@ -173,8 +173,9 @@ export class ClusterService implements OnModuleDestroy {
 
   /**
    * Sets a key of this server's state, for every peer to read. `value` is any JSON within
-   * `maxStateValueBytes`; `expiresAt` (a Date or ms since epoch, on this server's clock)
-   * removes it everywhere at that time. Throws StateValueError with the reason on bad input.
+   * `maxStateValueBytes`; `expiresAt` (a Date or ms since epoch, on this server's clock, at
+   * most 2^31 − 1 ms ahead: about 24.8 days) removes it everywhere at that time. Throws
+   * StateValueError with the reason on bad input.
    */
   setLocalState(key: string, value: JsonValue, expiresAt?: Date | number): void {
     this.engine.setLocalState(key, value, expiresAt instanceof Date ? expiresAt.getTime() : expiresAt);

@@ -37,6 +37,12 @@ export interface StateDelta {
   entries: StateEntry[];
 }
 
+/**
+ * The longest time to live a key may have: 2^31 − 1 ms (about 24.8 days), the longest delay
+ * of a JavaScript timer. A value travels with its time left to live in whole ms (`ttlMs`).
+ */
+export const MAX_STATE_TTL_MS = 2 ** 31 - 1;
+
 /** A key/value change as the host sees it. `value` undefined: deleted. */
 export type StateChange =
   | { type: 'update'; server: string; key: string; value: JsonValue | undefined; version: number }
@@ -209,6 +215,10 @@ export class ReplicatedState {
     if (size > this.limits.maxValueBytes) throw new StateValueError(`value of "${key}" is ${size} bytes; the limit is ${this.limits.maxValueBytes} (option maxStateValueBytes)`);
     const now = this.deps.now();
     if (expiresAt !== undefined && (!Number.isFinite(expiresAt) || expiresAt <= now)) throw new StateValueError(`expiresAt of "${key}" must be a time in the future`);
+    // the time left travels as whole ms, a safe integer every peer's validation takes
+    if (expiresAt !== undefined && expiresAt - now > MAX_STATE_TTL_MS) {
+      throw new StateValueError(`expiresAt of "${key}" is more than ${MAX_STATE_TTL_MS} ms (about 24.8 days) away; the longest time to live is ${MAX_STATE_TTL_MS} ms`);
+    }
     const own = this.own();
     if (!own.slots.has(key) && own.slots.size >= this.limits.maxKeysPerServer) {
       throw new StateValueError(`this server already holds ${own.slots.size} keys; the limit is ${this.limits.maxKeysPerServer} (option maxStateKeys)`);
@@ -462,7 +472,8 @@ function isLive(slot: Slot, now: number): boolean {
 function toWireEntry(key: string, slot: Slot, now: number): StateEntry {
   if (slot.deleted) return slot.deleted === 'expired' ? { key, version: slot.version, deleted: true, expired: true } : { key, version: slot.version, deleted: true };
   const entry: StateEntry = { key, version: slot.version, value: slot.value };
-  if (slot.expiresAt !== undefined) entry.ttlMs = Math.max(0, slot.expiresAt - now);
+  // whole ms, rounded up: a fraction would be refused by a peer's validation, and rounding down could end the key early
+  if (slot.expiresAt !== undefined) entry.ttlMs = Math.max(0, Math.ceil(slot.expiresAt - now));
   else if (slot.expiredHere) entry.ttlMs = 0;
   return entry;
 }

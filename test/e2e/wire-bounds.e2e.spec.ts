@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { MAX_FULL_LIST_BYTES } from '../../lib/clustershazbot.constants.js';
 import { OPTION_DEFAULTS } from '../../lib/clustershazbot.config.js';
-import { ClusterEngine, MAX_SERVERS, StateValueError, type GossipTransport, type MemberEntry, type ProbeMessage, type SyncMessage } from '../../lib/core/index.js';
+import { ClusterEngine, MAX_SERVERS, MAX_STATE_TTL_MS, StateValueError, type GossipTransport, type MemberEntry, type ProbeMessage, type SyncMessage } from '../../lib/core/index.js';
 import { ProbeAckDto, ProbeMessageDto, ServerListDto, SyncMessageDto, validateBody } from '../../lib/dto/index.js';
 import { InMemoryNetwork } from '../../sim/in-memory-network.js';
 import { seededRandom } from '../../sim/virtual-cluster.js';
@@ -151,6 +151,30 @@ describe('what one server writes, another with the same defaults reads', () => {
     await b.syncWith(a.settings.selfUrl);
     expect(Object.keys(b.stateOf(a.settings.selfUrl))).toHaveLength(written);
     expectReadable(seen);
+  });
+
+  it('a fractional expiry travels as whole ms of time to live, rounded up, and validates; one past the limit is refused by name', async () => {
+    const seen: Seen[] = [];
+    const clock = { now: T0 };
+    const { a, b } = validatedPair(seen, clock);
+    a.merge({ online: [b.self()] }, 'test');
+    b.merge({ online: [a.self()] }, 'test');
+    a.setLocalState('half', 1, T0 + 1000.5);
+    a.setLocalState('soon', 2, T0 + 0.25);
+    a.setLocalState('longest', 3, T0 + MAX_STATE_TTL_MS);
+    for (const far of [T0 + MAX_STATE_TTL_MS + 1, Number.MAX_VALUE]) {
+      expect(() => a.setLocalState('far', 4, far)).toThrow(StateValueError);
+      expect(() => a.setLocalState('far', 4, far)).toThrow('expiresAt of "far" is more than 2147483647 ms (about 24.8 days) away');
+    }
+    await a.pushTick(); // piggybacked on a probe
+    await b.syncWith(a.settings.selfUrl); // and in a reset by sync
+    expectReadable(seen);
+    expect(seen.filter((s) => s.direction === 'request').length).toBeGreaterThanOrEqual(2);
+    expect(b.stateOf(a.settings.selfUrl)).toEqual({ half: 1, soon: 2, longest: 3 });
+    clock.now = T0 + 1000;
+    expect(b.peerValue(a.settings.selfUrl, 'half')).toBe(1); // rounded up: 1001 ms, never less than written
+    clock.now = T0 + 1001;
+    expect(b.peerValue(a.settings.selfUrl, 'half')).toBeUndefined();
   });
 
   it('probes and acks carry at most the budget, however many changes wait', async () => {
