@@ -5,7 +5,7 @@ import { normalizeBaseUrl } from './base-url.js';
 import { Dissemination } from './dissemination.js';
 import { errorText, notifyAll, RateLimitedLog, type EngineLog } from './engine-log.js';
 import type { EngineLifecycleEvent, JoinState } from './engine-lifecycle.js';
-import { DEFAULT_ENGINE_SETTINGS, DEFAULT_STATE_LIMITS, STATE_RESET_HEADROOM_BYTES, type EngineSettings } from './engine-settings.js';
+import { DEFAULT_ENGINE_SETTINGS, DEFAULT_STATE_LIMITS, stateBytesBound, type EngineSettings, type StateLimits } from './engine-settings.js';
 import { FailureDetector, type ProbeOutcome, type ProbeResult } from './failure-detector.js';
 import { entriesOf, stateOf, type MemberEntry, type MembershipChange } from './membership-view.js';
 import { Membership } from './membership.js';
@@ -127,8 +127,8 @@ export class ClusterEngine {
   ) {
     const merged = { ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: normalizeBaseUrl(settings.selfUrl) };
     // a server's whole state must fit in one message (a reset is never cut)
-    const stateLimits = { ...DEFAULT_STATE_LIMITS, ...merged.stateLimits };
-    stateLimits.maxBytesPerServer = Math.min(stateLimits.maxBytesPerServer ?? Infinity, merged.messageBudgetBytes - Math.min(STATE_RESET_HEADROOM_BYTES, Math.floor(merged.messageBudgetBytes / 4)));
+    const stateLimits: StateLimits = { ...DEFAULT_STATE_LIMITS, ...merged.stateLimits };
+    stateLimits.maxBytesPerServer = Math.min(stateLimits.maxBytesPerServer ?? Infinity, stateBytesBound(merged.messageBudgetBytes));
     const s = (this.settings = { ...merged, stateLimits });
     const { now, random } = deps;
     const log = (this.log = new RateLimitedLog(deps.log, now));

@@ -17,8 +17,9 @@ export interface StateLimits {
   tombstoneGraceMs: number;
   /**
    * Most bytes one server's whole state may take on the wire, tombstones included, so that a
-   * reset (the full list of its keys, never cut) fits in one message. The engine caps it at
-   * the message budget less room for the message around it (`STATE_RESET_HEADROOM_BYTES`).
+   * reset (the full list of its keys, never cut) fits in one message. Derived from the message
+   * budget (`stateBytesBound(messageBudgetBytes)`, 15,872 for the default 16 KiB); a smaller
+   * value given here lowers it, a larger one is capped at it.
    */
   maxBytesPerServer?: number;
 }
@@ -26,16 +27,27 @@ export interface StateLimits {
 /** Room a sync message needs around one server's full state (its envelope and the delta's); a quarter of a smaller budget. */
 export const STATE_RESET_HEADROOM_BYTES = 512;
 
+/**
+ * The most bytes one server's whole state may take on the wire for a message budget of
+ * `messageBudgetBytes`: the budget less room for the message around a reset,
+ * `min(STATE_RESET_HEADROOM_BYTES, budget / 4)`. 15,872 for the default 16 KiB budget.
+ */
+export function stateBytesBound(messageBudgetBytes: number): number {
+  return messageBudgetBytes - Math.min(STATE_RESET_HEADROOM_BYTES, Math.floor(messageBudgetBytes / 4));
+}
+
 /** Most servers in one view, in one list on the wire, and in a master list: one bound for all three. */
 export const MAX_SERVERS = 10_000;
 
-/** Key/value limits: 128-character keys, 4 KB values, 256 keys per server, tombstones kept 1 h. */
-export const DEFAULT_STATE_LIMITS: Required<StateLimits> = {
+/**
+ * Key/value limits: 128-character keys, 4 KB values, 256 keys per server, tombstones kept 1 h.
+ * No `maxBytesPerServer`: it follows the message budget (see `stateBytesBound`).
+ */
+export const DEFAULT_STATE_LIMITS: Required<Omit<StateLimits, 'maxBytesPerServer'>> = {
   maxKeyLength: 128,
   maxValueBytes: 4096,
   maxKeysPerServer: 256,
   tombstoneGraceMs: 3_600_000,
-  maxBytesPerServer: 16_384 - STATE_RESET_HEADROOM_BYTES,
 };
 
 /** Failure-detector tunables (SWIM with Lifeguard); see `DETECTOR_PROFILES`. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ClusterEngine, StateValueError, type GossipTransport, type StateChange, type SyncMessage } from '../../lib/core/index.js';
+import { ClusterEngine, DEFAULT_STATE_LIMITS, StateValueError, stateBytesBound, type GossipTransport, type StateChange, type SyncMessage } from '../../lib/core/index.js';
 import { exchangeBytes } from '../../sim/state-scenarios.js';
 import { InMemoryNetwork } from '../../sim/in-memory-network.js';
 import { seededRandom, VirtualCluster } from '../../sim/virtual-cluster.js';
@@ -131,6 +131,26 @@ describe('replicated key/value state', () => {
     expect(b.peerValue(a.settings.selfUrl, 'lease')).toBeUndefined();
     expect(a.viewHash()).toBe(b.viewHash());
     expect(net.events.get(b.settings.selfUrl)!.filter((e) => e.key === 'lease' && e.type === 'expire')).toHaveLength(1);
+  });
+
+  it('the bound on a server\'s whole state follows the message budget: 40 KB of keys fit a 64 KiB budget and reach a peer', async () => {
+    expect(DEFAULT_STATE_LIMITS).not.toHaveProperty('maxBytesPerServer');
+    expect(stateBytesBound(16_384)).toBe(15_872);
+    expect(stateBytesBound(65_536)).toBe(65_024);
+    expect(stateBytesBound(1_024)).toBe(768);
+    const net = new Net();
+    const a = net.add('a', 0, { messageBudgetBytes: 65_536 });
+    const b = net.add('b', 0, { messageBudgetBytes: 65_536 });
+    expect(a.settings.stateLimits.maxBytesPerServer).toBe(65_024);
+    for (let k = 0; k < 10; k++) a.setLocalState(`blob-${k}`, 'x'.repeat(4000));
+    await b.syncWith(a.settings.selfUrl);
+    expect(Object.keys(b.stateOf(a.settings.selfUrl))).toHaveLength(10);
+    expect(Math.max(...net.syncMessages.map((m) => JSON.stringify(m).length))).toBeLessThanOrEqual(65_536);
+    // an explicit, smaller bound still holds
+    const c = net.add('c', 0, { messageBudgetBytes: 65_536, stateLimits: { ...DEFAULT_STATE_LIMITS, maxBytesPerServer: 10_000 } });
+    expect(() => {
+      for (let k = 0; k < 10; k++) c.setLocalState(`blob-${k}`, 'x'.repeat(4000));
+    }).toThrow(/at most 10000 fit in one message/);
   });
 
   it('a server away longer than the tombstone grace period is reset, not left with deleted keys', async () => {
