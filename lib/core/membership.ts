@@ -319,9 +319,12 @@ export class Membership {
   /** Applies one entry through the join; tracks suspicions and flaps and tells `onApplied` listeners. */
   private apply(entry: MemberEntry, now: number): MembershipChange | null {
     const before = this.view.get(entry.baseUrl);
-    if (!before && this.view.size >= MAX_SERVERS && !this.makeRoom()) {
+    if (!before && this.view.size >= MAX_SERVERS && !this.makeRoom(entry)) {
       this.stats.entriesRefused++;
-      this.deps.log.warnEvery('view-full', () => `refused ${entry.baseUrl}: the view holds ${MAX_SERVERS} servers, the most a view, a message and a master list carry, and none of them is offline`);
+      this.deps.log.warnEvery(
+        'view-full',
+        () => `refused ${entry.baseUrl}: the view holds ${MAX_SERVERS} servers, the most a view, a message and a master list carry, and none of them is offline${entry.online ? '' : ' and older than it'}`,
+      );
       return null;
     }
     const merged = this.view.merge(entry);
@@ -355,10 +358,12 @@ export class Membership {
    * The view is full (MAX_SERVERS, the bound every list on the wire and every master list also
    * has, so that what we write can be read back): drops the oldest offline entries, a hundredth
    * of the view at a time so the walk is paid rarely. They would leave at the end of the
-   * retention period anyway. False when no entry is offline.
+   * retention period anyway. An offline `incoming` entry takes only the place of older offline
+   * ones: evicting a newer one for it would drop what is kept longest for what goes first (and
+   * the evicted one, gossiped back, would evict the next). False when nothing may make room.
    */
-  private makeRoom(): boolean {
-    const offline = [...this.view.values()].filter((e) => !e.online && e.baseUrl !== this.settings.selfUrl);
+  private makeRoom(incoming: MemberEntry): boolean {
+    const offline = [...this.view.values()].filter((e) => !e.online && e.baseUrl !== this.settings.selfUrl && (incoming.online || e.lastUpdate < incoming.lastUpdate));
     if (offline.length === 0) return false;
     offline.sort((a, b) => a.lastUpdate - b.lastUpdate);
     const changes: MembershipChange[] = [];

@@ -1,5 +1,5 @@
 import { Awareness } from '../../lib/core/awareness.js';
-import { DEFAULT_ENGINE_SETTINGS } from '../../lib/core/engine-settings.js';
+import { DEFAULT_ENGINE_SETTINGS, MAX_SERVERS } from '../../lib/core/engine-settings.js';
 import type { MemberEntry, MembershipChange } from '../../lib/core/membership-view.js';
 import { Membership } from '../../lib/core/membership.js';
 import { PeerBook } from '../../lib/core/peer-book.js';
@@ -138,5 +138,37 @@ describe('Membership', () => {
     expect(membership.self().online).toBe(true);
     expect(changes).toEqual([]);
     expect(applied).toHaveLength(1);
+  });
+
+  it('a full view admits an offline entry only in place of older offline ones, and refuses one older than them all', () => {
+    const { membership, removed } = setup();
+    membership.start();
+    // self + 9,799 online + 200 offline (stamps T0 - 10,000 … T0 - 9,801): the bound exactly
+    const online = Array.from({ length: MAX_SERVERS - 201 }, (_, i) => entry(`http://on-${i}:1/`, T0 - 1000, { online: true }));
+    const offline = Array.from({ length: 200 }, (_, i) => entry(`http://off-${i}:1/`, T0 - 10_000 + i, { online: false }));
+    membership.merge({ online, offline }, 'test');
+    expect(membership.size).toBe(MAX_SERVERS);
+    const refusedBefore = membership.stats.entriesRefused;
+
+    // older than every offline entry held: refused, and nothing newer is evicted for it
+    membership.merge({ online: [], offline: [entry('http://ancient:1/', T0 - 20_000)] }, 'test');
+    expect(membership.get('http://ancient:1/')).toBeUndefined();
+    expect(removed).toEqual([]);
+    expect(membership.stats.entriesRefused).toBe(refusedBefore + 1);
+
+    // newer than 50 of them: admitted in place of those 50 only
+    membership.merge({ online: [], offline: [entry('http://recent:1/', T0 - 9_950)] }, 'test');
+    expect(membership.get('http://recent:1/')).toBeDefined();
+    expect(removed).toHaveLength(50);
+    expect(removed.every((url) => membership.get(url) === undefined && Number(url.slice('http://off-'.length, -3)) < 50)).toBe(true);
+
+    // full again; a live newcomer still gets in: the oldest offline entries make room (a hundredth of the view)
+    membership.merge({ online: Array.from({ length: MAX_SERVERS - membership.size }, (_, i) => entry(`http://more-${i}:1/`, T0 - 1000, { online: true })) }, 'test');
+    expect(membership.size).toBe(MAX_SERVERS);
+    removed.length = 0;
+    membership.merge({ online: [entry('http://newcomer:1/', T0, { online: true })] }, 'test');
+    expect(membership.get('http://newcomer:1/')?.online).toBe(true);
+    expect(removed).toHaveLength(100);
+    expect(membership.size).toBeLessThanOrEqual(MAX_SERVERS);
   });
 });
