@@ -105,14 +105,15 @@ export class StateReplication {
 
   /**
    * Keys of a process are held when the view knows that process at the URL; or when they come
-   * from a newer process than a dead one (a restart whose keys arrive before its membership
-   * entry does). A live process's URL never takes another's keys: a predecessor's arrive late,
-   * a twin's (two processes, one URL) must not hide the owner's.
+   * from a newer process than one the view holds offline (a restart whose keys arrive before its
+   * membership entry does). A URL whose process is alive or merely suspect never takes another's
+   * keys: a predecessor's arrive late, and a twin's (two processes, one URL) must not hide the
+   * owner's; a suspect may refute, and once a restart is real its entry arrives (onNewProcess).
    */
   private welcome(server: string, generation: number): boolean {
     const entry = this.membership.get(server);
     if (!entry?.generation || entry.generation === generation) return true;
-    return generation > entry.generation && (!entry.online || entry.suspect === true);
+    return generation > entry.generation && !entry.online;
   }
 
   /**

@@ -201,6 +201,31 @@ describe('replicated key/value state', () => {
     expect(a3.viewHash()).toBe(b.viewHash());
   });
 
+  it('keys of a newer process at a URL whose entry is merely suspect are refused until membership learns that process', async () => {
+    const net = new Net();
+    const a = net.add('a');
+    const b = net.add('b');
+    const url = a.settings.selfUrl;
+    a.setLocalState('who', 'original');
+    await net.syncAll();
+    net.advance(5_000);
+    // b suspects a (a lost ack), while a twin started at a's URL sends its keys
+    b.merge({ online: [], suspect: [{ ...a.self(), by: 'http://c.test:1/' }] }, 'test');
+    expect(b.member(url)?.suspect).toBe(true);
+    const twin = net.time;
+    const twinDelta = { server: url, from: 0, to: twin + 1, floor: twin, generation: twin, entries: [{ key: 'who', version: twin + 1, value: 'twin' }] };
+    b.mergeState([twinDelta], 'test');
+    expect(b.peerValue(url, 'who')).toBe('original');
+    // a refutes the suspicion: its keys stand, and the twin's never stuck
+    b.merge({ online: [{ ...a.self(), lastUpdate: net.time + 1 }] }, 'test');
+    await net.syncAll();
+    expect(b.peerValue(url, 'who')).toBe('original');
+    // once the view holds the new process at that URL, its keys are welcome (a restart)
+    b.merge({ online: [{ baseUrl: url, monitor: false, lastUpdate: net.time + 2, generation: twin }] }, 'test');
+    b.mergeState([twinDelta], 'test');
+    expect(b.peerValue(url, 'who')).toBe('twin');
+  });
+
   it('ignores deltas about servers outside the view and malformed deltas', () => {
     const net = new Net();
     const a = net.add('a');
