@@ -136,7 +136,7 @@ export class ClusterEngine {
     this.awareness = new Awareness(s.awarenessMax, s.probeIntervalMs * 2);
     this.peers = new PeerBook(s.selfUrl, { now, log, acceptPeer: deps.acceptPeer });
     this.membership = new Membership(s, { now, log, peers: this.peers, awareness: this.awareness, shareEntry: deps.shareEntry });
-    this.dissemination = new Dissemination(s, this.membership, this.peers);
+    this.dissemination = new Dissemination(s, this.membership, this.peers, { timeLeft: (delta) => this.replication.withTimeLeft(delta) });
     this.replication = new StateReplication(s.selfUrl, s.stateLimits, this.membership, this.dissemination, { now, log });
     this.antiEntropy = new AntiEntropy(s, this.membership, this.replication, this.peers, { transport: deps.transport, random, now, log });
     this.detector = new FailureDetector(s, this.membership, this.awareness, this.peers, {

@@ -23,10 +23,15 @@ export class Dissemination {
   private readonly members = new BroadcastQueue<MemberEntry>();
   private readonly deltas = new BroadcastQueue<StateDelta>();
 
+  /**
+   * @param deps.timeLeft a queued key/value delta as it should travel now (its keys' time to
+   *   live recomputed from the expiry held: see ReplicatedState.withTimeLeft)
+   */
   constructor(
     private readonly settings: DisseminationSettings,
     private readonly membership: Membership,
     private readonly peers: PeerBook,
+    private readonly deps: { timeLeft?: (delta: StateDelta) => StateDelta } = {},
   ) {
     membership.onApplied((entry) => this.members.enqueue(entry.baseUrl, entry));
     // a confirmation travels apart from the entry it confirms (one per declarer)
@@ -91,7 +96,9 @@ export class Dissemination {
         if (theirs && delta.floor === undefined && theirs.from <= delta.from && theirs.to >= delta.to) return false;
         return budget.take(jsonSize(delta) + 1);
       });
-      if (state.length) list.state = state;
+      // a delta waits in the queue, and relays pass it on: its keys go with the time they have left
+      const timeLeft = this.deps.timeLeft;
+      if (state.length) list.state = timeLeft ? state.map((delta) => timeLeft(delta)) : state;
     }
     return list;
   }

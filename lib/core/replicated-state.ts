@@ -328,6 +328,28 @@ export class ReplicatedState {
   }
 
   /**
+   * `delta` as it should travel now: a queued delta (a write, or one learnt from a peer) keeps
+   * the time to live it was made with, so sent later or relayed it would give the key a longer
+   * life than written. Each live entry's `ttlMs` is recomputed from the expiry held here; an
+   * expiring entry no longer held (superseded, forgotten) goes with none left. Returns `delta`
+   * itself when nothing changed.
+   */
+  withTimeLeft(delta: StateDelta): StateDelta {
+    const slots = this.servers.get(delta.server)?.slots;
+    const now = this.deps.now();
+    let changed = false;
+    const entries = delta.entries.map((entry) => {
+      if (entry.deleted) return entry;
+      const slot = slots?.get(entry.key);
+      const fresh = slot && slot.version === entry.version && !slot.deleted ? toWireEntry(entry.key, slot, now) : entry.ttlMs === undefined ? entry : { ...entry, ttlMs: 0 };
+      if (fresh.ttlMs === entry.ttlMs) return entry;
+      changed = true;
+      return fresh;
+    });
+    return changed ? { ...delta, entries } : delta;
+  }
+
+  /**
    * Applies a delta from a peer; throws StateValueError, changing nothing, when it breaks a
    * limit or is inconsistent. Returns the changes the host sees, whether anything was new
    * (the delta is then worth passing on), and whether it claims state about this server that

@@ -46,6 +46,11 @@ export class StateReplication {
     this.state.startGeneration(stamp);
   }
 
+  /** A queued delta as it should travel now: see ReplicatedState.withTimeLeft. */
+  withTimeLeft(delta: StateDelta): StateDelta {
+    return this.state.withTimeLeft(delta);
+  }
+
   /** Key/value changes (this server's and its peers'), as they are made or learned. */
   onChange(listener: (change: StateChange) => void): () => void {
     this.listeners.add(listener);

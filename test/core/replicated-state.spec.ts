@@ -13,6 +13,8 @@ class Net {
   readonly skew = new Map<string, number>();
   /** Servers cut off from everyone. */
   readonly isolated = new Set<string>();
+  /** Links cut both ways: "fromUrl toUrl". */
+  readonly cut = new Set<string>();
   readonly events = new Map<string, StateChange[]>();
   syncMessages: SyncMessage[] = [];
 
@@ -39,7 +41,7 @@ class Net {
 
   private readonly network = new InMemoryNetwork({
     hooks: {
-      fate: (from, to) => (this.engines.has(to) && !this.isolated.has(to) && !this.isolated.has(from) ? 'deliver' : 'refuse'),
+      fate: (from, to) => (this.engines.has(to) && !this.isolated.has(to) && !this.isolated.has(from) && !this.cut.has(`${from} ${to}`) && !this.cut.has(`${to} ${from}`) ? 'deliver' : 'refuse'),
       onRequest: (_from, _to, endpoint, message) => {
         if (endpoint === 'sync') this.syncMessages.push(message as SyncMessage);
       },
@@ -151,6 +153,34 @@ describe('replicated key/value state', () => {
     expect(() => {
       for (let k = 0; k < 10; k++) c.setLocalState(`blob-${k}`, 'x'.repeat(4000));
     }).toThrow(/at most 10000 fit in one message/);
+  });
+
+  it('a relayed or late-sent key carries the time it has left, so it expires everywhere by its time to live', async () => {
+    const net = new Net();
+    const a = net.add('a');
+    const b = net.add('b');
+    const c = net.add('c');
+    const owner = a.settings.selfUrl;
+    net.cut.add(`${owner} ${c.settings.selfUrl}`); // c hears a only through b
+    const writtenAt = net.time;
+    a.setLocalState('lease', 'held', writtenAt + 10_000);
+    expect(await a.pushTick()).toBeGreaterThan(0); // b has it, c does not
+    expect(b.peerValue(owner, 'lease')).toBe('held');
+    expect(c.peerValue(owner, 'lease')).toBeUndefined();
+    net.advance(8_000);
+    await b.pushTick(); // b relays it 8 s later
+    expect(c.peerValue(owner, 'lease')).toBe('held');
+    // the owner too: a key written while it reached nobody goes out with what is left of its time
+    net.isolated.add(owner);
+    a.setLocalState('late', 'held', net.time + 10_000);
+    net.advance(1_000);
+    net.isolated.delete(owner);
+    await a.pushTick();
+    expect(b.peerValue(owner, 'late')).toBe('held');
+    net.time = writtenAt + 10_000;
+    for (const e of [a, b, c]) expect(e.peerValue(owner, 'lease')).toBeUndefined();
+    net.time = writtenAt + 8_000 + 10_000;
+    for (const e of [a, b, c]) expect(e.peerValue(owner, 'late')).toBeUndefined();
   });
 
   it('a server away longer than the tombstone grace period is reset, not left with deleted keys', async () => {
