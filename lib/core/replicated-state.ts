@@ -110,6 +110,8 @@ interface ServerState {
   /** Versions up to this one were forgotten: a peer below it needs a reset. */
   floor: number;
   slots: Map<string, Slot>;
+  /** What the slots take in a reset (sum of slotCost), kept current on every change. */
+  bytes: number;
 }
 
 /** Size of a JSON value when serialised, or throws when it is not JSON (cycles, functions, NaN…). */
@@ -151,8 +153,6 @@ export class ReplicatedState {
   private readonly servers = new Map<string, ServerState>();
   /** This process's first stamp: its state starts above anything a previous process of the same URL wrote. */
   private generation = 0;
-  /** What this server's own keys take in a reset (sum of entryCost), kept current on every write. */
-  private ownBytes = 0;
 
   constructor(
     private readonly selfUrl: string,
@@ -225,7 +225,7 @@ export class ReplicatedState {
     }
     // the whole state of a server must fit in one message: a reset lists every key, uncut
     const previous = own.slots.get(key);
-    const total = resetEnvelope(this.selfUrl) + this.ownBytes - (previous ? slotCost(key, previous) : 0) + entryCost(key, size);
+    const total = resetEnvelope(this.selfUrl) + own.bytes - (previous ? slotCost(key, previous) : 0) + entryCost(key, size);
     if (total > (this.limits.maxBytesPerServer ?? Infinity)) {
       throw new StateValueError(
         `this server's state would take ${total} bytes with "${key}"; at most ${this.limits.maxBytesPerServer} fit in one message (raise messageBudgetBytes, or delete keys: deleted ones count until forgotten)`,
@@ -276,9 +276,7 @@ export class ReplicatedState {
     for (const [server, state] of this.servers) {
       for (const [key, slot] of [...state.slots]) {
         if (slot.reapAt !== undefined && slot.reapAt <= now) {
-          if (server === this.selfUrl) this.ownBytes -= slotCost(key, slot);
-          state.slots.delete(key);
-          state.floor = Math.max(state.floor, slot.version);
+          forgetSlot(state, key, slot);
           continue;
         }
         if (slot.deleted || slot.expiresAt === undefined || slot.expiresAt > now || slot.expiredHere) continue;
@@ -382,7 +380,7 @@ export class ReplicatedState {
     }
     if (!state) {
       if (delta.entries.length === 0 && delta.to === 0) return { ...none, changes };
-      state = { known: 0, floor: 0, slots: new Map() };
+      state = { known: 0, floor: 0, slots: new Map(), bytes: 0 };
       if (delta.generation !== undefined) state.generation = delta.generation;
       this.servers.set(delta.server, state);
     }
@@ -393,6 +391,7 @@ export class ReplicatedState {
       for (const [key, slot] of [...state.slots]) {
         if (slot.version <= delta.to && !listed.has(key)) {
           state.slots.delete(key);
+          state.bytes -= slotCost(key, slot);
           if (isLive(slot, now)) changes.push({ type: 'update', server: delta.server, key, value: undefined, version: delta.floor! });
           news = true;
         }
@@ -405,6 +404,7 @@ export class ReplicatedState {
       if (!current && state.slots.size >= this.limits.maxKeysPerServer) continue;
       const slot = fromWireEntry(entry, now, this.limits.tombstoneGraceMs);
       state.slots.set(entry.key, slot);
+      state.bytes += slotCost(entry.key, slot) - (current ? slotCost(entry.key, current) : 0);
       news = true;
       const wasLive = current !== undefined && isLive(current, now);
       if (isLive(slot, now)) changes.push({ type: 'update', server: delta.server, key: entry.key, value: structuredClone(slot.value), version: slot.version });
@@ -416,6 +416,7 @@ export class ReplicatedState {
       this.setKnown(delta.server, state, delta.to);
       news = true;
     }
+    if (news) this.keepWithinBound(delta.server, state);
     return { changes, news, aboutSelfUnknown: false };
   }
 
@@ -450,7 +451,7 @@ export class ReplicatedState {
     let own = this.servers.get(this.selfUrl);
     if (!own) {
       // the first write of this process: peers still holding a previous process's keys get a reset
-      own = { known: 0, floor: this.generation, slots: new Map() };
+      own = { known: 0, floor: this.generation, slots: new Map(), bytes: 0 };
       if (this.generation > 0) own.generation = this.generation;
       this.servers.set(this.selfUrl, own);
       if (this.generation > 0) this.setKnown(this.selfUrl, own, this.generation);
@@ -462,12 +463,32 @@ export class ReplicatedState {
     const own = this.own();
     const from = own.known;
     const previous = own.slots.get(key);
-    this.ownBytes += slotCost(key, slot) - (previous ? slotCost(key, previous) : 0);
+    own.bytes += slotCost(key, slot) - (previous ? slotCost(key, previous) : 0);
     own.slots.set(key, slot);
     this.setKnown(this.selfUrl, own, slot.version);
     const delta: StateDelta = { server: this.selfUrl, from, to: slot.version, entries: [toWireEntry(key, slot, now)] };
     if (own.generation) delta.generation = own.generation;
     return delta;
+  }
+
+  /**
+   * Keeps another server's state as held here within the per-server bound, so that a reset this
+   * server relays (never cut) fits one message. The owner keeps its own within the bound, but a
+   * relay learns tombstones later than the owner made them and so forgets them later: it can
+   * hold tombstones the owner has already forgotten next to keys the owner wrote since. The
+   * oldest tombstones (and keys expired here) go first, raising the floor past them, as the
+   * owner did: a peer below the floor gets a reset, which deletes what it does not list.
+   */
+  private keepWithinBound(server: string, state: ServerState): void {
+    const bound = this.limits.maxBytesPerServer;
+    if (bound === undefined || resetEnvelope(server) + state.bytes <= bound) return;
+    const now = this.deps.now();
+    // the floor stays at or below the watermark (a reset's floor is at most its `to`)
+    const dead = [...state.slots].filter(([, slot]) => !isLive(slot, now) && slot.version <= state.known).sort((x, y) => x[1].version - y[1].version);
+    for (const [key, slot] of dead) {
+      if (resetEnvelope(server) + state.bytes <= bound) break;
+      forgetSlot(state, key, slot);
+    }
   }
 
   private setKnown(server: string, state: ServerState, version: number): void {
@@ -480,6 +501,13 @@ export class ReplicatedState {
     const problem = keyProblem(key, this.limits.maxKeyLength);
     if (problem) throw new StateValueError(problem);
   }
+}
+
+/** Forgets a tombstone or expired key: versions up to it need a reset from now on (never above the watermark). */
+function forgetSlot(state: ServerState, key: string, slot: Slot): void {
+  state.slots.delete(key);
+  state.bytes -= slotCost(key, slot);
+  state.floor = Math.max(state.floor, Math.min(slot.version, state.known));
 }
 
 /** A slot's worst-case cost in a reset: its value now, or the tombstone it may become. */

@@ -48,8 +48,19 @@ class Net {
     },
   });
 
+  /** Every sync reply, as sent. */
+  syncReplies: SyncMessage[] = [];
+
   private transport(from: string): GossipTransport {
-    return this.network.transportFor(from);
+    const inner = this.network.transportFor(from);
+    return {
+      ...inner,
+      sync: async (peer, message) => {
+        const reply = await inner.sync(peer, message);
+        this.syncReplies.push(reply);
+        return reply;
+      },
+    };
   }
 
   /** Every pair syncs once, both ways. */
@@ -201,6 +212,45 @@ describe('replicated key/value state', () => {
     expect(c.stateOf(a.settings.selfUrl)).toEqual({ kept: 2 });
     expect(b.stateOf(a.settings.selfUrl)).toEqual({ kept: 2 });
     expect(new Set([a, b, c].map((e) => e.viewHash())).size).toBe(1);
+  });
+
+  it('a relay holding tombstones its owner already forgot stays within the per-server bound, so the reset it relays fits the budget', async () => {
+    const net = new Net();
+    const budget = 4096;
+    const settings = { messageBudgetBytes: budget, stateLimits: { maxKeyLength: 128, maxValueBytes: 256, maxKeysPerServer: 256, tombstoneGraceMs: 60_000 } };
+    const a = net.add('a', 0, settings);
+    const b = net.add('b', 0, settings);
+    const c = net.add('c', 0, settings);
+    const owner = a.settings.selfUrl;
+    net.isolated.add(c.settings.selfUrl);
+    for (let k = 0; k < 20; k++) a.setLocalState(`tomb-${String(k).padStart(2, '0')}`, k);
+    for (let k = 0; k < 20; k++) a.deleteLocalState(`tomb-${String(k).padStart(2, '0')}`);
+    net.advance(30_000);
+    await b.syncWith(owner); // b learns the tombstones half-way through their grace
+    net.advance(31_000); // the owner forgets them; b keeps them 30 s more
+    let written = 0;
+    for (let k = 0; k < 40; k++) {
+      try {
+        a.setLocalState(`live-${String(k).padStart(2, '0')}`, 'v'.repeat(200));
+        written++;
+      } catch (error) {
+        if (!(error instanceof StateValueError)) throw error;
+        break;
+      }
+    }
+    expect(written).toBeGreaterThan(8); // the owner filled its bound again
+    await b.syncWith(owner);
+    expect(b.stateOf(owner)).toEqual(a.stateOf(owner));
+    // c, new, hears a only through b: a reset, never cut, of what b holds
+    net.isolated.clear();
+    net.cut.add(`${owner} ${c.settings.selfUrl}`);
+    net.syncMessages = [];
+    net.syncReplies = [];
+    await c.syncWith(b.settings.selfUrl);
+    await b.syncWith(c.settings.selfUrl);
+    expect(c.stateOf(owner)).toEqual(a.stateOf(owner));
+    const sizes = [...net.syncMessages, ...net.syncReplies].map((m) => JSON.stringify(m).length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(budget);
   });
 
   it('a restarted server starts a new generation: peers drop what it held before', async () => {
