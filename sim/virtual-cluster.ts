@@ -126,7 +126,8 @@ export class VirtualCluster {
   /** The network between the servers: every hop on the event queue, faults from the nodes' flags. */
   readonly network: InMemoryNetwork;
   private readonly shareEntry = (entry: MemberEntry): MemberEntry => {
-    const key = `${entry.baseUrl}|${entry.lastUpdate}|${rankOf(entry)}|${entry.monitor}|${entry.by ?? ''}`;
+    // the generation too: two processes at one URL (twins) may stamp the same moment
+    const key = `${entry.baseUrl}|${entry.lastUpdate}|${rankOf(entry)}|${entry.monitor}|${entry.by ?? ''}|${entry.generation ?? ''}`;
     let shared = this.sharedEntries.get(key);
     if (!shared) {
       // versions still in views stay shared; the table itself only remembers recent ones
@@ -324,7 +325,11 @@ export class VirtualCluster {
    */
   addTwin(node: SimNode): SimNode {
     const twin: SimNode = { ...node, engine: undefined as unknown as ClusterEngine, crashed: false, silent: false, hung: false, listening: true };
-    twin.engine = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + twin.skewMs), random: seededRandom(this.options.seed * 31337 + 17), transport: this.network.transportFor(node.url), shareEntry: this.shareEntry });
+    // its requests are its own (their replies come back to it, whatever happens to `node`), but
+    // requests to the URL reach `node`
+    const twinId = `${node.url}#twin`;
+    this.byUrl.set(twinId, twin);
+    twin.engine = new ClusterEngine({ ...this.options.settings, selfUrl: node.url }, { now: () => Math.floor(this.time + twin.skewMs), random: seededRandom(this.options.seed * 31337 + 17), transport: this.network.transportFor(twinId), shareEntry: this.shareEntry });
     twin.engine.onChange((change) => {
       if (this.recordChanges) this.changes.push({ at: this.time, observer: `${node.url}#twin`, change });
     });
