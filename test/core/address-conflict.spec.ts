@@ -1,0 +1,122 @@
+/**
+ * This server's own address: the self-check schedule, and two processes claiming one base URL
+ * (see docs/protocol.md, "Address conflicts"), on real engines over the in-memory network,
+ * driven by hand on one clock. `reach` says which process a request to the shared URL reaches
+ * (none: it times out), as a load balancer or a port mapping would.
+ */
+import { ClusterEngine, type GossipTransport } from '../../lib/core/index.js';
+import { InMemoryNetwork, type RequestFate } from '../../sim/in-memory-network.js';
+import { seededRandom } from '../../sim/virtual-cluster.js';
+
+const T0 = 1_800_000_000_000;
+const SHARED = 'http://shared.test:1/';
+const PEER = 'http://peer.test:1/';
+
+class Net {
+  time = T0;
+  /** Requests sent, by the process that sent them (twins share a URL, so not by URL). */
+  readonly sent = new Map<ClusterEngine, number>();
+  private sender?: ClusterEngine;
+  readonly network: InMemoryNetwork = new InMemoryNetwork({
+    hooks: {
+      fate: (_from, to): RequestFate => (this.network.engine(to) ? 'deliver' : 'drop'),
+      onRequest: () => {
+        if (this.sender) this.sent.set(this.sender, (this.sent.get(this.sender) ?? 0) + 1);
+      },
+    },
+  });
+
+  add(url: string, reach = true): ClusterEngine {
+    const engine: ClusterEngine = new ClusterEngine({ selfUrl: url, probeIntervalMs: 1000 }, { now: () => this.time, random: seededRandom(this.sent.size + 3), transport: this.transport(url, () => engine) });
+    this.sent.set(engine, 0);
+    if (reach) this.network.attach(url, engine);
+    engine.start();
+    return engine;
+  }
+
+  /** Requests to `url` now reach `engine` (undefined: nothing answers there). */
+  reach(url: string, engine: ClusterEngine | undefined): void {
+    if (engine) this.network.attach(url, engine);
+    else this.network.detach(url);
+  }
+
+  /** The transport of a process at `url`, counting what it sends. */
+  private transport(url: string, self: () => ClusterEngine): GossipTransport {
+    const inner = this.network.transportFor(url);
+    const as = <T>(run: () => Promise<T>): Promise<T> => {
+      this.sender = self();
+      const result = run();
+      this.sender = undefined;
+      return result;
+    };
+    return {
+      exchange: (peer, m, t) => as(() => inner.exchange(peer, m, t)),
+      probe: (peer, m, t) => as(() => inner.probe(peer, m, t)),
+      sync: (peer, m) => as(() => inner.sync(peer, m)),
+    };
+  }
+}
+
+/** Lets the promise chains a tick started (a self-check it did not await) run to their end. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+async function maintainAt(net: Net, engine: ClusterEngine, time: number): Promise<void> {
+  net.time = time;
+  engine.maintain();
+  await settle();
+}
+
+/** An original at SHARED that the URL reaches, a peer that knows it, and a twin started later at the same URL. */
+async function twins(net: Net) {
+  const original = net.add(SHARED);
+  const peer = net.add(PEER);
+  peer.merge({ online: [original.self()] }, 'test');
+  original.merge({ online: [peer.self()] }, 'test');
+  original.setLocalState('who', 'original');
+  await original.syncWith(PEER);
+  net.time += 5_000;
+  const twin = net.add(SHARED, false);
+  twin.addSeeds([PEER]);
+  return { original, peer, twin };
+}
+
+/** Runs the twin's self-check (2 s after its start): the URL reaches the original, so the twin yields. */
+async function twinYields(net: Net, twin: ClusterEngine): Promise<void> {
+  await maintainAt(net, twin, net.time + 2_000);
+  expect(twin.conflict()?.role).toBe('yielded');
+}
+
+describe('own address', () => {
+  it('checks its own URL 2 s after start, then every 60 s, and every 5 s after a failure, counting failures in a row', async () => {
+    const net = new Net();
+    const e = net.add(SHARED);
+    expect(e.addressCheck()).toBeUndefined();
+    await maintainAt(net, e, T0 + 1_999);
+    expect(e.addressCheck()).toBeUndefined();
+    await maintainAt(net, e, T0 + 2_000);
+    expect(e.addressCheck()).toEqual({ at: T0 + 2_000, result: { result: 'self' }, failuresInARow: 0 });
+    await maintainAt(net, e, T0 + 61_999);
+    expect(e.addressCheck()?.at).toBe(T0 + 2_000);
+    net.reach(SHARED, undefined); // the URL stops reaching it
+    await maintainAt(net, e, T0 + 62_000);
+    expect(e.addressCheck()).toEqual({ at: T0 + 62_000, result: { result: 'unreachable', reason: 'timed out' }, failuresInARow: 1 });
+    await maintainAt(net, e, T0 + 66_999);
+    expect(e.addressCheck()?.failuresInARow).toBe(1);
+    await maintainAt(net, e, T0 + 67_000);
+    expect(e.addressCheck()).toMatchObject({ at: T0 + 67_000, failuresInARow: 2 });
+    net.reach(SHARED, e);
+    await maintainAt(net, e, T0 + 72_000);
+    expect(e.addressCheck()).toEqual({ at: T0 + 72_000, result: { result: 'self' }, failuresInARow: 0 });
+    await maintainAt(net, e, T0 + 77_000);
+    expect(e.addressCheck()?.at).toBe(T0 + 72_000); // back to once a minute
+    expect(net.sent.get(e)).toBe(4);
+  });
+
+  it('a twin whose URL reaches the original yields at its first self-check; the original keeps the URL and reports it', async () => {
+    const net = new Net();
+    const { original, twin } = await twins(net);
+    await twinYields(net, twin);
+    expect(twin.conflict()).toMatchObject({ url: SHARED, generation: twin.generation, rivalGeneration: original.generation });
+    expect(original.conflict()).toMatchObject({ role: 'kept', rivalGeneration: twin.generation });
+  });
+});
