@@ -151,6 +151,10 @@ export class ClusterEngine {
     this.membership.onNewProcess((url) => this.peers.forgetProcess(url));
     this.membership.onApplied((entry) => this.peers.noteProcess(entry.baseUrl, entry.generation, now()));
     this.membership.onRival((generation) => this.noteRival(generation));
+    // a new generation (a start, the address taken back) is a new process to its peers: it announces its state again
+    this.membership.onGeneration(() => {
+      this.announced = false;
+    });
   }
 
   get isRunning(): boolean {
@@ -161,8 +165,10 @@ export class ClusterEngine {
   start(): void {
     if (this.membership.isRunning) return;
     this.startedAt = this.deps.now();
+    // what a previous run of this engine found out about its address says nothing about this one
+    this.lastSelfCheck = undefined;
+    this.conflicts.clear();
     this.membership.start();
-    this.replication.startGeneration(this.membership.self().lastUpdate);
     this.notifyLifecycle('started');
   }
 

@@ -31,6 +31,7 @@ export class Membership {
   private readonly confirmationListeners = new Set<(entry: MemberEntry) => void>();
   private readonly newProcessListeners = new Set<(url: string) => void>();
   private readonly rivalListeners = new Set<(generation: number) => void>();
+  private readonly generationListeners = new Set<(generation: number) => void>();
   private running = false;
   /** This process's generation: the stamp at which it started (or took its address back). */
   private generation = 0;
@@ -74,8 +75,11 @@ export class Membership {
   /** Puts this server in its own view, online, with a fresh stamp: the start of a new generation. */
   start(): void {
     this.running = true;
+    this.yielded = false;
+    this.wantOnline = true;
     this.generation = this.clock.tick();
     this.writeSelf(true, this.generation, 'started');
+    this.notifyGeneration();
   }
 
   /** This process's generation (the stamp it started with); 0 before start. */
@@ -99,6 +103,19 @@ export class Membership {
     this.yielded = false;
     this.generation = this.clock.tick();
     this.writeSelf(this.wantOnline, this.generation, 'took its address back');
+    this.notifyGeneration();
+  }
+
+  /**
+   * This process's generation changed (start, or the address taken back): whatever is tied to
+   * the generation (key/value versions, the announcement after the first sync) starts over.
+   */
+  onGeneration(listener: (generation: number) => void): void {
+    this.generationListeners.add(listener);
+  }
+
+  private notifyGeneration(): void {
+    for (const listener of this.generationListeners) listener(this.generation);
   }
 
   stop(): void {

@@ -167,9 +167,19 @@ export class ReplicatedState {
     },
   ) {}
 
-  /** Marks the start of this process (call once, at start, with a fresh stamp). */
-  startGeneration(stamp: number): void {
+  /**
+   * Marks the start of a generation of this process (its start, or its address taken back after
+   * a conflict), with its fresh stamp. Keys written under an earlier generation are re-issued
+   * under this one, as `refuteOwn` does: peers take keys only of the generation their view holds
+   * at our URL, so keys left in the old one would be refused everywhere. Returns the reset that
+   * lists them, to spread; null when there is nothing to re-issue.
+   */
+  startGeneration(stamp: number): StateDelta | null {
     this.generation = stamp;
+    const own = this.servers.get(this.selfUrl);
+    if (!own || own.generation === stamp) return null;
+    own.generation = stamp;
+    return this.refuteOwn();
   }
 
   /** The watermark of one server's state (0 when none). */

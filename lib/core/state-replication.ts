@@ -37,13 +37,13 @@ export class StateReplication {
       digest: membership.digest,
     });
     membership.onRemoved((url) => this.state.drop(url));
+    // a new generation of this process (a start, the address taken back): our keys follow it
+    membership.onGeneration((generation) => {
+      const reset = this.state.startGeneration(generation);
+      if (reset) this.dissemination.queueState(reset);
+    });
     // a restarted server is a new process: its predecessor's keys go, whatever their versions
     membership.onNewProcess((url) => this.emit(this.state.newGeneration(url, membership.get(url)?.generation)));
-  }
-
-  /** Starts this process's generation: its state begins above anything a previous process at its URL wrote. */
-  startGeneration(stamp: number): void {
-    this.state.startGeneration(stamp);
   }
 
   /** A queued delta as it should travel now: see ReplicatedState.withTimeLeft. */

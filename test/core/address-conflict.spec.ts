@@ -4,7 +4,7 @@
  * driven by hand on one clock. `reach` says which process a request to the shared URL reaches
  * (none: it times out), as a load balancer or a port mapping would.
  */
-import { ClusterEngine, type GossipTransport } from '../../lib/core/index.js';
+import { ClusterEngine, type EngineLifecycleEvent, type GossipTransport } from '../../lib/core/index.js';
 import { InMemoryNetwork, type RequestFate } from '../../sim/in-memory-network.js';
 import { seededRandom } from '../../sim/virtual-cluster.js';
 
@@ -118,5 +118,51 @@ describe('own address', () => {
     await twinYields(net, twin);
     expect(twin.conflict()).toMatchObject({ url: SHARED, generation: twin.generation, rivalGeneration: original.generation });
     expect(original.conflict()).toMatchObject({ role: 'kept', rivalGeneration: twin.generation });
+  });
+
+  it('takes the address back once the URL reaches it, as a new generation whose keys, written before and after, reach its peers', async () => {
+    const net = new Net();
+    const { original, peer, twin } = await twins(net);
+    twin.setLocalState('before', 'twin');
+    await twinYields(net, twin);
+    const yieldedGeneration = twin.generation;
+    // the original's host goes; the URL now reaches the twin
+    original.stop();
+    net.reach(SHARED, twin);
+    net.time += 30_000;
+    await twin.gossipRound();
+    expect(twin.conflict()).toBeUndefined();
+    expect(twin.generation).toBeGreaterThan(yieldedGeneration);
+    twin.setLocalState('after', 'twin');
+    for (let i = 0; i < 2; i++) {
+      await twin.syncWith(PEER);
+      await peer.syncWith(SHARED);
+    }
+    expect(peer.member(SHARED)).toMatchObject({ online: true, generation: twin.generation });
+    expect(peer.stateOf(SHARED)).toEqual({ before: 'twin', after: 'twin' });
+    expect(peer.viewHash()).toBe(twin.viewHash());
+  });
+  it('stopped and started again, the same engine is a new generation whose keys reach its peers, and it announces them again', async () => {
+    const net = new Net();
+    const a = net.add(SHARED);
+    const peer = net.add(PEER);
+    peer.merge({ online: [a.self()] }, 'test');
+    a.merge({ online: [peer.self()] }, 'test');
+    a.setLocalState('before', 1);
+    await a.gossipRound();
+    expect(peer.stateOf(SHARED)).toEqual({ before: 1 });
+    const lifecycle: EngineLifecycleEvent[] = [];
+    a.onLifecycle((event) => lifecycle.push(event));
+    a.stop();
+    net.time += 10_000;
+    a.start();
+    expect(a.joinState()).toBe('joining');
+    a.setLocalState('after', 2);
+    await a.gossipRound();
+    await a.gossipRound();
+    expect(lifecycle).toEqual(['stopped', 'started', 'joined']);
+    expect(peer.member(SHARED)?.generation).toBe(a.generation);
+    expect(peer.stateOf(SHARED)).toEqual({ before: 1, after: 2 });
+    expect(peer.viewHash()).toBe(a.viewHash());
   });
 });
