@@ -373,8 +373,9 @@ export class ClusterEngine {
   /** One push-pull round with one peer (anti-entropy). Never throws: failures are counted and returned. */
   async gossipRound(): Promise<RoundResult> {
     await this.checkConflict();
-    if (!this.active) return { peer: null, ok: false, error: this.membership.isRunning ? 'address yielded to another process' : 'not running', changes: [] };
+    if (!this.membership.isRunning) return { peer: null, ok: false, error: 'not running', changes: [] };
     this.maintain();
+    if (this.membership.hasYielded) return { peer: null, ok: false, error: 'address yielded to another process', changes: [] };
     return this.afterSync(await this.antiEntropy.round());
   }
 
@@ -420,7 +421,9 @@ export class ClusterEngine {
    */
   async probeTick(): Promise<ProbeOutcome> {
     try {
-      if (!this.active || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
+      if (!this.membership.isRunning || this.settings.probeIntervalMs <= 0) return { kind: 'idle' };
+      // yielded: housekeeping only (keys expire, tombstones go); no probes, no accusations
+      if (this.membership.hasYielded) return this.maintain(), { kind: 'idle' };
       const now = this.deps.now();
       this.detector.beginTick(now);
       this.maintain();
@@ -457,10 +460,14 @@ export class ClusterEngine {
     return peers.length;
   }
 
-  /** Renews this server's stamp when due, expires keys, and drops entries past retention. */
+  /**
+   * Renews this server's stamp when due, expires keys, and drops entries past retention; also
+   * while yielded in an address conflict (it renews nothing then, and its self-checks are the
+   * conflict's rechecks).
+   */
   maintain(): MembershipChange[] {
     const now = this.deps.now();
-    if (this.membership.isRunning && now >= this.nextSelfCheckAt()) void this.checkOwnAddress();
+    if (this.active && now >= this.nextSelfCheckAt()) void this.checkOwnAddress();
     this.membership.renewIfDue(now);
     this.replication.expire();
     this.peers.pruneAnswered((url) => this.membership.get(url) !== undefined, this.membership.size);
@@ -475,6 +482,11 @@ export class ClusterEngine {
    * this engine's clock). Resolves with the members told.
    */
   async leave(fanout: number, deadline = Infinity): Promise<string[]> {
+    if (this.membership.hasYielded) {
+      // the URL is another process's now: a leave of ours would be a word about it; tell nobody
+      this.stop();
+      return [];
+    }
     this.setOnline(false);
     const others = [...this.membership.values()].filter((e) => e.online && e.baseUrl !== this.settings.selfUrl);
     const alive = others.filter((e) => stateOf(e) === 'alive').map((e) => e.baseUrl);

@@ -4,7 +4,7 @@
  * driven by hand on one clock. `reach` says which process a request to the shared URL reaches
  * (none: it times out), as a load balancer or a port mapping would.
  */
-import { ClusterEngine, type EngineLifecycleEvent, type GossipTransport } from '../../lib/core/index.js';
+import { ClusterEngine, type EngineLifecycleEvent, type GossipTransport, type StateChange } from '../../lib/core/index.js';
 import { InMemoryNetwork, type RequestFate } from '../../sim/in-memory-network.js';
 import { seededRandom } from '../../sim/virtual-cluster.js';
 
@@ -118,6 +118,29 @@ describe('own address', () => {
     await twinYields(net, twin);
     expect(twin.conflict()).toMatchObject({ url: SHARED, generation: twin.generation, rivalGeneration: original.generation });
     expect(original.conflict()).toMatchObject({ role: 'kept', rivalGeneration: twin.generation });
+  });
+
+  it('while yielded, it keeps its own housekeeping (keys expire, tombstones go) but sends nothing, and a leave tells nobody', async () => {
+    const net = new Net();
+    const { peer, twin } = await twins(net);
+    peer.setLocalState('lease', 'held', net.time + 10_000);
+    await twin.syncWith(PEER); // the twin holds the peer's expiring key
+    expect(twin.peerValue(PEER, 'lease')).toBe('held');
+    const events: StateChange[] = [];
+    twin.onStateChange((c) => events.push(c));
+    await twinYields(net, twin);
+    const sentWhenYielded = net.sent.get(twin)!;
+    net.time += 11_000;
+    await twin.probeTick();
+    await twin.pushTick();
+    expect(events).toContainEqual(expect.objectContaining({ type: 'expire', server: PEER, key: 'lease' }));
+    expect(net.sent.get(twin)).toBe(sentWhenYielded);
+    // the URL is the original's: a leave of the twin's must not reach anyone
+    const before = peer.member(SHARED);
+    expect(await twin.leave(3)).toEqual([]);
+    expect(net.sent.get(twin)).toBe(sentWhenYielded);
+    expect(peer.member(SHARED)).toEqual(before);
+    expect(twin.isRunning).toBe(false);
   });
 
   it('takes the address back once the URL reaches it, as a new generation whose keys, written before and after, reach its peers', async () => {
