@@ -184,3 +184,48 @@ export async function twinAddress(o: { seed: number; runS?: number; settleS?: nu
     heldValues: others.map((n) => String(n.engine.peerValue(original.url, 'who'))),
   };
 }
+
+export interface TwinOutlivesResult {
+  /** Seconds from the original's death until every other server shows the twin's new generation online and holds its keys (-1: never within `limitS`). */
+  takenBackAfterS: number;
+  /** The twin's role before the original died. */
+  twinRoleBefore?: string;
+  /** Key `who` as the other servers hold it for the URL at the end. */
+  heldValues: string[];
+}
+
+/**
+ * Two processes with one base URL, as in `twinAddress`; once the twin has yielded, the
+ * original is killed (SIGKILL: its port refuses), so the URL reaches no process. The cluster
+ * declares the original offline; the twin, whose self-checks find nothing at the URL, must
+ * learn that from the cluster and take the address back as a new generation whose keys (one
+ * written before it yielded, one after it took the address back) reach everyone.
+ */
+export async function twinOutlivesOriginal(o: { seed: number; limitS?: number }): Promise<TwinOutlivesResult> {
+  const c = cluster(6, o.seed);
+  c.startConverged();
+  await c.runFor(10 * PROBE_MS);
+  const original = c.nodes[2];
+  original.engine.setLocalState('who', 'original');
+  await c.runFor(2 * PROBE_MS);
+  const twin: SimNode = c.addTwin(original);
+  twin.engine.setLocalState('who', 'twin');
+  await c.runFor(60 * PROBE_MS);
+  const twinRoleBefore = twin.engine.conflict()?.role;
+  const yieldedGeneration = twin.engine.generation;
+  c.crash(original);
+  const others = c.nodes.filter((n) => n !== original);
+  let wroteAfter = false;
+  const ms = await c.timeUntil(
+    () => {
+      if (!wroteAfter && twin.engine.generation !== yieldedGeneration) {
+        twin.engine.setLocalState('after', 'twin');
+        wroteAfter = true;
+      }
+      return wroteAfter && others.every((n) => n.engine.member(original.url)?.generation === twin.engine.generation && n.engine.member(original.url)?.online && n.engine.peerValue(original.url, 'who') === 'twin' && n.engine.peerValue(original.url, 'after') === 'twin');
+    },
+    (o.limitS ?? 300) * 1000,
+    PROBE_MS / 4,
+  );
+  return { takenBackAfterS: ms < 0 ? -1 : ms / 1000, twinRoleBefore, heldValues: others.map((n) => String(n.engine.peerValue(original.url, 'who'))) };
+}

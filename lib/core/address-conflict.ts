@@ -1,3 +1,5 @@
+import { compareEntries, type MemberEntry } from './membership-view.js';
+
 /**
  * Two processes claiming one base URL (a copy-pasted configuration, a container restarted
  * while the old one still runs): each refutes the other's word about "itself" with a newer
@@ -26,6 +28,10 @@ export class AddressConflictDetector {
   private refutedAt: number[] = [];
   private lastRivalAt = -Infinity;
   private current?: AddressConflict;
+  /** The newest word of another process about our URL: what the cluster says of the rival. */
+  private rivalWord?: MemberEntry;
+  /** Rivals this process took the address back from after they left (see rivalGone). */
+  private readonly leftRivals = new Set<number>();
 
   /**
    * @param refutations refutations of another generation's word within `windowMs` that make a conflict
@@ -56,6 +62,33 @@ export class AddressConflictDetector {
     return true;
   }
 
+  /** Another process's word about our URL (see Membership.onRival): the newest is kept, and names the rival. */
+  noteRivalWord(entry: MemberEntry): void {
+    if (this.rivalWord && compareEntries(entry, this.rivalWord) <= 0) return;
+    this.rivalWord = entry;
+    if (this.current && entry.generation) this.current.rivalGeneration = entry.generation;
+  }
+
+  /**
+   * How the rival holding our URL is gone, or undefined while it is not: the cluster holds its
+   * generation offline, declared by another server (`failed`: its failure detector found it
+   * dead) or by its own word (`left`). A drained process says "offline" by its own word too,
+   * alive; so a left rival counts once per generation: taken back from a drained one, the URL
+   * is fought over and yielded again, and then kept yielded.
+   */
+  rivalGone(): 'failed' | 'left' | undefined {
+    const word = this.rivalWord;
+    if (!this.current || !word || word.online || !word.generation) return undefined;
+    if (word.by && word.by !== word.baseUrl) return 'failed';
+    return this.leftRivals.has(word.generation) ? undefined : 'left';
+  }
+
+  /** The address was taken back from a rival that `rivalGone` found gone. */
+  noteTakenBack(how: 'failed' | 'left', rivalGeneration: number): void {
+    if (how === 'left') this.leftRivals.add(rivalGeneration);
+    this.clear();
+  }
+
   /** The other process spoke again (a self-check of its own reached us): the conflict goes on. */
   touch(generation: number, now: number): void {
     this.lastRivalAt = now;
@@ -82,5 +115,6 @@ export class AddressConflictDetector {
   clear(): void {
     this.current = undefined;
     this.refutedAt = [];
+    this.rivalWord = undefined;
   }
 }

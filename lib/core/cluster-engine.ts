@@ -150,7 +150,7 @@ export class ClusterEngine {
     // a restarted server is a new process: its predecessor's acks and format say nothing about it
     this.membership.onNewProcess((url) => this.peers.forgetProcess(url));
     this.membership.onApplied((entry) => this.peers.noteProcess(entry.baseUrl, entry.generation, now()));
-    this.membership.onRival((generation) => this.noteRival(generation));
+    this.membership.onRival((entry) => this.noteRival(entry));
     // a new generation (a start, the address taken back) is a new process to its peers: it announces its state again
     this.membership.onGeneration(() => {
       this.announced = false;
@@ -581,8 +581,11 @@ export class ClusterEngine {
     }
   }
 
-  private noteRival(generation: number): void {
-    if (this.conflicts.noteRival(generation, this.generation, this.deps.now())) void this.resolveConflict();
+  private noteRival(entry: MemberEntry): void {
+    this.conflicts.noteRivalWord(entry);
+    // yielded: only listening; checkConflict decides whether the other process is gone
+    if (this.membership.hasYielded) return;
+    if (this.conflicts.noteRival(entry.generation!, this.generation, this.deps.now())) void this.resolveConflict();
     else if (!this.conflicts.conflict) void this.checkOwnAddress();
   }
 
@@ -591,6 +594,8 @@ export class ClusterEngine {
    * processes claim this URL, and since it reaches us, we keep it.
    */
   private noteTwinCheck(generation: number): void {
+    // a generation is a start stamp: one no process could have (malformed, from the future) says nothing
+    if (!Number.isSafeInteger(generation) || generation <= 0 || !this.membership.clock.isAcceptable(generation)) return;
     const now = this.deps.now();
     if (this.conflicts.conflict) return this.conflicts.touch(generation, now);
     this.conflicts.declare(generation, this.generation, 'kept', now);
@@ -630,18 +635,38 @@ export class ClusterEngine {
     this.notifyConflict();
   }
 
-  /** While yielded: take the address back once the URL reaches this process; while kept: end the conflict once the other is quiet. */
+  /**
+   * While yielded (every CONFLICT_RECHECK_MS): take the address back once the URL reaches this
+   * process, or once the cluster holds the other process offline (it failed, or left). When the
+   * URL reaches no process at all, a sync with one peer brings what the cluster says of the
+   * other one (this process holds no word of its own about the URL while yielded, so the sync
+   * always brings the cluster's). While kept: end the conflict once the other is quiet.
+   */
   private async checkConflict(): Promise<void> {
     const conflict = this.conflicts.conflict;
-    if (!conflict) return;
+    if (!conflict || !this.membership.isRunning) return;
     const now = this.deps.now();
     if (conflict.role === 'kept' && this.conflicts.expireIfQuiet(now)) return this.notifyConflict();
     if (conflict.role !== 'yielded' || now - this.lastConflictCheckAt < CONFLICT_RECHECK_MS) return;
     this.lastConflictCheckAt = now;
-    if ((await this.selfCheck()).result !== 'self') return;
+    const check = await this.selfCheck();
+    this.recordSelfCheck(check);
+    if (check.result === 'self') return this.reclaim(`${this.settings.selfUrl} reaches this process again`);
+    // another process answers at the URL: it is alive, and keeps it
+    if (check.result === 'other') return;
+    await this.antiEntropy.round();
+    const gone = this.conflicts.rivalGone();
+    if (!gone || !this.membership.hasYielded) return;
+    const rival = this.conflicts.conflict!.rivalGeneration;
+    this.conflicts.noteTakenBack(gone, rival);
+    this.reclaim(`the other process (generation ${rival}) ${gone === 'failed' ? 'was declared offline by the cluster' : 'left'}`);
+  }
+
+  /** Claims the address again, as a new generation (its keys follow: see StateReplication). */
+  private reclaim(why: string): void {
     this.conflicts.clear();
     this.membership.reclaimAddress();
-    this.log.warn(`address conflict over: ${this.settings.selfUrl} reaches this process again; it takes the address back`);
+    this.log.warn(`address conflict over: ${why}; this process takes ${this.settings.selfUrl} back`);
     this.notifyConflict();
   }
 

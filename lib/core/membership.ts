@@ -30,7 +30,7 @@ export class Membership {
   private readonly removedListeners = new Set<(url: string) => void>();
   private readonly confirmationListeners = new Set<(entry: MemberEntry) => void>();
   private readonly newProcessListeners = new Set<(url: string) => void>();
-  private readonly rivalListeners = new Set<(generation: number) => void>();
+  private readonly rivalListeners = new Set<(entry: MemberEntry) => void>();
   private readonly generationListeners = new Set<(generation: number) => void>();
   private running = false;
   /** This process's generation: the stamp at which it started (or took its address back). */
@@ -39,6 +39,8 @@ export class Membership {
   private yielded = false;
   /** What `setOnline` asked for while yielded, applied when the address is taken back. */
   private wantOnline = true;
+  /** While yielded: this server's last entry, kept out of the view (see yieldAddress). */
+  private yieldedSelf?: MemberEntry;
   private lastSweepAt = -Infinity;
   readonly stats = {
     /** Incoming entries refused: malformed, stamped too far ahead, or older than the retention period. */
@@ -76,6 +78,7 @@ export class Membership {
   start(): void {
     this.running = true;
     this.yielded = false;
+    this.yieldedSelf = undefined;
     this.wantOnline = true;
     this.generation = this.clock.tick();
     this.writeSelf(true, this.generation, 'started');
@@ -92,9 +95,16 @@ export class Membership {
     return this.yielded;
   }
 
-  /** Stops claiming our URL: no refutations, renewals or restamps until `reclaimAddress`. */
+  /**
+   * Stops claiming our URL: no refutations, renewals or restamps until `reclaimAddress`. Our own
+   * last entry leaves the view (`self()` still returns it): it may be newer than the other
+   * process's last word, and a sync would spread it; without it, every sync brings what the
+   * cluster says of the URL (the other process's word, alive or declared offline).
+   */
   yieldAddress(): void {
+    if (this.yielded) return;
     this.yielded = true;
+    this.yieldedSelf = this.view.remove(this.settings.selfUrl) ?? undefined;
   }
 
   /** Claims our URL again as a new generation, above every stamp seen. */
@@ -103,6 +113,7 @@ export class Membership {
     this.yielded = false;
     this.generation = this.clock.tick();
     this.writeSelf(this.wantOnline, this.generation, 'took its address back');
+    this.yieldedSelf = undefined;
     this.notifyGeneration();
   }
 
@@ -123,7 +134,7 @@ export class Membership {
   }
 
   self(): MemberEntry {
-    const entry = this.view.get(this.settings.selfUrl);
+    const entry = this.view.get(this.settings.selfUrl) ?? this.yieldedSelf;
     return entry ? { ...entry } : { baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, lastUpdate: 0, online: false };
   }
 
@@ -198,8 +209,12 @@ export class Membership {
     this.newProcessListeners.add(listener);
   }
 
-  /** Another process (another generation) claims our own URL with a word newer than ours. */
-  onRival(listener: (generation: number) => void): void {
+  /**
+   * Another process (another generation) claims our own URL with a word newer than ours; while
+   * yielded, any word of another generation about our URL (what the cluster says of the process
+   * that holds it: alive, or declared offline). Called with the newest such entry of a merge.
+   */
+  onRival(listener: (entry: MemberEntry) => void): void {
     this.rivalListeners.add(listener);
   }
 
@@ -214,7 +229,7 @@ export class Membership {
     const now = this.deps.now();
     const oldest = now - this.settings.retentionMs;
     let rumourAboutSelf = false;
-    let rival: number | undefined;
+    let rival: MemberEntry | undefined;
     for (const raw of entriesOf(list)) {
       const entry = this.sanitize(raw);
       if (!entry) {
@@ -232,11 +247,12 @@ export class Membership {
       }
       this.clock.observe(entry.lastUpdate);
       if (entry.baseUrl === this.settings.selfUrl) {
-        if (compareEntries(entry, this.self()) > 0) {
-          rumourAboutSelf = true;
-          // a word about another process at our URL: a predecessor's (once) or a twin's (again and again)
-          if (entry.generation && entry.generation !== this.generation) rival = entry.generation;
-        }
+        const newer = compareEntries(entry, this.self()) > 0;
+        if (newer) rumourAboutSelf = true;
+        // a word about another process at our URL: a predecessor's (once) or a twin's (again and
+        // again); while yielded, what the cluster says of the process we gave the URL to
+        const other = entry.generation !== undefined && entry.generation !== this.generation;
+        if (other && (newer || this.yielded) && (!rival || compareEntries(entry, rival) > 0)) rival = entry;
         continue;
       }
       const change = this.apply(entry, now);
@@ -412,7 +428,7 @@ export class Membership {
   }
 
   private writeSelf(online: boolean, stamp: number, reason: string): void {
-    const before = this.view.get(this.settings.selfUrl);
+    const before = this.view.get(this.settings.selfUrl) ?? this.yieldedSelf;
     const entry: MemberEntry = { baseUrl: this.settings.selfUrl, monitor: this.settings.monitor, online, lastUpdate: stamp };
     if (this.generation) entry.generation = this.generation;
     this.view.set(entry);

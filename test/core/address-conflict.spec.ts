@@ -120,6 +120,15 @@ describe('own address', () => {
     expect(original.conflict()).toMatchObject({ role: 'kept', rivalGeneration: twin.generation });
   });
 
+  it('a self-check from a generation no process could have (from the future, malformed) raises no conflict', async () => {
+    const net = new Net();
+    const e = net.add(SHARED);
+    for (const selfCheck of [T0 + 3_600_000, -5, 1.5]) await e.handleProbe({ message: 'probe', online: [], offline: [], selfCheck });
+    expect(e.conflict()).toBeUndefined();
+    await e.handleProbe({ message: 'probe', online: [], offline: [], selfCheck: T0 - 60_000 });
+    expect(e.conflict()).toMatchObject({ role: 'kept', rivalGeneration: T0 - 60_000 });
+  });
+
   it('while yielded, it keeps its own housekeeping (keys expire, tombstones go) but sends nothing, and a leave tells nobody', async () => {
     const net = new Net();
     const { peer, twin } = await twins(net);
@@ -165,6 +174,7 @@ describe('own address', () => {
     expect(peer.stateOf(SHARED)).toEqual({ before: 'twin', after: 'twin' });
     expect(peer.viewHash()).toBe(twin.viewHash());
   });
+
   it('stopped and started again, the same engine is a new generation whose keys reach its peers, and it announces them again', async () => {
     const net = new Net();
     const a = net.add(SHARED);
@@ -187,5 +197,44 @@ describe('own address', () => {
     expect(peer.member(SHARED)?.generation).toBe(a.generation);
     expect(peer.stateOf(SHARED)).toEqual({ before: 1, after: 2 });
     expect(peer.viewHash()).toBe(a.viewHash());
+  });
+
+  it('yielded to an older process that the URL does not reach either, it takes the address back once the cluster declares that process offline', async () => {
+    const net = new Net();
+    // the URL reaches neither process (a base URL behind a balancer that routes elsewhere)
+    const original = net.add(SHARED, false);
+    const peer = net.add(PEER);
+    peer.merge({ online: [original.self()] }, 'test');
+    original.merge({ online: [peer.self()] }, 'test');
+    original.setLocalState('who', 'original');
+    net.time += 5_000;
+    const twin = net.add(SHARED, false);
+    twin.merge({ online: [peer.self()] }, 'test');
+    twin.setLocalState('who', 'twin');
+    // each refutes the other's word about "itself", through the peer, until the conflict is declared
+    for (let i = 0; i < 10 && !(original.conflict()?.role === 'kept' && twin.conflict()?.role === 'yielded'); i++) {
+      await original.syncWith(PEER);
+      await twin.syncWith(PEER);
+      await settle();
+      net.time += 1_000;
+    }
+    expect({ original: original.conflict()?.role, twin: twin.conflict()?.role }).toEqual({ original: 'kept', twin: 'yielded' });
+    const yieldedGeneration = twin.generation;
+    const yieldedAt = net.time;
+    // the older process dies; its self-checks never reached it, nor will the twin's
+    original.stop();
+    for (let i = 0; i < 60 && peer.member(SHARED)?.online !== false; i++) {
+      net.time += 1_000;
+      await peer.probeTick();
+    }
+    expect(peer.member(SHARED)).toMatchObject({ online: false, by: PEER, generation: original.generation });
+    // the twin looks again within its recheck interval, hears the verdict and takes the URL back
+    net.time = Math.max(net.time, yieldedAt + 30_000);
+    await twin.gossipRound();
+    expect(twin.conflict()).toBeUndefined();
+    expect(twin.generation).toBeGreaterThan(yieldedGeneration);
+    for (let i = 0; i < 2; i++) await twin.gossipRound();
+    expect(peer.member(SHARED)).toMatchObject({ online: true, generation: twin.generation });
+    expect(peer.stateOf(SHARED)).toEqual({ who: 'twin' });
   });
 });

@@ -3,7 +3,7 @@
  * sim/fault-scenarios.ts). Each failed before its fix; the figure each asserts is the one the
  * faults issue states.
  */
-import { restartBehindStamps, restartWithListenGap, simultaneousLeave, twinAddress } from '../../sim/fault-scenarios.js';
+import { restartBehindStamps, restartWithListenGap, simultaneousLeave, twinAddress, twinOutlivesOriginal } from '../../sim/fault-scenarios.js';
 
 describe('faults (simulated, real engine)', () => {
   // Before the fix, with a clock 2 min ahead the old value stayed for good (-1 within 600 s);
@@ -51,6 +51,20 @@ describe('faults (simulated, real engine)', () => {
       expect(r.twinRequestsAfterSettling).toBe(0);
       expect(r.viewsOnOriginal).toBe(5);
       expect(r.heldValues).toEqual(['original', 'original', 'original', 'original', 'original']);
+    }
+  });
+
+  // Before the fix the twin waited for good: its self-checks find nothing at the URL once the
+  // original is dead, and it listened to nobody. Now it syncs at each recheck (every 30 s, on its
+  // gossip round), hears the cluster's verdict, and takes the address back as a new generation.
+  it('two processes with one URL: when the one that kept it dies, the other takes it back and its keys reach everyone', async () => {
+    for (const seed of [1, 2, 3]) {
+      const r = await twinOutlivesOriginal({ seed, limitS: 300 });
+      expect(r.twinRoleBefore).toBe('yielded');
+      expect(r.takenBackAfterS).toBeGreaterThan(0);
+      // a recheck interval (30 s) plus a gossip interval (up to 37.5 s) plus spreading
+      expect(r.takenBackAfterS).toBeLessThanOrEqual(30 + 37.5 + 10);
+      expect(r.heldValues).toEqual(['twin', 'twin', 'twin', 'twin', 'twin']);
     }
   });
 });
