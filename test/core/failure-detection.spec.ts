@@ -120,4 +120,49 @@ describe('failure detection (simulated, real engine)', () => {
     expect(seenBy0(3).map((x) => x.change.type)).toEqual(['offline']);
     expect(seenBy0(3)[0].change.reason).toMatch(/^failed: declared by http:\/\/n\d\.sim\.invalid:8080\/$/);
   });
+
+  // The start-up grace (see FailureDetector.establishedMember): a process learnt of less than the
+  // minimum suspicion timeout ago that refuses everyone may not listen yet. The grace must end.
+  it('the start-up grace ends: a restarted process that never listens is declared offline once the grace is over, never before', async () => {
+    const grace = suspicionTimeoutMs({ clusterSize: 8, confirmations: 0, probeIntervalMs: 1000, suspicionMult: 4, suspicionMaxMult: 6, expectedConfirmations: 0 });
+    for (const seed of [12, 13, 14]) {
+      const c = new VirtualCluster({ size: 8, seed, settings: { probeIntervalMs: 1000 } });
+      c.startConverged();
+      await c.runFor(15_000);
+      const victim = c.nodes[3];
+      c.crash(victim);
+      await c.runFor(500);
+      const restartedAt = c.time;
+      c.recordChanges = true;
+      c.restart(victim, c.nodes[0].url, { listenAfterMs: 10 * 60_000 }); // gossips, never listens
+      await c.runFor(30_000);
+      const ofNew = (type: string) => c.changes.filter((x) => x.observer !== victim.url && x.change.server.baseUrl === victim.url && x.change.server.lastUpdate >= restartedAt && x.change.type === type);
+      const offline = ofNew('offline');
+      expect(offline.length).toBeGreaterThan(0);
+      // nobody learns of it before it starts: never within the grace, and soon after
+      const first = Math.min(...offline.map((x) => x.at)) - restartedAt;
+      expect(first).toBeGreaterThanOrEqual(grace);
+      expect(first).toBeLessThanOrEqual(grace + 4_000);
+      expect(offline[0].change.reason).toMatch(/^failed: declared by /);
+    }
+  });
+
+  it('the start-up grace ends: a restarted process that answered is established, and when killed later it is offline within the usual bound', async () => {
+    for (const seed of [15, 16, 17]) {
+      const c = new VirtualCluster({ size: 8, seed, settings: { probeIntervalMs: 1000 } });
+      c.startConverged();
+      await c.runFor(15_000);
+      const victim = c.nodes[3];
+      c.crash(victim);
+      await c.runFor(500);
+      c.restart(victim, c.nodes[0].url, { listenAfterMs: 2_000 });
+      const online = await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === true && !e.suspect && e.generation === victim.engine.generation) === 7, 30_000);
+      expect(online).toBeGreaterThan(0);
+      await c.runFor(10_000);
+      c.crash(victim);
+      const all = await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === false) === 7, 60_000, 250);
+      expect(all).toBeGreaterThan(0);
+      expect(all / 1000).toBeLessThanOrEqual(killedProcessBound(8));
+    }
+  });
 });
