@@ -1,9 +1,9 @@
-import { AddressConflictDetector, type AddressConflict } from './address-conflict.js';
+import type { AddressConflict } from './address-conflict.js';
 import { AntiEntropy, type RoundResult } from './anti-entropy.js';
 import { Awareness } from './awareness.js';
 import { normalizeBaseUrl } from './base-url.js';
 import { Dissemination } from './dissemination.js';
-import { errorText, notifyAll, RateLimitedLog, type EngineLog } from './engine-log.js';
+import { notifyAll, RateLimitedLog, type EngineLog } from './engine-log.js';
 import type { EngineLifecycleEvent, JoinState } from './engine-lifecycle.js';
 import { DEFAULT_ENGINE_SETTINGS, DEFAULT_STATE_LIMITS, stateBytesBound, type EngineSettings, type StateLimits } from './engine-settings.js';
 import { FailureDetector, type ProbeOutcome, type ProbeResult } from './failure-detector.js';
@@ -11,9 +11,10 @@ import { entriesOf, stateOf, type MemberEntry, type MembershipChange } from './m
 import { Membership } from './membership.js';
 import { PeerBook } from './peer-book.js';
 import { shuffle } from './peer-selection.js';
+import { OwnAddress, type AddressCheck, type SelfCheckResult } from './own-address.js';
 import type { JsonValue, StateChange } from './replicated-state.js';
 import { StateReplication } from './state-replication.js';
-import { classifyFailure, type GossipTransport } from './transport.js';
+import type { GossipTransport } from './transport.js';
 import type { ProbeAck, ProbeMessage, ServerList, SyncMessage } from './types.js';
 
 /** Counters of one server's engine since it started (in `ClusterService.status().stats`). */
@@ -52,34 +53,7 @@ export interface EngineStats {
   broadcastQueueDepth: number;
 }
 
-/**
- * What a probe of this server's own base URL found (see ClusterEngine.selfCheck):
- * - `self`: it reached this very process;
- * - `other`: another process of the cluster answered there (another generation);
- * - `not-found`: something answered 404 (another route prefix, or not a cluster server);
- * - `unreachable`: refused, timed out, or failed otherwise (`reason` says how).
- */
-export type SelfCheckResult = { result: 'self' } | { result: 'other'; generation?: number } | { result: 'not-found' } | { result: 'unreachable'; reason: string };
-
-/** While yielded in an address conflict, the URL is probed this often to see whether it reaches this process again. */
-const CONFLICT_RECHECK_MS = 30_000;
-/**
- * This server probes its own base URL (does it reach this very process?): first this long
- * after start (a Nest app gossips from init, before it listens), then every minute, and every
- * few seconds while the answer is not this process.
- */
-const SELF_CHECK_FIRST_MS = 2000;
-const SELF_CHECK_EVERY_MS = 60_000;
-const SELF_CHECK_RETRY_MS = 5000;
-
-/** What the probes of this server's own base URL found so far (see ClusterEngine.addressCheck). */
-export interface AddressCheck {
-  /** When the last check ended (ms, this engine's clock). */
-  at: number;
-  result: SelfCheckResult;
-  /** How many checks in a row have not reached this process (0 after one that did). */
-  failuresInARow: number;
-}
+export type { AddressCheck, SelfCheckResult } from './own-address.js';
 
 /** What the engine needs from its host: time, randomness, the network, and where to log. */
 export interface EngineDeps {
@@ -110,13 +84,8 @@ export class ClusterEngine {
   private readonly detector: FailureDetector;
   private readonly antiEntropy: AntiEntropy;
   private readonly log: RateLimitedLog;
-  private readonly conflicts: AddressConflictDetector;
-  private readonly conflictListeners = new Set<(conflict: AddressConflict | undefined) => void>();
+  private readonly ownAddress: OwnAddress;
   private readonly lifecycleListeners = new Set<(event: EngineLifecycleEvent) => void>();
-  private lastConflictCheckAt = -Infinity;
-  private lastSelfCheck?: AddressCheck;
-  private startedAt = 0;
-  private selfChecking = false;
   private pushesSent = 0;
   /** Whether this process has announced its state after its first sync (see StateReplication.announceOwn). */
   private announced = false;
@@ -132,7 +101,6 @@ export class ClusterEngine {
     const s = (this.settings = { ...merged, stateLimits });
     const { now, random } = deps;
     const log = (this.log = new RateLimitedLog(deps.log, now));
-    this.conflicts = new AddressConflictDetector(s.selfUrl);
     this.awareness = new Awareness(s.awarenessMax, s.probeIntervalMs * 2);
     this.peers = new PeerBook(s.selfUrl, { now, log, acceptPeer: deps.acceptPeer });
     this.membership = new Membership(s, { now, log, peers: this.peers, awareness: this.awareness, shareEntry: deps.shareEntry });
@@ -145,12 +113,12 @@ export class ClusterEngine {
       send: (peer, target, timeoutMs) => this.sendProbe(peer, target, timeoutMs),
       gossipCheck: async (peer, timeoutMs) => (await this.antiEntropy.exchangeWith(peer, timeoutMs)).ok,
     });
+    this.ownAddress = new OwnAddress(s, this.membership, log, { now, transport: deps.transport, syncOnce: () => this.antiEntropy.round() });
     // a server of another cluster leaves the view and takes its state with it
     this.peers.onForeign((url) => this.membership.remove(url, 'belongs to another cluster'));
     // a restarted server is a new process: its predecessor's acks and format say nothing about it
     this.membership.onNewProcess((url) => this.peers.forgetProcess(url));
     this.membership.onApplied((entry) => this.peers.noteProcess(entry.baseUrl, entry.generation, now()));
-    this.membership.onRival((entry) => this.noteRival(entry));
     // a new generation (a start, the address taken back) is a new process to its peers: it announces its state again
     this.membership.onGeneration(() => {
       this.announced = false;
@@ -164,10 +132,7 @@ export class ClusterEngine {
   /** Puts this server in its own view, online, with a fresh stamp. */
   start(): void {
     if (this.membership.isRunning) return;
-    this.startedAt = this.deps.now();
-    // what a previous run of this engine found out about its address says nothing about this one
-    this.lastSelfCheck = undefined;
-    this.conflicts.clear();
+    this.ownAddress.started(this.deps.now());
     this.membership.start();
     this.notifyLifecycle('started');
   }
@@ -353,7 +318,7 @@ export class ClusterEngine {
 
   /** Answers a probe: merge its changes; for an indirect probe, probe the target for the sender. */
   async handleProbe(message: ProbeMessage): Promise<ProbeAck> {
-    if (message.selfCheck && message.selfCheck !== this.generation && this.membership.isRunning) this.noteTwinCheck(message.selfCheck);
+    if (message.selfCheck && message.selfCheck !== this.generation && this.membership.isRunning) this.ownAddress.noteTwinCheck(message.selfCheck);
     this.membership.merge(message, 'probe');
     if (Array.isArray(message.state)) this.replication.merge(message.state, 'probe');
     if (!message.target) return { message: 'ack', ack: true, ...this.dissemination.piggyback(undefined, message) };
@@ -372,7 +337,7 @@ export class ClusterEngine {
 
   /** One push-pull round with one peer (anti-entropy). Never throws: failures are counted and returned. */
   async gossipRound(): Promise<RoundResult> {
-    await this.checkConflict();
+    await this.ownAddress.checkConflict();
     if (!this.membership.isRunning) return { peer: null, ok: false, error: 'not running', changes: [] };
     this.maintain();
     if (this.membership.hasYielded) return { peer: null, ok: false, error: 'address yielded to another process', changes: [] };
@@ -467,7 +432,7 @@ export class ClusterEngine {
    */
   maintain(): MembershipChange[] {
     const now = this.deps.now();
-    if (this.active && now >= this.nextSelfCheckAt()) void this.checkOwnAddress();
+    if (this.active) this.ownAddress.checkIfDue(now);
     this.membership.renewIfDue(now);
     this.replication.expire();
     this.peers.pruneAnswered((url) => this.membership.get(url) !== undefined, this.membership.size);
@@ -516,169 +481,30 @@ export class ClusterEngine {
     return told;
   }
 
-  // ---- this server's own address ----------------------------------------------------------------
+  // ---- this server's own address (see OwnAddress) --------------------------------------------
 
   /**
    * Probes this server's own base URL: does it reach this very process? The answer carries the
    * answering process's own entry, whose generation tells it apart. Used at start (a base URL
    * that does not reach us is a misconfiguration) and to resolve address conflicts.
    */
-  async selfCheck(timeoutMs = Math.max(this.settings.probeTimeoutMs * 2, 1000)): Promise<SelfCheckResult> {
-    const url = this.settings.selfUrl;
-    try {
-      const ack = await this.deps.transport.probe(url, { message: 'probe', online: [], offline: [], selfCheck: this.generation }, timeoutMs);
-      const own = entriesOf(ack).find((e) => e.baseUrl === url);
-      return own?.generation === this.generation ? { result: 'self' } : { result: 'other', generation: own?.generation };
-    } catch (error) {
-      return classifyFailure(error) === 'not-found' ? { result: 'not-found' } : { result: 'unreachable', reason: errorText(error) };
-    }
+  selfCheck(timeoutMs?: number): Promise<SelfCheckResult> {
+    return this.ownAddress.selfCheck(timeoutMs);
   }
 
   /** The address conflict this process is in, if any (see AddressConflict). */
   conflict(): AddressConflict | undefined {
-    return this.conflicts.conflict;
+    return this.ownAddress.conflict();
   }
 
   /** Called when an address conflict starts, is decided, or ends (`undefined`). */
   onConflict(listener: (conflict: AddressConflict | undefined) => void): () => void {
-    this.conflictListeners.add(listener);
-    return () => this.conflictListeners.delete(listener);
+    return this.ownAddress.onConflict(listener);
   }
 
   /** What the last probe of our own base URL found, and when (see selfCheck); undefined before the first. */
   addressCheck(): AddressCheck | undefined {
-    return this.lastSelfCheck && { ...this.lastSelfCheck };
-  }
-
-  private nextSelfCheckAt(): number {
-    const last = this.lastSelfCheck;
-    if (!last) return this.startedAt + SELF_CHECK_FIRST_MS;
-    return last.at + (last.result.result === 'self' ? SELF_CHECK_EVERY_MS : SELF_CHECK_RETRY_MS);
-  }
-
-  private recordSelfCheck(result: SelfCheckResult): void {
-    const failures = result.result === 'self' ? 0 : (this.lastSelfCheck?.failuresInARow ?? 0) + 1;
-    this.lastSelfCheck = { at: this.deps.now(), result, failuresInARow: failures };
-  }
-
-  /**
-   * Probes our own base URL (at start, then every minute, and whenever another process's word
-   * about our URL arrives). When it reaches another process of the cluster, that one owns the
-   * URL and this one gives it up at once.
-   */
-  private async checkOwnAddress(): Promise<void> {
-    if (this.selfChecking) return;
-    this.selfChecking = true;
-    try {
-      const result = await this.selfCheck();
-      this.recordSelfCheck(result);
-      if (result.result === 'other' && result.generation && !this.conflicts.conflict && this.membership.isRunning) {
-        this.conflicts.declare(result.generation, this.generation, 'yielded', this.deps.now());
-        this.yieldAddress();
-      }
-    } finally {
-      this.selfChecking = false;
-    }
-  }
-
-  private noteRival(entry: MemberEntry): void {
-    this.conflicts.noteRivalWord(entry);
-    // yielded: only listening; checkConflict decides whether the other process is gone
-    if (this.membership.hasYielded) return;
-    if (this.conflicts.noteRival(entry.generation!, this.generation, this.deps.now())) void this.resolveConflict();
-    else if (!this.conflicts.conflict) void this.checkOwnAddress();
-  }
-
-  /**
-   * A process of another generation checked whether our URL reaches it, and reached us: two
-   * processes claim this URL, and since it reaches us, we keep it.
-   */
-  private noteTwinCheck(generation: number): void {
-    // a generation is a start stamp: one no process could have (malformed, from the future) says nothing
-    if (!Number.isSafeInteger(generation) || generation <= 0 || !this.membership.clock.isAcceptable(generation)) return;
-    const now = this.deps.now();
-    if (this.conflicts.conflict) return this.conflicts.touch(generation, now);
-    this.conflicts.declare(generation, this.generation, 'kept', now);
-    this.log.warn(
-      `address conflict: another process (generation ${generation}) also claims ${this.settings.selfUrl}; the URL reaches this process, which keeps it, and the other one gives it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
-    );
-    this.notifyConflict();
-  }
-
-  private yieldAddress(): void {
-    this.membership.yieldAddress();
-    this.lastConflictCheckAt = this.deps.now();
-    const conflict = this.conflicts.conflict!;
-    this.log.warn(
-      `address conflict: another process (generation ${conflict.rivalGeneration}) also claims ${this.settings.selfUrl}; this process gives it up and stops gossiping until the URL reaches it (the other one answers there, or started first). Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
-    );
-    this.notifyConflict();
-  }
-
-  /**
-   * Decides who keeps the address: the process the URL reaches keeps it; when it reaches
-   * neither (or something else), the younger one (the higher generation) gives it up. The
-   * one that yields stops refuting, stamping and accusing, so the cluster settles on the
-   * other's word; it takes the address back once the URL reaches it (the other one is gone).
-   */
-  private async resolveConflict(): Promise<void> {
-    const check = await this.selfCheck();
-    const conflict = this.conflicts.conflict;
-    if (!conflict) return;
-    this.recordSelfCheck(check);
-    const keep = check.result === 'self' || (check.result !== 'other' && conflict.generation < conflict.rivalGeneration);
-    this.conflicts.decide(keep ? 'kept' : 'yielded');
-    if (!keep) return this.yieldAddress();
-    this.log.warn(
-      `address conflict: another process (generation ${conflict.rivalGeneration}) also claims ${this.settings.selfUrl}; this process keeps it (the URL reaches it, or it started first) and the other one should give it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
-    );
-    this.notifyConflict();
-  }
-
-  /**
-   * While yielded (every CONFLICT_RECHECK_MS): take the address back once the URL reaches this
-   * process, or once the cluster holds the other process offline (it failed, or left). When the
-   * URL reaches no process at all, a sync with one peer brings what the cluster says of the
-   * other one (this process holds no word of its own about the URL while yielded, so the sync
-   * always brings the cluster's). While kept: end the conflict once the other is quiet.
-   */
-  private async checkConflict(): Promise<void> {
-    const conflict = this.conflicts.conflict;
-    if (!conflict || !this.membership.isRunning) return;
-    const now = this.deps.now();
-    if (conflict.role === 'kept' && this.conflicts.expireIfQuiet(now)) return this.notifyConflict();
-    if (conflict.role !== 'yielded' || now - this.lastConflictCheckAt < CONFLICT_RECHECK_MS) return;
-    this.lastConflictCheckAt = now;
-    const check = await this.selfCheck();
-    this.recordSelfCheck(check);
-    if (check.result === 'self') return this.reclaim(`${this.settings.selfUrl} reaches this process again`);
-    // another process answers at the URL: it is alive, and keeps it
-    if (check.result === 'other') return;
-    await this.antiEntropy.round();
-    const gone = this.conflicts.rivalGone();
-    if (!gone || !this.membership.hasYielded) return;
-    const rival = this.conflicts.conflict!.rivalGeneration;
-    this.conflicts.noteTakenBack(gone, rival);
-    this.reclaim(`the other process (generation ${rival}) ${gone === 'failed' ? 'was declared offline by the cluster' : 'left'}`);
-  }
-
-  /** Claims the address again, as a new generation (its keys follow: see StateReplication). */
-  private reclaim(why: string): void {
-    this.conflicts.clear();
-    this.membership.reclaimAddress();
-    this.log.warn(`address conflict over: ${why}; this process takes ${this.settings.selfUrl} back`);
-    this.notifyConflict();
-  }
-
-  private notifyConflict(): void {
-    const conflict = this.conflicts.conflict;
-    for (const listener of this.conflictListeners) {
-      try {
-        listener(conflict);
-      } catch (error) {
-        this.log.warn(`conflict listener threw: ${errorText(error)}`);
-      }
-    }
+    return this.ownAddress.addressCheck();
   }
 
   /** Sends a probe (indirect when `target` is given) with its piggyback, and merges what its ack carries. */
