@@ -7,7 +7,7 @@ import type { Membership } from './membership.js';
 import { digestEntrySize, MessageBudget } from './message-budget.js';
 import type { PeerBook } from './peer-book.js';
 import { choosePeer, shuffle } from './peer-selection.js';
-import { jsonSize, type StateDelta } from './replicated-state.js';
+import { jsonSize, type StateDelta } from './state-wire.js';
 import type { StateReplication } from './state-replication.js';
 import { classifyFailure, type GossipTransport } from './transport.js';
 import type { ServerList, SyncMessage } from './types.js';

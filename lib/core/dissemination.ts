@@ -4,7 +4,7 @@ import { stateOf, toWire, type MemberEntry } from './membership-view.js';
 import type { Membership } from './membership.js';
 import { entrySize, MessageBudget } from './message-budget.js';
 import type { PeerBook } from './peer-book.js';
-import { jsonSize, type StateDelta } from './replicated-state.js';
+import { jsonSize, type StateDelta } from './state-wire.js';
 import type { GossipServer, ProbeMessage, ServerList } from './types.js';
 
 type DisseminationSettings = Pick<EngineSettings, 'retransmitMult' | 'maxPiggyback' | 'messageBudgetBytes'>;
