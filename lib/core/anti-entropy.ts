@@ -237,7 +237,7 @@ export class AntiEntropy {
   }
 
   private digestEntryOf(entry: MemberEntry): DigestEntry {
-    return [entry.baseUrl, entry.lastUpdate, rankOf(entry), this.replication.state.knownVersion(entry.baseUrl)];
+    return [entry.baseUrl, entry.lastUpdate, rankOf(entry), this.replication.knownVersion(entry.baseUrl)];
   }
 
   /** Compares a peer's digest with this view: what the peer lacks (candidates) and what this side lacks (want). */
@@ -245,7 +245,6 @@ export class AntiEntropy {
     const candidates: SyncCandidate[] = [];
     const want: DigestEntry[] = [];
     const listed = new Set<string>();
-    const state = this.replication.state;
     for (const theirs of digest) {
       if (!isDigestEntry(theirs)) continue;
       const url = theirs[0];
@@ -256,7 +255,7 @@ export class AntiEntropy {
         continue;
       }
       const order = compareStamps(mine.lastUpdate, rankOf(mine), theirs);
-      const myKnown = state.knownVersion(url);
+      const myKnown = this.replication.knownVersion(url);
       if (order > 0 || myKnown > theirs[3]) candidates.push({ url, theirs });
       if (order < 0 || theirs[3] > myKnown) want.push(this.digestEntryOf(mine));
     }
@@ -280,13 +279,12 @@ export class AntiEntropy {
    * spent; at least one item always goes, so nothing starves.
    */
   private deltasFor(candidates: SyncCandidate[], budget: MessageBudget): Pick<SyncMessage, 'members' | 'state'> {
-    const state = this.replication.state;
     const scored = candidates
       .map((c) => {
         const mine = this.membership.get(c.url);
         if (!mine) return null;
         const memberGap = !c.theirs ? mine.lastUpdate + 1 : compareStamps(mine.lastUpdate, rankOf(mine), c.theirs) > 0 ? mine.lastUpdate - c.theirs[1] + 1 : 0;
-        const stateGap = state.knownVersion(c.url) - (c.theirs?.[3] ?? 0);
+        const stateGap = this.replication.knownVersion(c.url) - (c.theirs?.[3] ?? 0);
         return { c, mine, memberGap, stateGap, staleness: Math.max(memberGap, stateGap), tie: this.deps.random() };
       })
       .filter((x): x is NonNullable<typeof x> => x !== null && (x.memberGap > 0 || x.stateGap > 0))
@@ -304,7 +302,7 @@ export class AntiEntropy {
         count++;
       }
       if (stateGap > 0) {
-        const delta = state.deltaFor(c.url, c.theirs?.[3] ?? 0, Math.max(256, budget.limit - budget.used));
+        const delta = this.replication.deltaFor(c.url, c.theirs?.[3] ?? 0, Math.max(256, budget.limit - budget.used));
         if (delta) {
           const size = jsonSize(delta) + 1;
           if (count > 0 && !budget.fits(size)) break;

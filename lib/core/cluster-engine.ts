@@ -211,22 +211,22 @@ export class ClusterEngine {
 
   /** A live key/value value of a server (this one included), or undefined. */
   peerValue(server: string, key: string): JsonValue | undefined {
-    return this.replication.state.get(server, key);
+    return this.replication.get(server, key);
   }
 
   /** One server's live keys. */
   stateOf(server: string): Record<string, JsonValue> {
-    return this.replication.state.entriesOf(server);
+    return this.replication.entriesOf(server);
   }
 
   /** Every server's live keys, by base URL (servers without keys are left out). */
   stateSnapshot(): Record<string, Record<string, JsonValue>> {
-    return this.replication.state.snapshot();
+    return this.replication.snapshot();
   }
 
   /** The watermark of a server's key/value state as held here (0 when none). */
   stateVersion(server: string): number {
-    return this.replication.state.knownVersion(server);
+    return this.replication.knownVersion(server);
   }
 
   stats(): EngineStats {

@@ -13,7 +13,7 @@ import { ReplicatedState, type JsonValue, type StateChange, type StateDelta } fr
  * server is dropped, and listeners hear every change.
  */
 export class StateReplication {
-  readonly state: ReplicatedState;
+  private readonly state: ReplicatedState;
   private readonly listeners = new Set<(change: StateChange) => void>();
   readonly stats = {
     /** Incoming deltas refused (limits, malformed, stamped too far ahead). */
@@ -44,6 +44,31 @@ export class StateReplication {
     });
     // a restarted server is a new process: its predecessor's keys go, whatever their versions
     membership.onNewProcess((url) => this.emit(this.state.newGeneration(url, membership.get(url)?.generation)));
+  }
+
+  /** A live value of a server's key (this server's included), or undefined. */
+  get(server: string, key: string): JsonValue | undefined {
+    return this.state.get(server, key);
+  }
+
+  /** One server's live keys. */
+  entriesOf(server: string): Record<string, JsonValue> {
+    return this.state.entriesOf(server);
+  }
+
+  /** Every server's live keys, by base URL (servers without keys are left out). */
+  snapshot(): Record<string, Record<string, JsonValue>> {
+    return this.state.snapshot();
+  }
+
+  /** The watermark of a server's state as held here (0 when none): the state version of digests. */
+  knownVersion(server: string): number {
+    return this.state.knownVersion(server);
+  }
+
+  /** What a peer whose watermark for `server` is `theirKnown` lacks, within `budgetBytes` (see ReplicatedState.deltaFor). */
+  deltaFor(server: string, theirKnown: number, budgetBytes: number): StateDelta | null {
+    return this.state.deltaFor(server, theirKnown, budgetBytes);
   }
 
   /** A queued delta as it should travel now: see ReplicatedState.withTimeLeft. */
