@@ -497,11 +497,6 @@ export class ClusterEngine {
     return this.ownAddress.conflict();
   }
 
-  /** Called when an address conflict starts, is decided, or ends (`undefined`). */
-  onConflict(listener: (conflict: AddressConflict | undefined) => void): () => void {
-    return this.ownAddress.onConflict(listener);
-  }
-
   /** What the last probe of our own base URL found, and when (see selfCheck); undefined before the first. */
   addressCheck(): AddressCheck | undefined {
     return this.ownAddress.addressCheck();

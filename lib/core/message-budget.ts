@@ -42,12 +42,6 @@ export class MessageBudget {
   add(bytes: number): void {
     this.spent += bytes;
   }
-
-  /** Takes `bytes` unconditionally; true while the total is still within the limit. */
-  spend(bytes: number): boolean {
-    this.spent += bytes;
-    return this.spent <= this.limit;
-  }
 }
 
 /**

@@ -42,7 +42,6 @@ export interface AddressCheck {
  */
 export class OwnAddress {
   private readonly conflicts: AddressConflictDetector;
-  private readonly conflictListeners = new Set<(conflict: AddressConflict | undefined) => void>();
   private lastConflictCheckAt = -Infinity;
   private lastSelfCheck?: AddressCheck;
   private startedAt = 0;
@@ -98,12 +97,6 @@ export class OwnAddress {
   /** The address conflict this process is in, if any (see AddressConflict). */
   conflict(): AddressConflict | undefined {
     return this.conflicts.conflict;
-  }
-
-  /** Called when an address conflict starts, is decided, or ends (`undefined`). */
-  onConflict(listener: (conflict: AddressConflict | undefined) => void): () => void {
-    this.conflictListeners.add(listener);
-    return () => this.conflictListeners.delete(listener);
   }
 
   /** What the last probe of our own base URL found, and when (see selfCheck); undefined before the first. */
@@ -163,7 +156,6 @@ export class OwnAddress {
     this.log.warn(
       `address conflict: another process (generation ${generation}) also claims ${this.settings.selfUrl}; the URL reaches this process, which keeps it, and the other one gives it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
     );
-    this.notifyConflict();
   }
 
   private yieldAddress(): void {
@@ -173,7 +165,6 @@ export class OwnAddress {
     this.log.warn(
       `address conflict: another process (generation ${conflict.rivalGeneration}) also claims ${this.settings.selfUrl}; this process gives it up and stops gossiping until the URL reaches it (the other one answers there, or started first). Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
     );
-    this.notifyConflict();
   }
 
   /**
@@ -193,7 +184,6 @@ export class OwnAddress {
     this.log.warn(
       `address conflict: another process (generation ${conflict.rivalGeneration}) also claims ${this.settings.selfUrl}; this process keeps it (the URL reaches it, or it started first) and the other one should give it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
     );
-    this.notifyConflict();
   }
 
   /**
@@ -207,7 +197,7 @@ export class OwnAddress {
     const conflict = this.conflicts.conflict;
     if (!conflict || !this.membership.isRunning) return;
     const now = this.deps.now();
-    if (conflict.role === 'kept' && this.conflicts.expireIfQuiet(now)) return this.notifyConflict();
+    if (conflict.role === 'kept') return void this.conflicts.expireIfQuiet(now);
     if (conflict.role !== 'yielded' || now - this.lastConflictCheckAt < CONFLICT_RECHECK_MS) return;
     this.lastConflictCheckAt = now;
     const check = await this.selfCheck();
@@ -228,17 +218,5 @@ export class OwnAddress {
     this.conflicts.clear();
     this.membership.reclaimAddress();
     this.log.warn(`address conflict over: ${why}; this process takes ${this.settings.selfUrl} back`);
-    this.notifyConflict();
-  }
-
-  private notifyConflict(): void {
-    const conflict = this.conflicts.conflict;
-    for (const listener of this.conflictListeners) {
-      try {
-        listener(conflict);
-      } catch (error) {
-        this.log.warn(`conflict listener threw: ${errorText(error)}`);
-      }
-    }
   }
 }
