@@ -4,7 +4,7 @@
  * driven by hand on one clock. `reach` says which process a request to the shared URL reaches
  * (none: it times out), as a load balancer or a port mapping would.
  */
-import { ClusterEngine, type EngineLifecycleEvent, type GossipTransport, type StateChange } from '../../lib/core/index.js';
+import { AddressConflictDetector, ClusterEngine, type EngineLifecycleEvent, type GossipTransport, type MemberEntry, type StateChange } from '../../lib/core/index.js';
 import { InMemoryNetwork, type RequestFate } from '../../sim/in-memory-network.js';
 import { seededRandom } from '../../sim/virtual-cluster.js';
 
@@ -236,5 +236,27 @@ describe('own address', () => {
     for (let i = 0; i < 2; i++) await twin.gossipRound();
     expect(peer.member(SHARED)).toMatchObject({ online: true, generation: twin.generation });
     expect(peer.stateOf(SHARED)).toEqual({ who: 'twin' });
+  });
+
+  it('the rival is gone when the cluster declares it offline, or when it left (once per generation: a drained process says the same, alive)', () => {
+    const d = new AddressConflictDetector(SHARED);
+    const rival = T0;
+    const word = (lastUpdate: number, extra: Pick<MemberEntry, 'online'> & Partial<MemberEntry>): MemberEntry => ({ baseUrl: SHARED, monitor: false, lastUpdate, generation: rival, ...extra });
+    d.declare(rival, T0 + 5_000, 'yielded', T0 + 6_000);
+    d.noteRivalWord(word(T0 + 7_000, { online: true }));
+    expect(d.rivalGone()).toBeUndefined();
+    d.noteRivalWord(word(T0 + 6_000, { online: false })); // older than the word held: ignored
+    expect(d.rivalGone()).toBeUndefined();
+    d.noteRivalWord(word(T0 + 8_000, { online: false }));
+    expect(d.rivalGone()).toBe('left');
+    d.noteTakenBack('left', rival);
+    expect(d.conflict).toBeUndefined();
+    // the same process fights again (it was drained, not gone) and wins: its "offline" no longer counts
+    d.declare(rival, T0 + 9_000, 'yielded', T0 + 10_000);
+    d.noteRivalWord(word(T0 + 11_000, { online: false }));
+    expect(d.rivalGone()).toBeUndefined();
+    // declared offline by another server: it failed
+    d.noteRivalWord(word(T0 + 12_000, { online: false, by: PEER }));
+    expect(d.rivalGone()).toBe('failed');
   });
 });
