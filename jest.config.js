@@ -8,6 +8,8 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
+  // the mutation run's sandbox (a copy of the repo) must not shadow the package while it runs
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   testTimeout: 60000,
   // each run gets its own temp folder; the teardown fails the run when a test left anything in it
   globalSetup: '<rootDir>/test/support/temp-folder.global-setup.ts',
