@@ -9,7 +9,12 @@ import base from './jest.config.js';
 export default {
   ...base,
   // the package's own name (sample/local-cluster.ts imports it) resolves to the mutated source, not dist/
-  moduleNameMapper: { ...base.moduleNameMapper, '^clustershazbot$': '<rootDir>/lib/index.ts' },
+  moduleNameMapper: {
+    ...base.moduleNameMapper,
+    '^clustershazbot$': '<rootDir>/lib/index.ts',
+    // properties run a few cases per mutant (see the file)
+    '^fast-check$': '<rootDir>/test/mutation/fast-check-capped.ts',
+  },
   testMatch: ['<rootDir>/test/mutation/*.mutation.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   // mutants that loop or never settle are timed out by Stryker; a lower per-test ceiling ends them sooner
