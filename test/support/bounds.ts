@@ -23,6 +23,16 @@ export function lostHostIntervals(clusterSize: number): number {
   return 2 + 4 * Math.max(1, Math.log10(clusterSize)) + Math.log2(clusterSize) + 2;
 }
 
+/**
+ * A dead server whose suspicion gets no confirmation in time (10 % message loss drops them; a
+ * starved server withholds its own): offline within the maximum suspicion timeout instead of
+ * the minimum, 2 + 6 · 4 · max(1, log10 N) + log2 N + 2 intervals (docs/failure-detection.md,
+ * step 6: the timeout starts at 6× the minimum).
+ */
+export function unconfirmedSuspicionIntervals(clusterSize: number): number {
+  return 2 + 6 * 4 * Math.max(1, Math.log10(clusterSize)) + Math.log2(clusterSize) + 2;
+}
+
 /** A change made on one server (control offline, a key) on every server: log2 N + 2 intervals (the dissemination goal). */
 export function spreadIntervals(clusterSize: number): number {
   return Math.log2(clusterSize) + 2;
