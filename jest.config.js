@@ -11,6 +11,12 @@ export default {
   // the mutation run's sandbox (a copy of the repo) must not shadow the package while it runs
   modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   testTimeout: 60000,
+  // `npm test` passes --coverage: what the in-process suites (unit, e2e) cover of lib/, printed as a
+  // summary, against a floor that only goes up (docs/measurements.md, "Coverage"). The real-process
+  // suites run dist/ in child processes: they count for nothing here.
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['<rootDir>/lib/**/*.ts'],
+  coverageReporters: ['text-summary', 'json-summary'],
   // each run gets its own temp folder; the teardown fails the run when a test left anything in it
   globalSetup: '<rootDir>/test/support/temp-folder.global-setup.ts',
   globalTeardown: '<rootDir>/test/support/temp-folder.global-teardown.ts',
