@@ -4,7 +4,7 @@
  * clocks, restarts that listen late, simultaneous graceful leaves, two processes with one URL.
  * Each returns what went wrong, counted, so a test can require zero.
  */
-import { VirtualCluster, type SimNode } from './virtual-cluster.js';
+import { SimTimeout, VirtualCluster, type SimNode } from './virtual-cluster.js';
 
 const PROBE_MS = 1000;
 
@@ -18,7 +18,8 @@ function cluster(size: number, seed: number): VirtualCluster {
  * clocks of all then run ahead of their wall clocks); `victim` runs the victim 2 min ahead
  * until it dies and corrects it at restart (NTP at boot). The victim writes `load` ten times
  * over 10 s, is killed and restarted at its URL, and writes `load` = `new-0`.
- * Returns the probe intervals until every other server holds `new-0` (-1: never, within `limitS`).
+ * Returns the probe intervals until every other server holds `new-0`; throws SimTimeout when that
+ * does not happen within `limitS`.
  */
 export async function restartBehindStamps(o: { seed: number; skew: 'peer' | 'victim' | 'none'; limitS?: number }): Promise<number> {
   const c = cluster(6, o.seed);
@@ -37,8 +38,8 @@ export async function restartBehindStamps(o: { seed: number; skew: 'peer' | 'vic
   c.restart(victim, c.nodes[0].url);
   victim.engine.setLocalState('load', 'new-0');
   const others = c.nodes.filter((n) => n !== victim);
-  const ms = await c.timeUntil(() => others.every((n) => n.engine.peerValue(victim.url, 'load') === 'new-0'), (o.limitS ?? 600) * 1000, PROBE_MS / 4);
-  return ms < 0 ? -1 : ms / PROBE_MS;
+  const ms = await c.timeUntil(() => others.every((n) => n.engine.peerValue(victim.url, 'load') === 'new-0'), (o.limitS ?? 600) * 1000, PROBE_MS / 4, "the restarted server's new value on every other server");
+  return ms / PROBE_MS;
 }
 
 /**
@@ -128,7 +129,7 @@ export async function simultaneousLeave(o: { seed: number; size?: number; leaver
 }
 
 export interface TwinResult {
-  /** Intervals from the twin's start until both processes report the conflict (-1: never). */
+  /** Intervals from the twin's start until both processes report the conflict (SimTimeout when they never do). */
   detectedAfter: number;
   /** Each process's role once decided. */
   originalRole?: string;
@@ -164,6 +165,7 @@ export async function twinAddress(o: { seed: number; runS?: number; settleS?: nu
     await c.runFor(PROBE_MS);
     if (detectedAfter < 0 && original.engine.conflict() && twin.engine.conflict()) detectedAfter = (c.time - started) / PROBE_MS;
   }
+  if (detectedAfter < 0) throw new SimTimeout(`seed ${o.seed}: both processes reporting the address conflict`, runMs - settleMs);
   const sends = (n: SimNode) => {
     const st = n.engine.stats();
     return st.rounds + st.probesSent + st.pushesSent;

@@ -32,8 +32,8 @@ export async function disseminationRounds(o: ScenarioOptions): Promise<number> {
   await c.runFor(WARM_UP_MS);
   const source = pickVictim(c);
   source.engine.setOnline(false);
-  const ms = await c.timeUntil(() => c.seenBy(source.url, (e) => e?.online === false) === c.nodes.length - 1, 600 * PROBE_MS, PROBE_MS / 10);
-  return ms < 0 ? -1 : ms / PROBE_MS;
+  const ms = await c.timeUntil(() => c.seenBy(source.url, (e) => e?.online === false) === c.nodes.length - 1, 600 * PROBE_MS, PROBE_MS / 10, 'a change on every server');
+  return ms / PROBE_MS;
 }
 
 export interface DetectionResult {
@@ -67,8 +67,9 @@ export async function detection(o: ScenarioOptions & { fault: 'crash' | 'host-lo
     },
     600 * PROBE_MS,
     PROBE_MS / 10,
+    `${o.fault}: the victim offline on every live server`,
   );
-  return { first: first / PROBE_MS, all: all < 0 ? -1 : all / PROBE_MS, falseOfflines: c.falseOfflines };
+  return { first: first / PROBE_MS, all: all / PROBE_MS, falseOfflines: c.falseOfflines };
 }
 
 /** A hung server resumes (SIGCONT): probe intervals until all see it online again; and whom it wrongly accused. */
@@ -81,9 +82,9 @@ export async function hangAndResume(o: ScenarioOptions & { hangMs: number }): Pr
   await c.runFor(o.hangMs);
   const falseBefore = c.falseOfflines;
   victim.hung = false;
-  const ms = await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === true && !e.suspect) === c.nodes.length - 1, 120 * PROBE_MS, PROBE_MS / 10);
+  const ms = await c.timeUntil(() => c.seenBy(victim.url, (e) => e?.online === true && !e.suspect) === c.nodes.length - 1, 120 * PROBE_MS, PROBE_MS / 10, 'the resumed server online everywhere');
   await c.runFor(30 * PROBE_MS);
-  return { backOnlineAfter: ms < 0 ? -1 : ms / PROBE_MS, falseOfflines: c.falseOfflines - falseBefore };
+  return { backOnlineAfter: ms / PROBE_MS, falseOfflines: c.falseOfflines - falseBefore };
 }
 
 /** False offline declarations over `rounds` probe intervals with message loss, and optionally one starved server. */
@@ -103,12 +104,12 @@ export async function partitionAndHeal(o: ScenarioOptions): Promise<{ splitDetec
   const half = Math.floor(c.nodes.length / 2);
   c.partition((_n, i) => (i < half ? 1 : 2));
   const crossOffline = () => c.nodes.every((n, i) => c.nodes.every((m, j) => (i < half) === (j < half) || n.engine.member(m.url)?.online === false));
-  const split = await c.timeUntil(crossOffline, 600 * PROBE_MS, PROBE_MS / 2);
+  const split = await c.timeUntil(crossOffline, 600 * PROBE_MS, PROBE_MS / 2, 'each side marking the other offline');
   c.heal();
   const allOnline = () => c.nodes.every((n) => c.nodes.every((m) => m === n || (n.engine.member(m.url)?.online === true && !n.engine.member(m.url)?.suspect)));
-  const healed = await c.timeUntil(allOnline, 1200 * PROBE_MS, PROBE_MS / 2);
+  const healed = await c.timeUntil(allOnline, 1200 * PROBE_MS, PROBE_MS / 2, 'every server online everywhere after healing');
   const lost = c.nodes.reduce((sum, n) => sum + (c.nodes.length - n.engine.viewSize), 0);
-  return { splitDetected: split < 0 ? -1 : split / PROBE_MS, healed: healed < 0 ? -1 : healed / PROBE_MS, lost };
+  return { splitDetected: split / PROBE_MS, healed: healed / PROBE_MS, lost };
 }
 
 /** A server that hangs and resumes repeatedly: how many offline/online transitions the others record. */

@@ -9,7 +9,7 @@
 import { KeyOwnership } from '../lib/core/key-ownership.js';
 import type { QuorumOption } from '../lib/core/quorum.js';
 import { SingletonCoordinator } from '../lib/core/singleton-coordinator.js';
-import { VirtualCluster, type SimNode } from './virtual-cluster.js';
+import { SimTimeout, VirtualCluster, type SimNode } from './virtual-cluster.js';
 
 const JOB = 'report';
 
@@ -121,7 +121,7 @@ export interface SigkillTrial {
   doubles: number;
   /** Fires from the kill on that nobody ran, until the first run on the new owner. */
   missedAfterKill: number;
-  /** From the kill to the first run on another server, ms. */
+  /** From the kill to the first run on another server, ms (Infinity: no other server ran it within the trial). */
   takeOverMs: number;
   /** From the kill until every survivor saw the victim offline, ms. */
   detectionMs: number;
@@ -159,6 +159,8 @@ export async function sigkillOwner(o: SingletonSimOptions): Promise<SigkillTrial
     if (detectedAt < 0 && survivors.every((n) => n.engine.member(victim.url)?.online === false)) detectedAt = c.time;
     if (agreedAt < 0 && survivors.every((n) => !s.ownershipOf(n).isEligible(victim.url)) && s.agree(survivors, SAMPLE_KEYS)) agreedAt = c.time;
   }
+  if (detectedAt < 0) throw new SimTimeout(`seed ${o.seed}: every survivor seeing the killed owner offline`, 60_000);
+  if (agreedAt < 0) throw new SimTimeout(`seed ${o.seed}: the survivors agreeing on the owners of the sample keys`, 60_000);
   await c.runUntil(killedAt + 30 * s.fireEveryMs);
   const after = s.firesBetween(killedAt, c.time - s.fireEveryMs);
   // the first fire run by another server (a fire at the kill's very moment may still be the victim's)
@@ -168,9 +170,9 @@ export async function sigkillOwner(o: SingletonSimOptions): Promise<SigkillTrial
   return {
     doubles: all.filter((f) => f.runners.length > 1).length,
     missedAfterKill: firstRun ? after.indexOf(firstRun) : after.length,
-    takeOverMs: firstRun ? firstRun.at - killedAt : -1,
-    detectionMs: detectedAt < 0 ? -1 : detectedAt - killedAt,
-    agreementMs: agreedAt < 0 ? -1 : agreedAt - killedAt,
+    takeOverMs: firstRun ? firstRun.at - killedAt : Infinity,
+    detectionMs: detectedAt - killedAt,
+    agreementMs: agreedAt - killedAt,
     notExactlyOnceAfter: firstRun ? after.slice(after.indexOf(firstRun)).filter((f) => f.runners.length !== 1).length : after.length,
     detectionBoundMs: (2 + Math.ceil(Math.log2(size))) * s.probeMs,
   };
@@ -207,14 +209,12 @@ export async function partition(o: SingletonSimOptions): Promise<PartitionTrial>
   const splitAt = c.time;
   c.partition((n) => (minority.includes(n) ? 1 : 0));
   const sawOffline = (observers: SimNode[], others: SimNode[]) => observers.every((a) => others.every((b) => a.engine.member(b.url)?.online === false));
-  const settle = await c.timeUntil(() => sawOffline(minority, majority) && sawOffline(majority, minority), 120_000, 100);
-  if (settle < 0) throw new Error(`seed ${o.seed}: the sides never declared each other offline`);
+  await c.timeUntil(() => sawOffline(minority, majority) && sawOffline(majority, minority), 120_000, 100, `seed ${o.seed}: the sides declaring each other offline`);
   const settledAt = c.time;
   await c.runFor(30 * s.fireEveryMs);
   const healAt = c.time;
   c.heal();
-  const healed = await c.timeUntil(() => c.nodes.every((n) => c.nodes.every((m) => n.engine.member(m.url)?.online === true && !n.engine.member(m.url)?.suspect)) && s.agree(c.nodes, ['x']), 300_000, 100);
-  if (healed < 0) throw new Error(`seed ${o.seed}: the partition never healed`);
+  await c.timeUntil(() => c.nodes.every((n) => c.nodes.every((m) => n.engine.member(m.url)?.online === true && !n.engine.member(m.url)?.suspect)) && s.agree(c.nodes, ['x']), 300_000, 100, `seed ${o.seed}: the partition healing`);
   const convergedAt = c.time + 2 * s.probeMs + s.fireEveryMs;
   await c.runUntil(convergedAt + 20 * s.fireEveryMs);
   const settledFires = s.firesBetween(settledAt + s.fireEveryMs, healAt);

@@ -123,8 +123,8 @@ export async function keyDissemination(o: { size: number; seed: number; lossRate
   await c.runFor(15 * PROBE_MS);
   const source = c.nodes[1 + Math.floor(c.random() * (c.nodes.length - 1))];
   source.engine.setLocalState('version', '2.4.1');
-  const ms = await c.timeUntil(() => c.nodes.every((n) => n.engine.peerValue(source.url, 'version') === '2.4.1'), 600 * PROBE_MS, PROBE_MS / 10);
-  return ms < 0 ? -1 : ms / PROBE_MS;
+  const ms = await c.timeUntil(() => c.nodes.every((n) => n.engine.peerValue(source.url, 'version') === '2.4.1'), 600 * PROBE_MS, PROBE_MS / 10, 'the key on every server');
+  return ms / PROBE_MS;
 }
 
 export interface Staleness {
@@ -136,7 +136,7 @@ export interface Staleness {
   medianIntervals: number;
   p99Intervals: number;
   maxIntervals: number;
-  /** After the writers stop, intervals until every server holds every latest value (-1: never). */
+  /** After the writers stop, intervals until every server holds every latest value (SimTimeout: never). */
   drainIntervals: number;
 }
 
@@ -171,7 +171,7 @@ export async function stalenessUnderBudget(o: { size: number; seed: number; budg
     }
   }
   const latest = () => c.nodes.every((observer) => c.nodes.every((owner) => observer.engine.peerValue(owner.url, 'load') === owner.engine.peerValue(owner.url, 'load')));
-  const drained = await c.timeUntil(latest, 600 * PROBE_MS, PROBE_MS / 2);
+  const drained = await c.timeUntil(latest, 600 * PROBE_MS, PROBE_MS / 2, 'every latest value on every server');
   samples.sort((a, b) => a - b);
   const at = (q: number) => +samples[Math.min(samples.length - 1, Math.floor(q * samples.length))].toFixed(1);
   return {
@@ -181,6 +181,6 @@ export async function stalenessUnderBudget(o: { size: number; seed: number; budg
     medianIntervals: at(0.5),
     p99Intervals: at(0.99),
     maxIntervals: +samples[samples.length - 1].toFixed(1),
-    drainIntervals: drained < 0 ? -1 : drained / PROBE_MS,
+    drainIntervals: drained / PROBE_MS,
   };
 }

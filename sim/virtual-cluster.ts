@@ -107,6 +107,17 @@ export interface SimNode {
   listening: boolean;
 }
 
+/** A simulated scenario's awaited event did not happen within its limit (virtual time). */
+export class SimTimeout extends Error {
+  constructor(
+    readonly what: string,
+    readonly limitMs: number,
+  ) {
+    super(`${what}: did not happen within ${limitMs} ms of virtual time`);
+    this.name = 'SimTimeout';
+  }
+}
+
 export class VirtualCluster {
   time = 1_800_000_000_000;
   readonly nodes: SimNode[] = [];
@@ -269,14 +280,19 @@ export class VirtualCluster {
     await this.runUntil(this.time + ms, stop);
   }
 
-  /** Runs until `check` holds (checked every `everyMs`), or `limitMs` passes; returns the elapsed virtual ms, or -1. */
-  async timeUntil(check: () => boolean, limitMs: number, everyMs = 100): Promise<number> {
+  /**
+   * Runs until `check` holds (checked every `everyMs`) and returns the elapsed virtual ms. Throws
+   * (SimTimeout, naming `what`) when `limitMs` passes first: a figure that never happened is a
+   * failure, never a number that a `≤ bound` assertion would let through.
+   */
+  async timeUntil(check: () => boolean, limitMs: number, everyMs = 100, what = 'the awaited condition'): Promise<number> {
     const start = this.time;
     while (this.time - start < limitMs) {
       if (check()) return this.time - start;
       await this.runFor(everyMs);
     }
-    return check() ? this.time - start : -1;
+    if (check()) return this.time - start;
+    throw new SimTimeout(what, limitMs);
   }
 
   live(): SimNode[] {

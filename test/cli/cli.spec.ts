@@ -4,6 +4,7 @@
  * errors an operator meets (wrong secret, another cluster, unreachable server, bad URL).
  */
 import { jest } from '@jest/globals';
+import { createServer, type Socket } from 'node:net';
 import { DEMO_CONTROL_SECRET, DEMO_SECRET, freePort, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
 import { allOnline } from '../support/offline-watcher.js';
 import { parseTable, runCli, spawnCli } from './run-cli.js';
@@ -187,6 +188,68 @@ describe('clustershazbot CLI against real servers', () => {
     const wrongPrefix = await runCli(['members', servers[0].baseUrl, '--prefix', 'elsewhere'], SECRETS);
     expect(wrongPrefix.code).toBe(1);
     expect(wrongPrefix.stderr).toContain('(404 Not Found): is the URL the server\'s base URL, and --prefix (now "elsewhere") its route prefix?');
+  });
+
+  it('watch --format json prints one change object per line', async () => {
+    const watcher = spawnCli(['watch', servers[0].baseUrl, '--interval', '0.3', '--format', 'json'], SECRETS);
+    let stdout = '';
+    watcher.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => watcher.once('exit', resolve));
+    const target = servers[2];
+    try {
+      await cluster.waitFor('watch to poll once', async () => watcher.exitCode === null, (running) => running, 5_000, 50);
+      await new Promise((r) => setTimeout(r, 1000)); // its first poll is the baseline, not a change
+      expect((await runCli(['control', target.baseUrl, '--offline'], SECRETS)).code).toBe(0);
+      await cluster.waitFor('the offline change', async () => stdout, (s) => s.includes('"to":"offline"'), 20_000, 50);
+    } finally {
+      expect((await runCli(['control', target.baseUrl, '--online'], SECRETS)).code).toBe(0);
+      watcher.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    const changes = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(changes).toContainEqual({ at: expect.any(Number), address: target.baseUrl, from: 'online', to: 'offline', declaredBy: 'itself' });
+    await statusEverywhere(target, 'online');
+  });
+
+  it('sign: a POST with a body, accepted once at the server it names; control refused with the gossip secret', async () => {
+    const body = { message: 'gossip', online: [], offline: [] };
+    const signed = await runCli(['sign', 'POST', '/clustershazbot/gossip', JSON.stringify(body), '--url', servers[1].baseUrl], SECRETS);
+    expect(signed).toMatchObject({ code: 0, stderr: '' });
+    const header = signed.stdout.trim();
+    expect(header).toMatch(/^Shazbot-HMAC-SHA256 cluster=default, ts=\d+, nonce=[A-Za-z0-9_-]+, sig=[A-Za-z0-9_-]{43}$/);
+    const send = (server: ServerHandle) =>
+      fetch(`${server.baseUrl}clustershazbot/gossip`, { method: 'POST', headers: { authorization: header, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await send(servers[0])).status).toBe(401); // signed for another server
+    expect((await send(servers[1])).status).toBe(200);
+    expect((await send(servers[1])).status).toBe(401); // a replay
+    // control takes the control secret: with the gossip secret in its place, 401 explained, exit 1
+    const refused = await runCli(['control', servers[1].baseUrl, '--offline'], { SHAZBOT_CONTROL_SECRET: DEMO_SECRET });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^401 /);
+    expect(refused.stderr).toContain('SHAZBOT_CONTROL_SECRET holds none of its secrets');
+    expect(refused.stderr + refused.stdout).not.toContain(DEMO_SECRET);
+    const bad = await runCli(['sign', 'POST', '/clustershazbot/gossip', '{not json', '--url', servers[1].baseUrl], SECRETS);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('the body is not valid JSON') });
+  });
+
+  it('--request-timeout: a server that accepts and never answers is an exit 3 naming the option', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
+    try {
+      const started = Date.now();
+      const run = await runCli(['list', `http://127.0.0.1:${port}/`, '--request-timeout', '0.5'], SECRETS);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`error: cannot reach http://127.0.0.1:${port}/: no answer within 0.5 s (--request-timeout)`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const members = await runCli(['members', `http://127.0.0.1:${port}/`, '--request-timeout', '0.3'], SECRETS);
+      expect(members.code).toBe(3);
+      expect(members.stderr).toContain('no answer within 0.3 s (--request-timeout)');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it('the first commands keep working: list, state, control and sign', async () => {

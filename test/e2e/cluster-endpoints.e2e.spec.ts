@@ -6,9 +6,11 @@ import { baseOptions, CONTROL_SECRET, createApp, entry, PLATFORMS, ROTATED_SECRE
 
 describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
   let app: INestApplication;
+  let startedAt: number;
   const http = () => request(app.getHttpServer());
 
   beforeEach(async () => {
+    startedAt = Date.now();
     // the lists in health are opt-in (the default shows counts: see test/security/health-exposure.e2e.spec.ts)
     app = await createApp(platform, ClustershazbotModule.forRoot(baseOptions({ healthDetails: 'full' })));
   });
@@ -121,12 +123,18 @@ describe.each(PLATFORMS)('cluster endpoints on %s', (platform) => {
     const peer = entry('http://[::1]:4000');
     const gone = entry('http://127.0.0.9/');
     const res = await signedPost(http(), '/clustershazbot/gossip', SECRET, { message: 'gossip', online: [peer], offline: [gone] }).expect(200);
-    const self = res.body.online.find((s: { baseUrl: string }) => s.baseUrl === SELF);
+    // this server's own entry as it must be, not as the answer says: stamped once, at its start,
+    // which is also its generation (the process's identity)
+    const self = { baseUrl: SELF, monitor: false, lastUpdate: expect.any(Number), generation: expect.any(Number) };
     expect(res.body).toEqual({
       online: expect.arrayContaining([{ ...peer, baseUrl: 'http://[::1]:4000/' }, self]),
       offline: [gone],
     });
     expect(res.body.online).toHaveLength(2);
+    const own = res.body.online.find((s: { baseUrl: string }) => s.baseUrl === SELF) as { lastUpdate: number; generation: number };
+    expect(own.lastUpdate).toBeGreaterThanOrEqual(startedAt);
+    expect(own.lastUpdate).toBeLessThanOrEqual(Date.now());
+    expect(own.generation).toBe(own.lastUpdate);
     const list = await signedGet(http(), '/clustershazbot/list', SECRET).expect(200);
     expect(list.body).toEqual({ online: expect.arrayContaining(res.body.online), offline: res.body.offline, suspect: [] });
     expect(list.body.online).toHaveLength(2);

@@ -67,6 +67,10 @@ describe('configuration from SHAZBOT_* variables', () => {
     ['a malformed boolean', { SHAZBOT_MONITOR: 'maybe' }, 'SHAZBOT_MONITOR must be true or false (also 1/0, yes/no), got "maybe"'],
     ['an empty rotated secret', { SHAZBOT_SECRET: 's1,' }, 'SHAZBOT_SECRET holds an empty secret'],
     ['equal secrets', { SHAZBOT_CONTROL_SECRET: 's2' }, 'SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET'],
+    // rotation lists: one shared secret anywhere in either list is enough to refuse
+    ['a control list whose second secret is a gossip secret', { SHAZBOT_CONTROL_SECRET: 'c1,s1' }, 'SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET'],
+    ['a control list whose first secret is the second gossip secret', { SHAZBOT_CONTROL_SECRET: 's2,c1' }, 'SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET'],
+    ['a control list sharing one secret, padded with spaces', { SHAZBOT_CONTROL_SECRET: 'c1, s2 ,c3' }, 'SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET'],
     ['a master list on ftp', { SHAZBOT_MASTER_LIST: 'ftp://x/list' }, 'SHAZBOT_MASTER_LIST must be an http://, https:// or file:// URL'],
     ['an http upload without auth', { SHAZBOT_MASTER_LIST_UPDATE: 'https://x/up' }, 'SHAZBOT_MASTER_LIST_UPDATE_AUTH is not set'],
   ])('stops with one clear message for %s', (_what, change, message) => {
@@ -77,6 +81,24 @@ describe('configuration from SHAZBOT_* variables', () => {
     } catch (error) {
       for (const secret of ['s1', 's2', 'c1', 'token=abc']) expect((error as Error).message).not.toContain(secret);
     }
+  });
+
+  it('a module whose control secrets share one with its gossip secrets (option lists) is refused at start, naming neither', async () => {
+    const options = { secret: ['gossip-old', 'shared-one'], controlSecret: ['control-new', 'shared-one'], baseUrl: 'http://127.0.0.1:3000', masterListUrl: masterListFile(), useEnvironment: false };
+    const failed = await Test.createTestingModule({ imports: [ClustershazbotModule.forRoot(options)] })
+      .setLogger(false as never)
+      .compile()
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+    expect(failed?.message).toContain('must differ from every');
+    for (const secret of ['gossip-old', 'shared-one', 'control-new']) expect(failed?.message).not.toContain(secret);
+    // the same lists without the shared secret start
+    const ok = await Test.createTestingModule({ imports: [ClustershazbotModule.forRoot({ ...options, controlSecret: ['control-new'] })] })
+      .setLogger(false as never)
+      .compile();
+    await ok.close();
   });
 
   it('forRoot() with no options reads process.env through ConfigService, and start-up fails clearly without it', async () => {
