@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UsePipes, type Type } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
 import { ClusterService } from './cluster.service.js';
 import type { JsonValue } from './core/replicated-state.js';
 import type { ProbeAck, ServerList, SyncMessage } from './core/types.js';
@@ -6,17 +6,17 @@ import { ControlMessageDto } from './dto/control-message.dto.js';
 import { GossipMessageDto } from './dto/gossip-message.dto.js';
 import { ProbeMessageDto } from './dto/probe-message.dto.js';
 import { SyncMessageDto } from './dto/sync-message.dto.js';
-import { createValidationPipe } from './dto/validate-body.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
 
 /**
  * The endpoints under the module's route prefix. A factory because the prefix is a
  * module extra; guards run before the pipe, so an unauthenticated body is never parsed further.
+ * The controller carries its own ValidationPipe, so the host needs no global one.
  */
 export function createClusterController(routePrefix: string): Type<unknown> {
   @Controller(routePrefix)
-  @UsePipes(createValidationPipe())
+  @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
   class ClusterController {
     constructor(private readonly cluster: ClusterService) {}
 
