@@ -22,11 +22,10 @@
  */
 import autocannon from 'autocannon';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, type ServerHandle } from '../sample/local-cluster.js';
-import { canPin, cpuSeconds, loadAverage, pin, rssBytes } from './process-stats.js';
+import { canPin, coreCount, cpuSeconds, loadAverage, pin, rssBytes } from './process-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hostScript = join(here, 'overhead-host.js');
@@ -48,7 +47,7 @@ const settings = {
   pinned: canPin,
 };
 const GOALS = { cpuShare: 0.01, throughputKept: 0.97 };
-const allCores = `0-${availableParallelism() - 1}`;
+const allCores = `0-${coreCount - 1}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (values: number[]) => {
@@ -266,7 +265,7 @@ async function hostRoute(n: number, cluster: LocalCluster, members: ServerHandle
 
 const started = Date.now();
 console.log('bench:overhead: what a host app pays for running clustershazbot');
-console.log(`machine: ${availableParallelism()} cores, Node ${process.version}, ${stamp()} at start`);
+console.log(`machine: ${coreCount} cores, Node ${process.version}, ${stamp()} at start`);
 console.log(
   `settings: ${settings.quick ? 'QUICK (smoke test, not figures) ' : ''}LAN profile (probe every 1 s, sync every 30 s, pushes every 0.2 s to 3 while changes wait), ` +
     `${settings.platform}, window ${settings.windowSeconds} s, ${settings.rounds} × 2 rounds of ${settings.roundSeconds} s, churn ${settings.churnRounds} × 2 rounds of ${settings.churnEverySeconds} s, ` +

@@ -4,7 +4,7 @@
  * memory, and the cores it may run on (sched_setaffinity through `taskset`).
  */
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 
 /** Kernel clock ticks per second, the unit of /proc/<pid>/stat's times (almost always 100). */
@@ -24,8 +24,11 @@ export function rssBytes(pid: number): number {
   return line ? Number(line[1]) * 1024 : Number.NaN;
 }
 
+/** The machine's cores (not availableParallelism(), which counts only those this process is pinned to). */
+export const coreCount = cpus().length;
+
 /** Whether processes can be pinned to cores here: two cores or more, and `taskset` works. */
-export const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+export const canPin = coreCount >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 /** Moves a running process, all its threads, onto `cores` (e.g. "0"). Throws when taskset fails. */
 export function pin(pid: number, cores: string): void {
