@@ -4,17 +4,11 @@ import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ClusterService, ClustershazbotModule } from 'clustershazbot';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const platform = process.argv[2] === 'fastify' ? 'fastify' : 'express';
 const port = Number(process.argv[3]);
 /** `raw`: the app keeps each body's bytes (Nest's rawBody), which the guard then hashes as received. */
 const rawBody = process.argv[4] === 'raw';
-const masterList = join(mkdtempSync(join(tmpdir(), 'bench-load-')), 'master.json');
-writeFileSync(masterList, JSON.stringify({ online: [] }));
 
 let bareReply: unknown = {};
 
@@ -34,7 +28,7 @@ class BareController {
       secret: 'bench-secret',
       controlSecret: 'bench-control',
       baseUrl: `http://127.0.0.1:${port}/`,
-      masterListUrl: pathToFileURL(masterList).toString(),
+      masterListStore: { load: async () => ({ online: [] }) }, // an empty list, and no temp file left behind
       gossipIntervalSeconds: 3600,
       failureDetection: 'off',
       useEnvironment: false,
