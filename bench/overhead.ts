@@ -17,7 +17,7 @@
  *     every round, at the same moment of each).
  *
  * Options: --quick (N = 10 only, short windows and rounds: a smoke test), --sizes 10,30,
- * --window <s>, --rounds <n>, --round-seconds <s>, --churn-rounds <n>, --churn-every <s>,
+ * --window <s>, --rounds <n> (pairs, default 15), --round-seconds <s> (default 2), --churn-rounds <n>, --churn-every <s>,
  * --platform express|fastify. Writes bench-overhead.json.
  */
 import autocannon from 'autocannon';
@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, type ServerHandle } from '../sample/local-cluster.js';
-import { canPin, coreCount, cpuSeconds, loadAverage, pin, rssBytes } from './process-stats.js';
+import { canPin, coreCount, coreSeconds, cpuSeconds, loadAverage, pin, rssBytes } from './process-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hostScript = join(here, 'overhead-host.js');
@@ -38,8 +38,8 @@ const settings = {
   windowSeconds: Number(option('--window', quick ? '10' : '60')),
   settleSeconds: quick ? 3 : 10,
   warmUpSeconds: quick ? 2 : 5,
-  rounds: Number(option('--rounds', quick ? '2' : '8')),
-  roundSeconds: Number(option('--round-seconds', quick ? '3' : '4')),
+  rounds: Number(option('--rounds', quick ? '2' : '15')),
+  roundSeconds: Number(option('--round-seconds', '2')),
   churnRounds: Number(option('--churn-rounds', quick ? '2' : '6')),
   churnEverySeconds: Number(option('--churn-every', '10')),
   platform: option('--platform', 'express'),
@@ -78,8 +78,12 @@ function countersBetween(before: Stats[], after: Stats[]): Stats {
   return total;
 }
 
-/** N hosts with the module (a cluster from one seed) and N without, started together. */
-async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: ServerHandle[]; bare: ServerHandle[]; startSeconds: number }> {
+/**
+ * N hosts with the module, a cluster from one seed; once it has converged, N without. The two
+ * sets start the same way, one after the other, so the machine starts half as many processes at
+ * once (at N = 30 a loaded machine otherwise takes minutes).
+ */
+async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: ServerHandle[]; bare: ServerHandle[]; convergedSeconds: number }> {
   // the LAN profile as a production server runs it: LocalCluster's own defaults (0.5 s rounds, 1 s timeout) are the tests'
   const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: '30', SHAZBOT_REQUEST_TIMEOUT: '5', OVERHEAD_PLATFORM: settings.platform });
   const members: ServerHandle[] = [];
@@ -87,17 +91,20 @@ async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: 
   for (let i = 1; i <= n; i++) members.push(await cluster.add(`with-${i}`, { script: hostScript, env: { OVERHEAD_MODULE: 'on' } }));
   for (let i = 1; i <= n; i++) bare.push(await cluster.add(`without-${i}`, { script: hostScript, env: { OVERHEAD_MODULE: 'off' } }));
   cluster.writeMasterList([members[0].baseUrl]);
+  const timeoutMs = Math.max(120, 10 * n) * 1000;
   const started = Date.now();
-  for (const server of cluster.servers) cluster.start(server);
   try {
+    for (const server of members) cluster.start(server);
+    await cluster.waitFor(`all ${n} members to see ${n} online (${stamp()})`, () => cluster.onlineCounts(members), (counts) => counts.every((c) => c === n), timeoutMs, 1000);
+    const convergedSeconds = (Date.now() - started) / 1000;
+    for (const server of bare) cluster.start(server);
     const answers = (s: ServerHandle) => fetch(`${s.baseUrl}products`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    await cluster.waitFor(`all ${n} hosts without the module to answer`, () => Promise.all(bare.map(answers)), (ok) => ok.every(Boolean), 300_000, 1000);
-    await cluster.waitFor(`all ${n} members to see ${n} online`, () => cluster.onlineCounts(members), (counts) => counts.every((c) => c === n), 300_000, 1000);
+    await cluster.waitFor(`all ${n} hosts without the module to answer (${stamp()})`, () => Promise.all(bare.map(answers)), (ok) => ok.every(Boolean), timeoutMs, 1000);
+    return { cluster, members, bare, convergedSeconds };
   } catch (error) {
     await cluster.stopAll('SIGKILL');
     throw error;
   }
-  return { cluster, members, bare, startSeconds: (Date.now() - started) / 1000 };
 }
 
 /** (a): every process's share of one core over the window. */
@@ -147,6 +154,9 @@ interface Round {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /** Share of core 0's time spent on anything but the measured server (other processes, interrupts), and stolen by the hypervisor. */
+  core0OtherShare: number;
+  core0StealShare: number;
 }
 
 /** One round of the host's route on one process, that process alone on core 0 (the other host of the pair moved to core 1). */
@@ -157,16 +167,22 @@ async function routeRound(measured: ServerHandle, other: ServerHandle, seconds: 
   }
   const pid = measured.child!.pid!;
   const cpu0 = cpuSeconds(pid);
+  const core0 = coreSeconds(0);
+  const t0 = performance.now();
   const load = autocannon({ url: `${measured.baseUrl}products`, connections: settings.connections, duration: seconds });
   await during?.();
   const result = await load;
+  const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
+  const core1 = coreSeconds(0);
   return {
-    requestsPerSecond: result.requests.average,
+    requestsPerSecond: result.requests.total / elapsed,
     cpuMicrosPerRequest: (cpu * 1e6) / Math.max(1, result.requests.total),
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    core0OtherShare: Math.max(0, core1.busy - core0.busy - cpu) / elapsed,
+    core0StealShare: (core1.steal - core0.steal) / elapsed,
   };
 }
 
@@ -193,7 +209,10 @@ async function alternate(withModule: ServerHandle, without: ServerHandle, rounds
     p99Ms: median(runs.map((r) => r.p99Ms)),
     non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
     errors: runs.reduce((s, r) => s + r.errors, 0),
+    core0OtherShareRounds: runs.map((r) => +r.core0OtherShare.toFixed(3)),
+    core0StealShareRounds: runs.map((r) => +r.core0StealShare.toFixed(3)),
   });
+  const all = [...w, ...wo];
   return {
     rounds,
     roundSeconds: seconds,
@@ -203,6 +222,9 @@ async function alternate(withModule: ServerHandle, without: ServerHandle, rounds
     keptByCpu: { median: median(keptCpu), rounds: keptCpu.map((k) => +k.toFixed(3)) },
     keptByRequestsPerSecond: { median: median(keptRps), rounds: keptRps.map((k) => +k.toFixed(3)) },
     goalMet: median(keptCpu) >= GOALS.throughputKept,
+    /** Noise: core 0's time taken by anything but the measured server, and stolen by the hypervisor, over all rounds. */
+    core0Other: { median: median(all.map((r) => r.core0OtherShare)), max: Math.max(...all.map((r) => r.core0OtherShare)) },
+    core0Steal: { median: median(all.map((r) => r.core0StealShare)), max: Math.max(...all.map((r) => r.core0StealShare)) },
     load: loadAverage(),
   };
 }
@@ -265,7 +287,7 @@ async function hostRoute(n: number, cluster: LocalCluster, members: ServerHandle
 
 const started = Date.now();
 console.log('bench:overhead: what a host app pays for running clustershazbot');
-console.log(`machine: ${coreCount} cores, Node ${process.version}, ${stamp()} at start`);
+console.log(`machine: ${coreCount} cores, Node ${process.version}, ${stamp()} at start (later readings count this run's own processes too)`);
 console.log(
   `settings: ${settings.quick ? 'QUICK (smoke test, not figures) ' : ''}LAN profile (probe every 1 s, sync every 30 s, pushes every 0.2 s to 3 while changes wait), ` +
     `${settings.platform}, window ${settings.windowSeconds} s, ${settings.rounds} × 2 rounds of ${settings.roundSeconds} s, churn ${settings.churnRounds} × 2 rounds of ${settings.churnEverySeconds} s, ` +
@@ -278,10 +300,10 @@ process.once('SIGINT', () => void (current?.stopAll('SIGKILL') ?? Promise.resolv
 
 for (const n of settings.sizes) {
   console.log(`\nN = ${n}: starting ${n} hosts with the module and ${n} without (${stamp()})`);
-  const { cluster, members, bare, startSeconds } = await startHosts(n);
+  const { cluster, members, bare, convergedSeconds } = await startHosts(n);
   current = cluster;
   try {
-    console.log(`  all answer, every member sees ${n} online after ${startSeconds.toFixed(1)} s; measuring ${settings.windowSeconds} s of steady state`);
+    console.log(`  every member saw ${n} online ${convergedSeconds.toFixed(1)} s after the start; the hosts without the module answer too; measuring ${settings.windowSeconds} s of steady state`);
     const steady = await steadyState(n, cluster, members, bare);
     steadyResults.push(steady);
     console.log(`  with ${percent(steady.with.mean)} mean, ${percent(steady.with.max)} max; without ${percent(steady.without.mean)} mean; ${steady.suspicionsInWindow} suspicions in the window (${stamp()})`);
@@ -333,6 +355,12 @@ if (routeResult) {
     `    under churn: ${r.churn.kills} kills; the measured member declared ${m.declaredOffline} offline (${m.refusalsConfirmed} by refusal), raised ${m.suspicionsRaised} suspicions, ` +
       `sent ${m.probesSent} probes and ${m.pushesSent} pushes; every member saw all ${r.n} online again ${r.churn.allSeeAllAgainAfterSeconds} s after the last round`,
   );
+  for (const [name, x] of [['(b)', r.steady], ['(c)', r.churn]] as const) {
+    console.log(
+      `    noise in ${name}: core 0 busy with anything but the measured server ${percent(x.core0Other.median)} of the time (median round; max ${percent(x.core0Other.max)}), ` +
+        `stolen by the hypervisor ${percent(x.core0Steal.median)} (max ${percent(x.core0Steal.max)})`,
+    );
+  }
   const failures = [r.steady, r.churn].reduce((s, x) => s + x.with.non2xx + x.with.errors + x.without.non2xx + x.without.errors, 0);
   console.log(`    ${failures} non-2xx responses or errors in all rounds`);
 }

@@ -40,3 +40,15 @@ export function pin(pid: number, cores: string): void {
 export function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
+
+/**
+ * Seconds a core has spent so far: busy (user, nice, system, irq, softirq) and stolen by the
+ * hypervisor (steal), from /proc/stat. Busy time beyond the pinned process's own is other work
+ * on that core: the noise the benchmark reports next to its figures.
+ */
+export function coreSeconds(core: number): { busy: number; steal: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `));
+  if (!line) throw new Error(`no cpu${core} line in /proc/stat`);
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (user + nice + system + irq + softirq) / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND };
+}
