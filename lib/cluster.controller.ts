@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UseInterceptors, UsePipes, type Type } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UseInterceptors, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
 import { ClusterService, type StateSelection } from './cluster.service.js';
 import { escapeForLog } from './core/log-text.js';
 import type { JsonValue } from './core/replicated-state.js';
@@ -7,7 +7,6 @@ import { ControlMessageDto } from './dto/control-message.dto.js';
 import { GossipMessageDto } from './dto/gossip-message.dto.js';
 import { ProbeMessageDto } from './dto/probe-message.dto.js';
 import { SyncMessageDto } from './dto/sync-message.dto.js';
-import { createValidationPipe } from './dto/validate-body.js';
 import { ControlSecretGuard } from './guards/control-secret.guard.js';
 import { SharedSecretGuard } from './guards/shared-secret.guard.js';
 import { SignedReplyInterceptor } from './guards/signed-reply.interceptor.js';
@@ -16,11 +15,12 @@ import { SignedReplyInterceptor } from './guards/signed-reply.interceptor.js';
  * The endpoints under the module's route prefix. A factory because the prefix is a
  * module extra; guards run before the pipe, so an unauthenticated body is never parsed further.
  * Every answer to an accepted request is signed (SignedReplyInterceptor): peers merge only
- * replies that prove knowledge of the secret and answer the very request they sent.
+ * replies that prove knowledge of the secret and answer the very request they sent. The
+ * controller carries its own ValidationPipe, so the host needs no global one.
  */
 export function createClusterController(routePrefix: string): Type<unknown> {
   @Controller(routePrefix)
-  @UsePipes(createValidationPipe())
+  @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
   @UseInterceptors(SignedReplyInterceptor)
   class ClusterController {
     constructor(private readonly cluster: ClusterService) {}

@@ -32,6 +32,8 @@ export interface ServerHandle {
   wrap: string[];
   /** Where the test reaches the server, when not at its base URL (a management address). */
   adminUrl?: string;
+  /** A built script to run instead of the sample app (a benchmark's host app). */
+  script?: string;
   child?: ChildProcess;
   output: string[];
 }
@@ -101,7 +103,7 @@ export class LocalCluster {
 
   async add(
     name: string,
-    opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string; port?: number; wrap?: string[]; adminUrl?: string } = {},
+    opts: { kind?: 'nest' | 'express'; env?: Record<string, string>; host?: string; port?: number; wrap?: string[]; adminUrl?: string; script?: string } = {},
   ): Promise<ServerHandle> {
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port ?? (await freePort(host));
@@ -116,13 +118,13 @@ export class LocalCluster {
       ...this.common,
       ...opts.env,
     };
-    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, wrap: opts.wrap ?? [], adminUrl: opts.adminUrl, output: [] };
+    const handle: ServerHandle = { name, baseUrl, port, kind: opts.kind ?? 'nest', env, wrap: opts.wrap ?? [], adminUrl: opts.adminUrl, script: opts.script, output: [] };
     this.servers.push(handle);
     return handle;
   }
 
   start(server: ServerHandle): void {
-    const script = join(builtSampleDir(), server.kind === 'nest' ? 'main.js' : 'express-app.js');
+    const script = server.script ?? join(builtSampleDir(), server.kind === 'nest' ? 'main.js' : 'express-app.js');
     const [command, ...args] = [...server.wrap, process.execPath, script];
     const child = spawn(command, args, {
       env: { ...process.env, ...server.env, NO_COLOR: '1' },
