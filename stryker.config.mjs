@@ -3,7 +3,8 @@
  * Mutation testing of the protocol core and the security helpers: `npm run test:mutation`.
  * Jest runs in native ESM mode, so the runner's workers get --experimental-vm-modules.
  * Incremental: results are kept in reports/mutation/stryker-incremental.json, and a rerun only
- * tests the mutants whose code or covering tests changed. Scores and survivors: docs/mutation.md.
+ * tests the mutants whose code or covering tests changed. How to run it, what it mutates and
+ * the scores: docs/mutation.md.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
@@ -17,15 +18,12 @@ export default {
     'lib/security/**/*.ts',
     // re-exports only
     '!lib/core/index.ts',
-    // its HMAC internals are being replaced on another branch (bench); its behaviour is still
-    // exercised through signRequest and RequestVerifier by the suites above
-    '!lib/security/request-signature.ts',
   ],
   coverageAnalysis: 'perTest',
   // A static mutant is one only module loading runs (a top-level constant, a default settings
   // object): Stryker cannot tell which test covers it, so it would run every suite for each one.
-  // Ignored by default and counted in docs/mutation.md; `MUTATE_STATIC=1 npm run test:mutation`
-  // tests them too (each one runs every suite).
+  // Ignored by default (the report counts them); `MUTATE_STATIC=1 npm run test:mutation` tests
+  // them too, each one running every suite (docs/mutation.md).
   ignoreStatic: process.env.MUTATE_STATIC !== '1',
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
