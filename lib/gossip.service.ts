@@ -18,6 +18,12 @@ export interface MasterListStatus {
   loaded: boolean;
   attempts: number;
   lastError?: string;
+  /**
+   * Set when the last attempt read the list but it is not a server list: one message per bad
+   * field, with its place (`online.1.baseUrl …`), or `not valid JSON`. Unset when it could not be read at all
+   * (`lastError` says why: a refused connection, a missing file, an HTTP status).
+   */
+  invalidEntries?: string[];
 }
 
 const TIMER = {
@@ -71,7 +77,8 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
   }
 
   masterListStatus(): MasterListStatus {
-    return { ...this.masterList };
+    const { invalidEntries, ...status } = this.masterList;
+    return invalidEntries ? { ...status, invalidEntries: [...invalidEntries] } : status;
   }
 
   async onModuleInit(): Promise<void> {
@@ -138,10 +145,12 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       this.engine.mergeMasterList(list);
       this.masterList.loaded = true;
       this.masterList.lastError = undefined;
+      this.masterList.invalidEntries = undefined;
       this.logger.log(`master list loaded: ${list.online.length} online, ${list.offline?.length ?? 0} offline`);
       return true;
     } catch (error) {
       this.masterList.lastError = describeError(error);
+      this.masterList.invalidEntries = error instanceof MasterListInvalidError ? error.errors : undefined;
       const base = Math.min(5000, this.config.gossipIntervalMs) * 2 ** Math.min(this.masterList.attempts - 1, 16);
       const delay = Math.min(MASTER_LIST_RETRY_MAX_MS, base) * (0.5 + Math.random() / 2);
       const where = describeUrl(this.config.masterListUrl);

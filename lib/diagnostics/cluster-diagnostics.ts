@@ -18,7 +18,7 @@ import { GossipService } from '../gossip.service.js';
  *   clustershazbot server at their URL;
  * - `alone`: no server answers, though the master list named some;
  * - `address-conflict`: another process claims this server's URL;
- * - `master-list`: the master list could not be loaded;
+ * - `master-list`: the master list could not be loaded (unavailable) or is not a server list (invalid);
  * - `discovery`: DNS discovery's last resolution failed.
  */
 export type ClusterProblemCode = 'base-url' | 'route-prefix' | 'alone' | 'address-conflict' | 'master-list' | 'discovery';
@@ -180,6 +180,12 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     if (this.discovery.enabled) return undefined;
     const status = this.gossip.masterListStatus();
     if (status.loaded) return undefined;
+    const bad = status.invalidEntries;
+    if (bad?.length) {
+      // read, but not a server list: "unavailable" would send the operator to the network
+      const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : '';
+      return { code: 'master-list', setting: 'SHAZBOT_MASTER_LIST', message: `master list invalid: ${escapeForLog(bad[0])}${more}; fix it (an entry needs at least "baseUrl")` };
+    }
     return { code: 'master-list', setting: 'SHAZBOT_MASTER_LIST', message: `master list unavailable: ${escapeForLog(status.lastError ?? 'not loaded yet')}` };
   }
 

@@ -72,7 +72,7 @@ export class UrlMasterListStore implements MasterListStore {
       try {
         document = JSON.parse(text);
       } catch {
-        throw new Error('not valid JSON');
+        throw new MasterListInvalidError(['not valid JSON']);
       }
     } else {
       const response = await firstValueFrom(

@@ -138,13 +138,19 @@ describe('misconfiguration is loud', () => {
     expect(lines.some((l) => l.startsWith('log:') && l.includes('resolved (alone)'))).toBe(true);
   });
 
-  it('4. a hand-written master list with only base URLs loads; a bad entry is named precisely; a relative file URL fails at start', async () => {
+  it('4. a hand-written master list with only base URLs loads; a bad entry is named precisely (invalid, not unavailable); a relative file URL fails at start', async () => {
     const { cluster } = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'http://127.0.0.1:4102/' }] }) });
     expect(cluster.status().masterList).toMatchObject({ loaded: true });
     expect(hasProblem(cluster, 'master-list')).toBeUndefined();
     const bad = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'ftp://nope/' }] }) });
     const problem = hasProblem(bad.cluster, 'master-list');
-    expect(problem!.message).toMatch(/master list unavailable: not a valid server list: online\.1\.baseUrl/);
+    // read but invalid is not "unavailable": the problem names the first bad entry
+    expect(problem!.message).toMatch(/^master list invalid: online\.1\.baseUrl .*; fix it \(an entry needs at least "baseUrl"\)$/);
+    expect(bad.cluster.status().masterList).toMatchObject({ loaded: false, invalidEntries: [expect.stringMatching(/^online\.1\.baseUrl /)] });
+    const notJson = await start({ masterListUrl: listFile('{"online": [') });
+    expect(hasProblem(notJson.cluster, 'master-list')!.message).toMatch(/^master list invalid: not valid JSON; /);
+    const missing = await start({ masterListUrl: listFile({}).replace(/master\.json$/, 'gone.json') });
+    expect(hasProblem(missing.cluster, 'master-list')!.message).toMatch(/^master list unavailable: ENOENT/);
     expect(lines.some((l) => l.startsWith('warn:') && /master list file:.* is invalid: not a valid server list: online\.1\.baseUrl.*"baseUrl"/.test(l))).toBe(true);
     expect(() => resolveClusterConfig(baseOptions({ masterListUrl: 'file://cl/master.json' }), () => undefined, 'clustershazbot')).toThrow(/SHAZBOT_MASTER_LIST is a file URL with a host \("cl"\): a file URL needs three slashes and an absolute path/);
   });
