@@ -188,7 +188,7 @@ export async function twinAddress(o: { seed: number; runS?: number; settleS?: nu
 }
 
 export interface TwinOutlivesResult {
-  /** Seconds from the original's death until every other server shows the twin's new generation online and holds its keys (-1: never within `limitS`). */
+  /** Seconds from the original's death until every other server shows the twin's new generation online and holds its keys (SimTimeout when not within `limitS`). */
   takenBackAfterS: number;
   /** The twin's role before the original died. */
   twinRoleBefore?: string;
@@ -228,6 +228,7 @@ export async function twinOutlivesOriginal(o: { seed: number; limitS?: number })
     },
     (o.limitS ?? 300) * 1000,
     PROBE_MS / 4,
+    `seed ${o.seed}: every other server holding the twin's new generation online, with its keys`,
   );
-  return { takenBackAfterS: ms < 0 ? -1 : ms / 1000, twinRoleBefore, heldValues: others.map((n) => String(n.engine.peerValue(original.url, 'who'))) };
+  return { takenBackAfterS: ms / 1000, twinRoleBefore, heldValues: others.map((n) => String(n.engine.peerValue(original.url, 'who'))) };
 }
