@@ -11,11 +11,8 @@ import { SyncMessageDto, validateBody } from '../../lib/dto/index.js';
  */
 const T0 = 1_800_000_000_000;
 const PEER = 'http://peer.test:1/';
-const silent: GossipTransport = {
-  gossip: () => Promise.reject(new Error('offline')),
-  probe: () => Promise.reject(new Error('offline')),
-  sync: () => Promise.reject(new Error('offline')),
-} as unknown as GossipTransport;
+const offline = () => Promise.reject(new Error('offline'));
+const silent: GossipTransport = { exchange: offline, probe: offline, sync: offline };
 
 function engine(warnings: string[] = [], now = () => T0): ClusterEngine {
   const e = new ClusterEngine({ selfUrl: 'http://self.test:1/', probeIntervalMs: 0 }, { now, random: () => 0.5, transport: silent, log: { warn: (m) => warnings.push(m), debug: () => {} } });
