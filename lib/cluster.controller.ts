@@ -1,8 +1,9 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UseInterceptors, UsePipes, ValidationPipe, type Type } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UseInterceptors, UsePipes, type Type } from '@nestjs/common';
 import { ClusterService, type StateSelection } from './cluster.service.js';
 import { escapeForLog } from './core/log-text.js';
 import type { JsonValue } from './core/replicated-state.js';
 import type { ProbeAck, ServerList, SyncMessage } from './core/types.js';
+import { ClusterValidationPipe } from './dto/cluster-validation.pipe.js';
 import { ControlMessageDto } from './dto/control-message.dto.js';
 import { GossipMessageDto } from './dto/gossip-message.dto.js';
 import { ProbeMessageDto } from './dto/probe-message.dto.js';
@@ -16,11 +17,11 @@ import { SignedReplyInterceptor } from './guards/signed-reply.interceptor.js';
  * module extra; guards run before the pipe, so an unauthenticated body is never parsed further.
  * Every answer to an accepted request is signed (SignedReplyInterceptor): peers merge only
  * replies that prove knowledge of the secret and answer the very request they sent. The
- * controller carries its own ValidationPipe, so the host needs no global one.
+ * controller carries its own ValidationPipe (ClusterValidationPipe), so the host needs no global one.
  */
 export function createClusterController(routePrefix: string): Type<unknown> {
   @Controller(routePrefix)
-  @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
+  @UsePipes(new ClusterValidationPipe())
   @UseInterceptors(SignedReplyInterceptor)
   class ClusterController {
     constructor(private readonly cluster: ClusterService) {}

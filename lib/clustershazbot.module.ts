@@ -32,6 +32,34 @@ import { ClusterMetricsMiddleware } from './metrics/metrics.middleware.js';
 const engineLogger = new Logger('Clustershazbot');
 
 /**
+ * The module's engine from its resolved configuration. `now` is the engine's clock (ms):
+ * Date.now, or in a test a clock it can move forward (through `overrideProvider(CLUSTER_ENGINE)`).
+ */
+export function createClusterEngine(config: ClusterConfig, transport: GossipTransport, guard: AddressGuard, now: () => number = Date.now): ClusterEngine {
+  return new ClusterEngine(
+    {
+      selfUrl: config.baseUrl,
+      monitor: config.monitor,
+      maxClockSkewMs: config.maxClockSkewMs,
+      retentionMs: config.retentionMs,
+      renewEveryMs: config.retentionMs / 4,
+      monitorPreference: config.monitorPreference,
+      offlineProbeProbability: config.offlineProbeProbability,
+      messageBudgetBytes: config.messageBudgetBytes,
+      stateLimits: config.stateLimits,
+      ...config.detector,
+    },
+    {
+      now,
+      random: Math.random,
+      transport,
+      log: { warn: (m) => engineLogger.warn(m), debug: (m) => engineLogger.debug(m) },
+      acceptPeer: (url) => guard.acceptsUrl(url),
+    },
+  );
+}
+
+/**
  * `ClustershazbotModule.forRoot(options?)` / `forRootAsync({ imports, inject, useFactory | useClass })`.
  * Options not given are read from the `SHAZBOT_*` variables through ConfigService.
  *
@@ -74,28 +102,7 @@ const engineLogger = new Logger('Clustershazbot');
     {
       provide: CLUSTER_ENGINE,
       inject: [CLUSTER_CONFIG, GOSSIP_TRANSPORT, ADDRESS_GUARD],
-      useFactory: (config: ClusterConfig, transport: GossipTransport, guard: AddressGuard) =>
-        new ClusterEngine(
-          {
-            selfUrl: config.baseUrl,
-            monitor: config.monitor,
-            maxClockSkewMs: config.maxClockSkewMs,
-            retentionMs: config.retentionMs,
-            renewEveryMs: config.retentionMs / 4,
-            monitorPreference: config.monitorPreference,
-            offlineProbeProbability: config.offlineProbeProbability,
-            messageBudgetBytes: config.messageBudgetBytes,
-            stateLimits: config.stateLimits,
-            ...config.detector,
-          },
-          {
-            now: Date.now,
-            random: Math.random,
-            transport,
-            log: { warn: (m) => engineLogger.warn(m), debug: (m) => engineLogger.debug(m) },
-            acceptPeer: (url) => guard.acceptsUrl(url),
-          },
-        ),
+      useFactory: (config: ClusterConfig, transport: GossipTransport, guard: AddressGuard) => createClusterEngine(config, transport, guard),
     },
     DnsDiscoveryService,
     GossipService,

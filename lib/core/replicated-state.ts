@@ -1,6 +1,6 @@
 import { canonicalJson } from './canonical-json.js';
 import type { StateLimits } from './engine-settings.js';
-import { entryCost, fromWireEntry, invalidDelta, jsonSize, keyProblem, MAX_STATE_TTL_MS, resetEnvelope, slotCost, StateValueError, toWireEntry, type JsonValue, type Slot, type StateDelta, type StateEntry } from './state-wire.js';
+import { entryCost, fromWireEntry, invalidDelta, jsonSize, keyProblem, MAX_STATE_TTL_MS, reservedKeyPath, reservedKeyProblem, resetEnvelope, slotCost, StateValueError, toWireEntry, type JsonValue, type Slot, type StateDelta, type StateEntry } from './state-wire.js';
 import type { ViewDigest } from './view-digest.js';
 
 // the wire form lives in state-wire.ts; what the rest of the code (and the package) reads from here
@@ -115,6 +115,8 @@ export class ReplicatedState {
   setLocal(key: string, value: JsonValue, expiresAt?: number): { delta: StateDelta; change: StateChange } {
     this.checkKey(key);
     assertPlainJson(value);
+    const reserved = reservedKeyPath(value);
+    if (reserved) throw new StateValueError(`value of "${key}" ${reservedKeyProblem(reserved).slice('value '.length)}`);
     // stored as it travels: objects with their keys sorted (the signed canonical JSON our senders
     // send), so every server, this one included, holds the same value down to its key order
     const text = canonicalJson(value);

@@ -73,6 +73,47 @@ export function keyProblem(key: unknown, maxLength: number): string | null {
   return null;
 }
 
+/**
+ * Keys a value may not hold at any depth. class-transformer, which turns every body a server
+ * receives into its DTOs (the controllers' ValidationPipe, validateBody), skips own keys named
+ * `__proto__` and `constructor` (and throws on a `constructor` that is not a function): a value
+ * holding one would reach peers changed or not at all, while its writer keeps it. `prototype`
+ * passes through unchanged and stays allowed.
+ */
+export const RESERVED_VALUE_KEYS: readonly string[] = ['__proto__', 'constructor'];
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Where a reserved key (RESERVED_VALUE_KEYS) sits inside a JSON value, as a path such as
+ * `value.limits[2].__proto__`, or null when it holds none. Own keys only: a value parsed from
+ * JSON (`{"__proto__":…}`) holds `__proto__` as an own key; an object literal sets the prototype
+ * instead, and that is no key. Iterative, so a deep value cannot overflow the stack.
+ */
+export function reservedKeyPath(value: unknown): string | null {
+  const pending: [unknown, string][] = [[value, 'value']];
+  while (pending.length) {
+    const [node, path] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => pending.push([item, `${path}[${i}]`]));
+      continue;
+    }
+    for (const key of Object.keys(node)) {
+      const at = IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      if (RESERVED_VALUE_KEYS.includes(key)) return at;
+      pending.push([(node as Record<string, unknown>)[key], at]);
+    }
+  }
+  return null;
+}
+
+/** The message for a value holding a reserved key at `path` (the writer's error and the receiver's refusal). */
+export function reservedKeyProblem(path: string): string {
+  const key = path.slice(path.lastIndexOf('.') + 1);
+  return `value holds a key named "${key}" at ${path}: keys named "__proto__" or "constructor" are refused at any depth of a value, since peers' validation (class-transformer) would drop them`;
+}
+
 export interface Slot {
   version: number;
   value?: JsonValue;
@@ -155,6 +196,9 @@ export function invalidDelta(delta: StateDelta, limits: StateLimits, acceptable:
     if (e.ttlMs !== undefined && !isVersion(e.ttlMs)) return `key ${key}: bad ttlMs`;
     if (!e.deleted && e.value === undefined) return `key ${key}: no value`;
     if (!e.deleted && jsonSize(e.value) > limits.maxValueBytes) return `key ${key}: value over ${limits.maxValueBytes} bytes`;
+    // a forged message (our writers refuse such values): stored, it would differ from the writer's
+    const reserved = e.deleted ? null : reservedKeyPath(e.value);
+    if (reserved) return `key ${key}: ${reservedKeyProblem(reserved)}`;
   }
   return null;
 }

@@ -1,16 +1,17 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
-import { BadRequestException, ValidationPipe, type Type } from '@nestjs/common';
+import { BadRequestException, type Type } from '@nestjs/common';
+import { ClusterValidationPipe } from '../../lib/dto/cluster-validation.pipe.js';
 import { ControlMessageDto, GossipMessageDto, ProbeAckDto, ProbeMessageDto, ServerListDto, StateDeltaDto, SyncMessageDto, validateBody } from '../../lib/dto/index.js';
 import { canonicalJson } from '../../lib/security/canonical-json.js';
 
 /**
  * The wire messages' DTOs, through the pipe the library's controllers carry (class-validator's
- * ValidationPipe with whitelist, forbidNonWhitelisted and transform) and through validateBody
- * (replies and the plain functions): what servers really send passes unchanged, and each rule
+ * ValidationPipe with whitelist, forbidNonWhitelisted and transform: ClusterValidationPipe) and
+ * through validateBody (replies and the plain functions): what servers really send passes unchanged, and each rule
  * refuses what it is there to refuse, with a message naming the field.
  */
-const pipe = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+const pipe = new ClusterValidationPipe();
 
 /** The pipe's verdict on a body as a JSON body parser hands it over. */
 async function throughPipe(dto: Type<object>, body: unknown): Promise<{ ok: true; value: unknown } | { ok: false; messages: string[] }> {
@@ -123,6 +124,14 @@ describe('wire message DTOs (class-validator, through the controllers\' Validati
     expect((await throughPipe(GossipMessageDto, { message: 'gossip', online: [okServer] })).ok).toBe(true);
     expect((await throughPipe(StateDeltaDto, okDelta)).ok).toBe(true);
     expect((await throughPipe(ProbeMessageDto, { message: 'probe', online: [], state: [okDelta] })).ok).toBe(true);
+  });
+
+  it('hands key/value values on untouched: own "__proto__" and "constructor" keys reach the engine, which refuses them', async () => {
+    const text = '{"__proto__":{"x":1},"n":[{"constructor":"x"}],"a":1}';
+    const body = JSON.parse(`{"message":"probe","online":[],"state":[{"server":"http://127.0.0.1:3001/","from":0,"to":5,"entries":[{"key":"k","version":5,"value":${text}}]}]}`);
+    const result = await throughPipe(ProbeMessageDto, body);
+    expect(result.ok).toBe(true);
+    expect(JSON.stringify((result as { value: ProbeMessageDto }).value.state![0].entries[0].value)).toBe(text);
   });
 });
 

@@ -9,11 +9,17 @@ import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import request from 'supertest';
-import { ClusterHealthIndicator, ClusterService, ClustershazbotModule, resolveClusterConfig, type ClustershazbotOptions, type ClusterProblemCode } from '../../lib/index.js';
+import { ClusterHealthIndicator, ClusterService, ClustershazbotModule, resolveClusterConfig, type ClusterProblemEvent, type ClustershazbotOptions, type ClusterProblemCode } from '../../lib/index.js';
+import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT } from '../../lib/clustershazbot.constants.js';
+import { createClusterEngine } from '../../lib/clustershazbot.module.js';
+import type { ClusterConfig } from '../../lib/clustershazbot.options.js';
+import type { GossipTransport } from '../../lib/core/transport.js';
+import type { AddressGuard } from '../../lib/security/address-guard.js';
 import { freePort } from '../../sample/local-cluster.js';
 import { auth } from '../support/signed.js';
 import { baseOptions, SECRET } from './app-fixture.js';
@@ -66,12 +72,22 @@ function listFile(document: unknown): string {
   return pathToFileURL(path).toString();
 }
 
-/** A real app on its own loopback port; `baseUrl` is where it listens unless the options say otherwise. */
-async function start(options: ClustershazbotOptions, routePrefix?: string, listenOn?: number): Promise<{ app: INestApplication; port: number; cluster: ClusterService }> {
+/**
+ * A real app on its own loopback port; `baseUrl` is where it listens unless the options say
+ * otherwise. `clock`: the engine's clock (Date.now unless a test moves it forward).
+ */
+async function start(options: ClustershazbotOptions, routePrefix?: string, listenOn?: number, clock?: () => number): Promise<{ app: INestApplication; port: number; cluster: ClusterService }> {
   const port = listenOn ?? (await freePort());
   @Module({ imports: [ClustershazbotModule.forRoot({ ...baseOptions({ baseUrl: `http://127.0.0.1:${port}/`, ...options }), ...(routePrefix ? { routePrefix } : {}) }), TerminusModule], controllers: [ProbesController] })
   class AppModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule] });
+  if (clock) {
+    builder.overrideProvider(CLUSTER_ENGINE).useFactory({
+      inject: [CLUSTER_CONFIG, GOSSIP_TRANSPORT, ADDRESS_GUARD],
+      factory: (config: ClusterConfig, transport: GossipTransport, guard: AddressGuard) => createClusterEngine(config, transport, guard, clock),
+    });
+  }
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger: ['log', 'warn', 'error'] });
   await app.listen(port, '127.0.0.1');
   apps.push(app);
@@ -89,6 +105,29 @@ async function until<T>(what: string, read: () => Promise<T> | T, ok: (value: T)
 }
 
 const hasProblem = (cluster: ClusterService, code: ClusterProblemCode) => cluster.status().problems.find((p) => p.code === code);
+
+/**
+ * A reverse proxy on loopback, the way a load balancer or a port mapping puts one URL in front
+ * of a process: every request to its port goes to the app on port `target`. Real HTTP.
+ */
+async function reverseProxy(): Promise<{ port: number; target: number; close: () => Promise<void> }> {
+  const state = { port: await freePort(), target: 0 };
+  const server: Server = createServer((req, res) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: state.target, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(state.port, '127.0.0.1', resolve));
+  return Object.assign(state, {
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  });
+}
 
 describe('misconfiguration is loud', () => {
   it('1. a route prefix that differs from the peers\': a warning naming routePrefix, the reason in status, health degraded', async () => {
@@ -170,6 +209,52 @@ describe('misconfiguration is loud', () => {
     const all = await request(a.app.getHttpServer()).get('/clustershazbot/state?include=all').set(auth(SECRET, 'GET', '/clustershazbot/state', undefined, 'default', `http://127.0.0.1:${a.port}/`)).expect(200);
     expect(all.body[bUrl]).toEqual({ load: 0.5 });
     await request(a.app.getHttpServer()).get('/clustershazbot/state?include=some').set(auth(SECRET, 'GET', '/clustershazbot/state', undefined, 'default', `http://127.0.0.1:${a.port}/`)).expect(400);
+  });
+
+  it('5. two processes with one base URL: on both a warning naming the URL, the problem in status and problems$, health degraded; the one that yields is not ready (503); it clears when the URL reaches it again', async () => {
+    const proxy = await reverseProxy();
+    const shared = `http://127.0.0.1:${proxy.port}/`;
+    const events: [string, ClusterProblemEvent][] = [];
+    // the first process: the shared URL leads to it
+    const first = await start({ baseUrl: shared, gossipIntervalSeconds: 0.3 });
+    proxy.target = first.port;
+    first.cluster.problems$.subscribe((e) => events.push(['first', e]));
+    // the second process, a copy of the first's configuration; its clock can be moved forward
+    let warp = 0;
+    const second = await start({ baseUrl: shared, gossipIntervalSeconds: 0.3 }, undefined, undefined, () => Date.now() + warp);
+    second.cluster.problems$.subscribe((e) => events.push(['second', e]));
+    try {
+      // its self-check (2 s after start) reaches the first process through the shared URL: it yields, the first keeps the URL
+      const yielded = await until('the conflict on the second', () => hasProblem(second.cluster, 'address-conflict'), (p) => p !== undefined, 10_000);
+      const kept = await until('the conflict on the first', () => hasProblem(first.cluster, 'address-conflict'), (p) => p !== undefined, 5_000);
+      expect(yielded!).toMatchObject({ setting: 'SHAZBOT_BASE_URL', message: expect.stringMatching(new RegExp(`^address conflict: another process \\(generation \\d+\\) also claims ${shared}; this process gave the URL up .*Give every server its own SHAZBOT_BASE_URL`)) });
+      expect(kept!).toMatchObject({ setting: 'SHAZBOT_BASE_URL', message: expect.stringMatching(new RegExp(`^address conflict: another process \\(generation \\d+\\) also claims ${shared}; this process keeps the URL`)) });
+      const warned = lines.filter((l) => l.startsWith('warn:') && l.includes(`also claims ${shared}`));
+      expect(warned.some((l) => l.includes('this process gives it up'))).toBe(true); // the second's engine
+      expect(warned.some((l) => l.includes('the URL reaches this process, which keeps it'))).toBe(true); // the first's engine
+      expect(events.filter(([, e]) => e.type === 'raised' && e.problem.code === 'address-conflict').map(([who]) => who).sort()).toEqual(['first', 'second']);
+      for (const { app } of [first, second]) {
+        const health = await request(app.getHttpServer()).get('/health').expect(200);
+        expect(health.body.info.cluster).toMatchObject({ status: 'degraded', problems: ['address-conflict'], message: expect.stringContaining(`also claims ${shared}`) });
+      }
+      const notReady = await request(second.app.getHttpServer()).get('/health/ready').expect(503);
+      expect(notReady.body.error.cluster).toMatchObject({ status: 'down', ready: false, message: expect.stringContaining(`also claims ${shared}; this process gave the URL up`) });
+      await request(first.app.getHttpServer()).get('/health/ready').expect(200);
+
+      // the first process goes away and the URL now leads to the second: at its next look (every
+      // 30 s while yielded, here brought forward by its clock) it takes the URL back
+      await first.app.close();
+      proxy.target = second.port;
+      warp = 31_000;
+      await until('the conflict cleared on the second', () => hasProblem(second.cluster, 'address-conflict'), (p) => p === undefined, 5_000);
+      expect(lines.some((l) => l.startsWith('warn:') && l.includes(`address conflict over: ${shared} reaches this process again; this process takes ${shared} back`))).toBe(true);
+      expect(lines.some((l) => l.startsWith('log:') && l.includes('resolved (address-conflict)'))).toBe(true);
+      expect(events.some(([who, e]) => who === 'second' && e.type === 'cleared' && e.problem.code === 'address-conflict')).toBe(true);
+      await request(second.app.getHttpServer()).get('/health/ready').expect(200);
+      expect((await request(second.app.getHttpServer()).get('/health').expect(200)).body.info.cluster.status).toBe('up');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('6. readiness: a server taken offline by control is not ready (503) while alive (200); back online, ready again', async () => {

@@ -2,9 +2,12 @@
  * Key/value keys from the network (issue 18, items 7 and 8) on a real Nest app, Express and
  * Fastify: a secret holder sends keys named `__proto__` or holding a line break. They are
  * refused with a clear 400 at the door and by the engine behind it, and the state objects the
- * API hands out have no prototype a key could reach.
+ * API hands out have no prototype a key could reach. Values holding an own "__proto__" or
+ * "constructor" key at any depth are refused by their writer, and a forged message carrying one
+ * never leaves a receiver holding a value other than the one sent.
  */
-import type { INestApplication } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Logger, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { ClusterService, ClustershazbotModule, StateValueError, type SyncMessage } from '../../lib/index.js';
 import { signedGet, signedPost } from '../support/signed.js';
@@ -60,5 +63,37 @@ describe.each(PLATFORMS)('key/value keys from the network on %s', (platform) => 
     cluster.setLocalState('shard owner ñ 東京', 1);
     expect(cluster.localState()).toEqual({ 'shard owner ñ 東京': 1 });
     expect(Object.getPrototypeOf(cluster.localState())).toBeNull();
+  });
+
+  it('a value holding "__proto__" or "constructor" at any depth: the writer throws, naming the path', () => {
+    expect(() => cluster.setLocalState('cfg', JSON.parse('{"a":1,"n":{"__proto__":{"leader":true}}}'))).toThrow(
+      new StateValueError('value of "cfg" holds a key named "__proto__" at value.n.__proto__: keys named "__proto__" or "constructor" are refused at any depth of a value, since peers\' validation (class-transformer) would drop them'),
+    );
+    expect(() => cluster.setLocalState('cfg', { list: [{ constructor: 'x' }] })).toThrow(/value of "cfg" holds a key named "constructor" at value\.list\[0\]\.constructor/);
+    expect(cluster.localState()).toEqual({});
+  });
+
+  it('a signed sync whose value holds one never leaves a changed value stored; the refusal is a rate-limited warning', async () => {
+    const warnings: string[] = [];
+    const spy = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+    try {
+      for (const [i, text] of ['{"__proto__":{"leader":true},"a":1}', '{"a":{"b":[{"constructor":"x"}]}}', '{"__proto__":{"x":1},"a":1}', '{"constructor":{"a":1}}'].entries()) {
+        const body = JSON.parse(JSON.stringify(withKey('cfg', 0, Date.now() + i)).replace('"value":0', `"value":${text}`));
+        const res = await signedPost(http(), '/clustershazbot/sync', SECRET, body);
+        // Fastify's JSON parser refuses any "__proto__" key itself; past the parser the engine refuses the delta
+        if (platform === 'fastify' && text.includes('__proto__')) expect(res.status).toBe(400);
+        else expect(res.status).toBe(200);
+        expect(cluster.state({ include: 'all' })[PEER]).toBeUndefined();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    const refusals = warnings.filter((w) => w.startsWith('refused key/value state'));
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.length).toBeLessThanOrEqual(3);
+    expect(refusals[0]).toMatch(/key "cfg": value holds a key named "(__proto__|constructor)" at value\./);
+    // a clean value from the same peer is stored as sent
+    await signedPost(http(), '/clustershazbot/sync', SECRET, withKey('cfg', { a: { b: [{ prototype: 1 }] } }, Date.now() + 10)).expect(200);
+    expect(cluster.state()[PEER]).toEqual({ cfg: { a: { b: [{ prototype: 1 }] } } });
   });
 });
