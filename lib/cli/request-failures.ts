@@ -2,7 +2,10 @@ import { RefusedError, UnreachableError } from './cli-errors.js';
 
 /** What the CLI was doing, for messages that say what to fix. */
 export interface RequestContext {
+  /** Where the request was sent. */
   baseUrl: string;
+  /** The base URL its signature was for (`baseUrl` unless --member named another). */
+  signedFor: string;
   endpoint: string;
   prefix: string;
   cluster: string;
@@ -38,12 +41,18 @@ export function unreachable(error: unknown, context: RequestContext): Unreachabl
 export function refused(status: number, body: string, context: RequestContext, location?: string | null): RefusedError {
   const at = `${context.baseUrl}`;
   switch (status) {
-    case 401:
+    case 401: {
+      // a signature names the verifier's own base URL, and its 401 does not say which line failed
+      const signedForTarget = context.signedFor === context.baseUrl;
+      const target = signedForTarget
+        ? `${at} is not the server's own base URL (SHAZBOT_BASE_URL), which a signature must name: through a tunnel or proxy, pass --member <the server's base URL>`
+        : `${context.signedFor} (--member) is not that server's own base URL (SHAZBOT_BASE_URL), which a signature must name`;
       return new RefusedError(
-        `${at} refused the signature (401 Unauthorized): ${context.secretVariable} holds none of its secrets, ` +
-          `or this machine's clock is off the server's by more than the signature window (SHAZBOT_SIGNATURE_WINDOW, default 300 s)`,
+        `${at} refused the signature${signedForTarget ? '' : ` made for ${context.signedFor}`} (401 Unauthorized): ${context.secretVariable} holds none of its secrets; ` +
+          `or ${target}; or this machine's clock is off the server's by more than the signature window (SHAZBOT_SIGNATURE_WINDOW, default 300 s)`,
         status,
       );
+    }
     case 403:
       return new RefusedError(
         `${at} belongs to another cluster (403 Forbidden): the request was signed for cluster "${context.cluster}"; ` +

@@ -23,6 +23,12 @@ export interface SignedCall {
   /** The variable whose first secret signs: control takes the control secret, the rest the gossip secret. */
   secretVariable: 'SHAZBOT_SECRET' | 'SHAZBOT_CONTROL_SECRET';
   body?: unknown;
+  /**
+   * The base URL the signature is for: the verifying server's own (its SHAZBOT_BASE_URL), when
+   * the request reaches it at another URL (a tunnel, a proxy, a port forward); normalised.
+   * Default: the URL the request is sent to. A server accepts only signatures naming its own.
+   */
+  signedFor?: string;
 }
 
 export interface SignedResponse {
@@ -55,12 +61,12 @@ export function signedPath(prefix: string, endpoint: string): string {
 }
 
 function contextOf(targetBaseUrl: string, call: SignedCall, connection: ConnectionSettings): RequestContext {
-  return { baseUrl: targetBaseUrl, endpoint: call.endpoint, prefix: connection.prefix, cluster: connection.cluster, secretVariable: call.secretVariable, timeoutMs: connection.timeoutMs };
+  return { baseUrl: targetBaseUrl, signedFor: call.signedFor ?? targetBaseUrl, endpoint: call.endpoint, prefix: connection.prefix, cluster: connection.cluster, secretVariable: call.secretVariable, timeoutMs: connection.timeoutMs };
 }
 
 /**
- * Sends one signed request to the server at `targetBaseUrl` (a normalised base URL) and
- * returns its answer, whatever its status. The body sent is the canonical JSON the signature
+ * Sends one signed request to the server at `targetBaseUrl` (a normalised base URL), signed for
+ * `call.signedFor` (default: `targetBaseUrl`), and returns its answer, whatever its status. The body sent is the canonical JSON the signature
  * covers, byte for byte; redirects are never followed.
  * @throws UsageError when the secret's variable is unset
  * @throws UnreachableError when no HTTP answer came (refused, unknown host, `timeoutMs` passed)
@@ -74,7 +80,7 @@ export async function signedRequest(targetBaseUrl: string, call: SignedCall, con
   for (let attempt = 0; ; attempt++) {
     const nonce = randomBytes(16).toString('base64url');
     const sentAt = Date.now();
-    const authorization = signatureFor(targetBaseUrl, { method: call.method, path, cluster: connection.cluster, secret, body: call.body, canonicalBody: sent }, sentAt + offset, nonce);
+    const authorization = signatureFor(call.signedFor ?? targetBaseUrl, { method: call.method, path, cluster: connection.cluster, secret, body: call.body, canonicalBody: sent }, sentAt + offset, nonce);
     let response: Response;
     let raw: Buffer;
     try {

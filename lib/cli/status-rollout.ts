@@ -7,9 +7,13 @@ import { ProgressLine } from './progress-line.js';
 import type { ConnectionSettings } from './signed-request.js';
 
 export interface RolloutOptions {
-  /** Where the control request goes (normalised base URL). */
+  /** Where the control request goes (normalised base URL): the server's own, or a tunnel or proxy to it. */
   target: string;
-  /** The target's base URL as the cluster knows it (default: `target`). */
+  /**
+   * The target's base URL as the cluster knows it, its SHAZBOT_BASE_URL (normalised): the
+   * requests sent to `target` are signed for it, since a server accepts only signatures that
+   * name its own base URL. Equal to `target` when the CLI reaches the server directly.
+   */
   member: string;
   /** true: undrain (back online); false: drain (offline). */
   online: boolean;
@@ -31,8 +35,8 @@ export interface RolloutResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * drain / undrain: sends the control request to `target`, then polls the list of every member
- * the target sees online or suspect (the target included) until each one that answers shows
+ * drain / undrain: sends the control request to `target` (signed for `member`), then polls the
+ * list of every member the target sees online or suspect (the target included) until each one that answers shows
  * `member` in the wanted status. Members that do not answer are reported, not waited for; the
  * target itself must confirm. Offline members are not asked: they are gone or drained.
  * Resolves when confirmed; rejects with exit code 4 at the deadline, listing who lags.
@@ -44,7 +48,7 @@ export async function rollOutStatus(options: RolloutOptions): Promise<RolloutRes
   secretFrom('SHAZBOT_SECRET'); // both secrets are checked before anything is sent
   secretFrom('SHAZBOT_CONTROL_SECRET');
 
-  const initial = memberRows(await readList(target, connection));
+  const initial = memberRows(await readList(target, connection, member));
   if (!initial.some((r) => r.address === member)) {
     const known = initial.slice(0, 5).map((r) => r.address).join(', ');
     throw new UsageError(`${member} is not in the view of the server at ${target} (its members: ${known}${initial.length > 5 ? ', …' : ''}); pass --member with the server's base URL as the cluster knows it`);
@@ -53,7 +57,7 @@ export async function rollOutStatus(options: RolloutOptions): Promise<RolloutRes
   const isItself = (address: string) => address === member || address === target;
   const observers = new Set(initial.filter((r) => r.status !== 'offline' && !isItself(r.address)).map((r) => r.address));
 
-  await setOnline(target, online, connection);
+  await setOnline(target, online, connection, member);
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   const progress = new ProgressLine();
@@ -62,7 +66,7 @@ export async function rollOutStatus(options: RolloutOptions): Promise<RolloutRes
       const timeoutMs = Math.max(250, Math.min(connection.timeoutMs, deadline - Date.now()));
       const poll = async (address: string): Promise<[string, Seen]> => {
         try {
-          const rows = memberRows(await readList(address, { ...connection, timeoutMs }));
+          const rows = memberRows(await readList(address, { ...connection, timeoutMs }, address === target ? member : undefined));
           // members the target learns about while we wait are asked too
           if (address === target) for (const r of rows) if (r.status !== 'offline' && !isItself(r.address)) observers.add(r.address);
           const status = rows.find((r) => r.address === member)?.status ?? 'absent';
