@@ -16,6 +16,27 @@ export const CONNECTION_OPTIONS = {
 export const CONNECTION_HELP = `  --prefix P            the servers' route prefix (default ${DEFAULT_ROUTE_PREFIX})
   --request-timeout S   seconds to wait for each answer (default 5)`;
 
+/**
+ * `--member URL`, for the commands that send to one server: its own base URL (SHAZBOT_BASE_URL,
+ * as the cluster knows it), when <baseUrl> reaches it another way (a tunnel, a proxy, a port
+ * forward). Requests go to <baseUrl> and are signed for the member, as `sign --url` signs: a
+ * server accepts only signatures that name its own base URL.
+ */
+export const MEMBER_OPTION = { member: { type: 'string' } } satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** Its lines in each command's help. */
+export const MEMBER_HELP = `  --member URL          the server's own base URL (SHAZBOT_BASE_URL, as the cluster knows it),
+                        when <baseUrl> reaches it another way (a tunnel, a proxy): requests go to
+                        <baseUrl>, signed for URL (default: <baseUrl>)`;
+
+/**
+ * The base URL to sign for: `--member` in normal form, or `target` without it.
+ * @throws UsageError when it is not an http(s) base URL
+ */
+export function memberOption(values: OptionValues, target: string, command: string): string {
+  return values.member === undefined ? target : baseUrlArgument(String(values.member), `${command} --member`);
+}
+
 /** The common lines at the end of each command's help. */
 export const ENVIRONMENT_HELP = `environment:
   SHAZBOT_SECRET          gossip secret (the first of a comma-separated list signs)

@@ -1,6 +1,6 @@
 import type { CliCommand } from '../cli-command.js';
 import { UsageError } from '../cli-errors.js';
-import { baseUrlArgument, choiceOption, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, noExtraArguments } from '../cli-options.js';
+import { baseUrlArgument, choiceOption, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, MEMBER_HELP, MEMBER_OPTION, memberOption, noExtraArguments } from '../cli-options.js';
 import { readList, readState } from '../cluster-reads.js';
 import { MEMBER_STATUSES, memberRows, type MemberRow, type MemberStatus } from '../member-rows.js';
 import { formatAge, renderTable } from '../output-format.js';
@@ -25,7 +25,7 @@ export function membersTable(rows: MemberRow[], now = Date.now()): string {
 export const membersCommand: CliCommand = {
   name: 'members',
   summary: 'list the members one server knows, as a table or JSON',
-  help: `usage: clustershazbot members <baseUrl> [--format table|json] [--status online,suspect,offline]
+  help: `usage: clustershazbot members <baseUrl> [--format table|json] [--status online,suspect,offline] [--member URL]
 
 Prints the members the server at <baseUrl> knows, one per line, like \`serf members\`:
 its address, status (online, suspect: still a member but not answering probes, offline),
@@ -37,6 +37,7 @@ options:
   --format F            table (default) or json: {"members":[{address, status, monitor,
                         lastUpdate (ms since epoch), ageSeconds, declaredBy, stateKeys}]}
   --status S            only members in these statuses, comma-separated: online,suspect,offline
+${MEMBER_HELP}
 ${CONNECTION_HELP}
   -h, --help            this help
 
@@ -44,14 +45,15 @@ ${ENVIRONMENT_HELP}
 
 example:
   SHAZBOT_SECRET=… npx clustershazbot members http://10.0.0.5:3000/ --status suspect,offline`,
-  options: { ...CONNECTION_OPTIONS, format: { type: 'string', default: 'table' }, status: { type: 'string' } },
+  options: { ...CONNECTION_OPTIONS, ...MEMBER_OPTION, format: { type: 'string', default: 'table' }, status: { type: 'string' } },
   async run(positionals, values) {
     noExtraArguments(positionals, 1, 'members');
     const baseUrl = baseUrlArgument(positionals[0], 'members');
     const format = choiceOption(values, 'format', ['table', 'json'] as const);
     const wanted = statusFilter(values.status as string | undefined);
     const connection = connectionFrom(values);
-    const [list, state] = await Promise.all([readList(baseUrl, connection), readState(baseUrl, connection)]);
+    const signedFor = memberOption(values, baseUrl, 'members');
+    const [list, state] = await Promise.all([readList(baseUrl, connection, signedFor), readState(baseUrl, connection, signedFor)]);
     const now = Date.now();
     const rows = memberRows(list, state).filter((r) => !wanted || wanted.has(r.status));
     if (format === 'json') {

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../cli-command.js';
-import { baseUrlArgument, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, noExtraArguments, secondsOption } from '../cli-options.js';
+import { baseUrlArgument, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, MEMBER_HELP, MEMBER_OPTION, memberOption, noExtraArguments, secondsOption } from '../cli-options.js';
 import { describeRollout, rollOutStatus } from '../status-rollout.js';
 
 export const undrainCommand: CliCommand = {
@@ -17,8 +17,7 @@ it online, 4 if some still did not at --timeout.
 options:
   --timeout S           seconds to wait for every member to agree (default 60)
   --interval S          seconds between polls of the members (default 0.5)
-  --member URL          the server's base URL as the cluster knows it, when <baseUrl> is
-                        another address of the same server (default: <baseUrl>)
+${MEMBER_HELP}
 ${CONNECTION_HELP}
   -h, --help            this help
 
@@ -26,11 +25,11 @@ ${ENVIRONMENT_HELP}
 
 example:
   SHAZBOT_SECRET=… SHAZBOT_CONTROL_SECRET=… npx clustershazbot undrain http://10.0.0.5:3000/`,
-  options: { ...CONNECTION_OPTIONS, timeout: { type: 'string', default: '60' }, interval: { type: 'string', default: '0.5' }, member: { type: 'string' } },
+  options: { ...CONNECTION_OPTIONS, timeout: { type: 'string', default: '60' }, interval: { type: 'string', default: '0.5' }, ...MEMBER_OPTION },
   async run(positionals, values) {
     noExtraArguments(positionals, 1, 'undrain');
     const target = baseUrlArgument(positionals[0], 'undrain');
-    const member = values.member === undefined ? target : baseUrlArgument(String(values.member), 'undrain --member');
+    const member = memberOption(values, target, 'undrain');
     const options = { target, member, online: true, connection: connectionFrom(values), timeoutMs: secondsOption(values, 'timeout') * 1000, intervalMs: secondsOption(values, 'interval') * 1000 };
     const result = await rollOutStatus(options);
     process.stdout.write(describeRollout(true, member, result));
