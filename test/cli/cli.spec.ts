@@ -1,12 +1,14 @@
 /**
  * The operators' CLI as a real process (dist/cli.js) against real sample servers on loopback:
- * members (table, JSON, filters), drain and undrain with their exit codes, watch, and the
- * errors an operator meets (wrong secret, another cluster, unreachable server, bad URL).
+ * members (table, JSON, filters), drain and undrain with their exit codes (also through a
+ * tunnel: a loopback proxy on another port), watch, and the errors an operator meets (wrong
+ * secret, another cluster, unreachable server, bad URL).
  */
 import { jest } from '@jest/globals';
 import { createServer, type Socket } from 'node:net';
 import { DEMO_CONTROL_SECRET, DEMO_SECRET, freePort, LocalCluster, type ServerHandle } from '../../sample/local-cluster.js';
 import { allOnline } from '../support/offline-watcher.js';
+import { LoopbackProxy } from './loopback-proxy.js';
 import { parseTable, runCli, spawnCli } from './run-cli.js';
 
 jest.setTimeout(180_000);
@@ -107,13 +109,77 @@ describe('clustershazbot CLI against real servers', () => {
   });
 
   it('drain exits with 4 and names who lags when the change is not confirmed before --timeout', async () => {
-    // the control request goes to s0, but the drain waits for s1 (given as --member), which stays online
-    const run = await runCli(['drain', servers[0].baseUrl, '--member', servers[1].baseUrl, '--timeout', '1.5'], SECRETS);
-    expect(run.code).toBe(4);
-    expect(run.stderr).toContain(`error: drain ${servers[1].baseUrl} not confirmed after`);
-    expect(run.stderr).toContain(`${servers[2].baseUrl} shows it online`);
-    expect((await runCli(['undrain', servers[0].baseUrl], SECRETS)).code).toBe(0);
-    await statusEverywhere(servers[0], 'online');
+    // the server is reached through a tunnel that drops once the control request has passed:
+    // it goes offline, but cannot confirm it to the CLI
+    const target = servers[0];
+    const tunnel = await LoopbackProxy.start(target.baseUrl);
+    tunnel.dropAfter((req) => req.method === 'POST' && req.url === '/clustershazbot/control');
+    try {
+      const run = await runCli(['drain', tunnel.url, '--member', target.baseUrl, '--timeout', '1.5'], SECRETS);
+      expect(run.code).toBe(4);
+      expect(run.stderr).toContain(`error: drain ${target.baseUrl} not confirmed after`);
+      expect(run.stderr).toContain(`${tunnel.url} (the server itself) did not answer`);
+      expect(tunnel.passed).toEqual(['GET /clustershazbot/list 200', 'POST /clustershazbot/control 200']);
+    } finally {
+      await tunnel.close();
+    }
+    expect((await runCli(['undrain', target.baseUrl], SECRETS)).code).toBe(0);
+    await statusEverywhere(target, 'online');
+  });
+
+  it('through a tunnel: --member signs for the server\'s own base URL; without it, a 401 that says to pass --member', async () => {
+    const target = servers[2];
+    const tunnel = await LoopbackProxy.start(target.baseUrl);
+    try {
+      // signed for the tunnel's URL, which the server does not take for its own: refused, explained, nothing drained
+      const unsigned = await runCli(['drain', tunnel.url, '--timeout', '30'], SECRETS);
+      expect(unsigned.code).toBe(1);
+      expect(unsigned.stdout).toBe('');
+      expect(unsigned.stderr).toContain(`error: ${tunnel.url} refused the signature (401 Unauthorized): SHAZBOT_SECRET holds none of its secrets; `);
+      expect(unsigned.stderr).toContain(`or ${tunnel.url} is not the server's own base URL (SHAZBOT_BASE_URL), which a signature must name: through a tunnel or proxy, pass --member <the server's base URL>`);
+      expect(unsigned.stderr).not.toMatch(/^\s+at /m); // one line, no stack trace
+      expect(tunnel.passed).toEqual(['GET /clustershazbot/list 401']);
+      const list = await runCli(['list', tunnel.url], SECRETS);
+      expect(list.code).toBe(1);
+      expect(list.stdout).toMatch(/^401 /);
+      expect(list.stderr).toContain('pass --member <the server\'s base URL>');
+      expect((await cluster.list(servers[0]))?.online.some((e) => e.baseUrl === target.baseUrl)).toBe(true);
+
+      // --member naming another server: refused at the first read, before the control request
+      const wrong = await runCli(['drain', tunnel.url, '--member', servers[1].baseUrl], SECRETS);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain(`error: ${tunnel.url} refused the signature made for ${servers[1].baseUrl} (401 Unauthorized)`);
+      expect(wrong.stderr).toContain(`or ${servers[1].baseUrl} (--member) is not that server's own base URL (SHAZBOT_BASE_URL)`);
+      expect(tunnel.passed.filter((r) => r.startsWith('POST'))).toEqual([]);
+
+      // the reads through the tunnel, signed for the server's own base URL
+      const members = await runCli(['members', tunnel.url, '--member', target.baseUrl], SECRETS);
+      expect(members).toMatchObject({ code: 0, stderr: '' });
+      expect(parseTable(members.stdout).map((r) => r.ADDRESS)).toEqual(servers.map((s) => s.baseUrl).sort());
+      const state = await runCli(['state', tunnel.url, '--member', target.baseUrl], SECRETS);
+      expect(state.code).toBe(0);
+      expect(state.stdout).toMatch(/^200 \{/);
+
+      tunnel.passed.length = 0;
+      const drained = await runCli(['drain', tunnel.url, '--member', target.baseUrl, '--timeout', '30'], SECRETS);
+      expect(drained).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^drained ${target.baseUrl}: offline on all 3 reachable members after`)) });
+      expect(tunnel.passed).toContain('POST /clustershazbot/control 200'); // the control request went through the tunnel
+      expect(tunnel.passed.every((r) => r.endsWith(' 200'))).toBe(true);
+      const views = await Promise.all(servers.map((s) => cluster.list(s)));
+      expect(views.every((v) => v?.offline.some((e) => e.baseUrl === target.baseUrl))).toBe(true);
+
+      const undrained = await runCli(['undrain', tunnel.url, '--member', target.baseUrl, '--timeout', '30'], SECRETS);
+      expect(undrained).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^undrained ${target.baseUrl}: online on all 3 reachable members after`)) });
+      const back = await Promise.all(servers.map((s) => cluster.list(s)));
+      expect(back.every((v) => v?.online.some((e) => e.baseUrl === target.baseUrl))).toBe(true);
+
+      // the raw control command through the tunnel
+      const control = await runCli(['control', tunnel.url, '--online', '--member', target.baseUrl], SECRETS);
+      expect(control).toMatchObject({ code: 0, stdout: '200 {"success":true}\n' });
+    } finally {
+      await tunnel.close();
+      if ((await cluster.list(target))?.offline.some((e) => e.baseUrl === target.baseUrl)) await runCli(['undrain', target.baseUrl], SECRETS);
+    }
   });
 
   it('watch prints membership changes as they happen, and stops with exit code 0 on Ctrl-C', async () => {
