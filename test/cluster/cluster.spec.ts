@@ -140,8 +140,11 @@ describe('a cluster of real processes', () => {
     await everyoneSees([...nest, express], 6);
   });
 
-  it('the Express server leaves on SIGINT too, and rejoins', async () => {
-    await cluster.signal(express, 'SIGINT');
+  // SIGINT from a terminal, SIGTERM from an orchestrator: the sample handles both and leaves
+  it.each(['SIGINT', 'SIGTERM'] as const)('the Express server leaves on %s too (exits 0, not killed by it), and rejoins', async (signal) => {
+    const child = express.child!;
+    await cluster.signal(express, signal);
+    expect({ exitCode: child.exitCode, signalCode: child.signalCode }).toEqual({ exitCode: 0, signalCode: null });
     await cluster.waitFor('express offline', () => cluster.list(nest[0]), (v) => !!v?.offline.some((e) => e.baseUrl === express.baseUrl), 30_000);
     cluster.start(express);
     await everyoneSees([...nest, express], 6);
