@@ -32,7 +32,17 @@ export interface AddressCheck {
   result: SelfCheckResult;
   /** How many checks in a row have not reached this process (0 after one that did). */
   failuresInARow: number;
+  /**
+   * Whether our own base URL answers the sync endpoint too (checked once per run, after the
+   * first check that reached this process): `not-found` (404) means an app that mounts probe
+   * but not sync, which peers take for a page-format server (sync falls back to full lists);
+   * `unknown` before that check, or while it failed otherwise (retried at the next check).
+   */
+  syncEndpoint: SyncEndpointCheck;
 }
+
+/** What the once-per-run check of our own sync endpoint found (see AddressCheck.syncEndpoint). */
+export type SyncEndpointCheck = 'ok' | 'not-found' | 'unknown';
 
 /**
  * This server's own base URL: whether it reaches this very process (the self-check, on its
@@ -46,6 +56,7 @@ export class OwnAddress {
   private lastSelfCheck?: AddressCheck;
   private startedAt = 0;
   private selfChecking = false;
+  private syncEndpoint: SyncEndpointCheck = 'unknown';
 
   /**
    * @param deps.syncOnce one gossip round (a sync with one peer): what the cluster says of the
@@ -65,6 +76,7 @@ export class OwnAddress {
   started(now: number): void {
     this.startedAt = now;
     this.lastSelfCheck = undefined;
+    this.syncEndpoint = 'unknown';
     this.conflicts.clear();
   }
 
@@ -112,7 +124,30 @@ export class OwnAddress {
 
   private recordSelfCheck(result: SelfCheckResult): void {
     const failures = result.result === 'self' ? 0 : (this.lastSelfCheck?.failuresInARow ?? 0) + 1;
-    this.lastSelfCheck = { at: this.deps.now(), result, failuresInARow: failures };
+    this.lastSelfCheck = { at: this.deps.now(), result, failuresInARow: failures, syncEndpoint: this.syncEndpoint };
+  }
+
+  /**
+   * Does our own base URL answer the sync endpoint too? Sent once the URL reached this very
+   * process, so a 404 means the app lacks the endpoint (not another server). The message is
+   * empty (no hash, digest, want, members or state): handleSync merges nothing and answers an
+   * empty leg, so it changes nothing here. Any failure other than 404 says nothing (the probe
+   * check covers reachability): `unknown`, tried again after the next check.
+   */
+  private async checkSyncEndpoint(): Promise<void> {
+    if (this.syncEndpoint !== 'unknown') return;
+    const run = this.startedAt;
+    let found: SyncEndpointCheck;
+    try {
+      await this.deps.transport.sync(this.settings.selfUrl, { message: 'sync' });
+      found = 'ok';
+    } catch (error) {
+      found = classifyFailure(error) === 'not-found' ? 'not-found' : 'unknown';
+    }
+    // a check from a previous run says nothing about this one
+    if (run !== this.startedAt) return;
+    this.syncEndpoint = found;
+    if (this.lastSelfCheck) this.lastSelfCheck.syncEndpoint = found;
   }
 
   /**
@@ -126,6 +161,7 @@ export class OwnAddress {
     try {
       const result = await this.selfCheck();
       this.recordSelfCheck(result);
+      if (result.result === 'self') await this.checkSyncEndpoint();
       if (result.result === 'other' && result.generation && !this.conflicts.conflict && this.membership.isRunning) {
         this.conflicts.declare(result.generation, this.generation, 'yielded', this.deps.now());
         this.yieldAddress();

@@ -13,7 +13,7 @@ import { GossipService } from '../gossip.service.js';
  * What an operator must fix, named after the setting that fixes it:
  * - `base-url`: SHAZBOT_BASE_URL does not reach this very process (another port, another
  *   host, a proxy that goes elsewhere), or this server does not answer its own probe endpoint
- *   there (an Express app that did not mount every endpoint);
+ *   there, or answers probe but not sync (an Express app that did not mount every endpoint);
  * - `route-prefix`: peers answer 404 on every endpoint of ours: another route prefix, or no
  *   clustershazbot server at their URL;
  * - `alone`: no server answers, though the master list named some;
@@ -136,8 +136,13 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
 
   private baseUrl(): Omit<ClusterProblem, 'since'> | undefined {
     const check = this.engine.addressCheck();
-    if (!check || check.failuresInARow < BASE_URL_FAILURES) return undefined;
     const url = this.config.baseUrl;
+    if (check?.result.result === 'self' && check.syncEndpoint === 'not-found') {
+      // probe reaches us but sync answers 404: peers take us for a page-format server
+      const sync = endpointUrl(url, this.config.routePrefix, 'sync');
+      return { code: 'base-url', setting: 'SHAZBOT_BASE_URL', message: `this server does not answer its own sync endpoint ${sync} (404) though it answers probe: peers take it for a page-format server and sync with it by full lists. An Express app must mount every endpoint: app.use(clustershazbotRouter()) (see docs/express.md)` };
+    }
+    if (!check || check.failuresInARow < BASE_URL_FAILURES) return undefined;
     const { result } = check;
     if (result.result === 'not-found') {
       const probe = endpointUrl(url, this.config.routePrefix, 'probe');

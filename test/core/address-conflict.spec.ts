@@ -16,6 +16,10 @@ class Net {
   time = T0;
   /** Requests sent, by the process that sent them (twins share a URL, so not by URL). */
   readonly sent = new Map<ClusterEngine, number>();
+  /** Sync requests sent to each URL (the self-check's sync-endpoint check among them). */
+  readonly syncs = new Map<string, number>();
+  /** URLs whose server has no sync endpoint (an app that mounts probe but not sync: 404), or whose syncs time out. */
+  readonly syncFails = new Map<string, 'not-found' | 'timeout'>();
   private sender?: ClusterEngine;
   readonly network: InMemoryNetwork = new InMemoryNetwork({
     hooks: {
@@ -52,7 +56,12 @@ class Net {
     return {
       exchange: (peer, m, t) => as(() => inner.exchange(peer, m, t)),
       probe: (peer, m, t) => as(() => inner.probe(peer, m, t)),
-      sync: (peer, m) => as(() => inner.sync(peer, m)),
+      sync: (peer, m) => {
+        this.syncs.set(peer, (this.syncs.get(peer) ?? 0) + 1);
+        const fails = this.syncFails.get(peer);
+        if (fails) return Promise.reject(fails === 'not-found' ? Object.assign(new Error('HTTP 404'), { status: 404 }) : new Error('timed out'));
+        return as(() => inner.sync(peer, m));
+      },
     };
   }
 }
@@ -94,22 +103,63 @@ describe('own address', () => {
     await maintainAt(net, e, T0 + 1_999);
     expect(e.addressCheck()).toBeUndefined();
     await maintainAt(net, e, T0 + 2_000);
-    expect(e.addressCheck()).toEqual({ at: T0 + 2_000, result: { result: 'self' }, failuresInARow: 0 });
+    expect(e.addressCheck()).toEqual({ at: T0 + 2_000, result: { result: 'self' }, failuresInARow: 0, syncEndpoint: 'ok' });
     await maintainAt(net, e, T0 + 61_999);
     expect(e.addressCheck()?.at).toBe(T0 + 2_000);
     net.reach(SHARED, undefined); // the URL stops reaching it
     await maintainAt(net, e, T0 + 62_000);
-    expect(e.addressCheck()).toEqual({ at: T0 + 62_000, result: { result: 'unreachable', reason: 'timed out' }, failuresInARow: 1 });
+    expect(e.addressCheck()).toEqual({ at: T0 + 62_000, result: { result: 'unreachable', reason: 'timed out' }, failuresInARow: 1, syncEndpoint: 'ok' });
     await maintainAt(net, e, T0 + 66_999);
     expect(e.addressCheck()?.failuresInARow).toBe(1);
     await maintainAt(net, e, T0 + 67_000);
     expect(e.addressCheck()).toMatchObject({ at: T0 + 67_000, failuresInARow: 2 });
     net.reach(SHARED, e);
     await maintainAt(net, e, T0 + 72_000);
-    expect(e.addressCheck()).toEqual({ at: T0 + 72_000, result: { result: 'self' }, failuresInARow: 0 });
+    expect(e.addressCheck()).toEqual({ at: T0 + 72_000, result: { result: 'self' }, failuresInARow: 0, syncEndpoint: 'ok' });
     await maintainAt(net, e, T0 + 77_000);
     expect(e.addressCheck()?.at).toBe(T0 + 72_000); // back to once a minute
-    expect(net.sent.get(e)).toBe(4);
+    expect(net.sent.get(e)).toBe(5); // four probes, and one sync (the sync endpoint, checked once)
+    expect(net.syncs.get(SHARED)).toBe(1);
+  });
+
+  it('checks once per run that its own URL answers sync too: 404 there is recorded as not-found, and changes nothing', async () => {
+    const net = new Net();
+    net.syncFails.set(SHARED, 'not-found');
+    const e = net.add(SHARED);
+    e.setLocalState('k', 'v');
+    await maintainAt(net, e, T0 + 2_000);
+    expect(e.addressCheck()).toEqual({ at: T0 + 2_000, result: { result: 'self' }, failuresInARow: 0, syncEndpoint: 'not-found' });
+    await maintainAt(net, e, T0 + 62_000);
+    await maintainAt(net, e, T0 + 122_000);
+    expect(e.addressCheck()).toMatchObject({ at: T0 + 122_000, syncEndpoint: 'not-found' });
+    expect(net.syncs.get(SHARED)).toBe(1); // once per run, not at every self-check
+    // a new run checks again; an app that now mounts sync answers it
+    e.stop();
+    net.syncFails.clear();
+    e.start();
+    await maintainAt(net, e, net.time + 1_999);
+    const before = { view: e.snapshot(), state: e.stateSnapshot(), version: e.stateVersion(SHARED) };
+    await maintainAt(net, e, net.time + 1);
+    expect(e.addressCheck()).toMatchObject({ result: { result: 'self' }, syncEndpoint: 'ok' });
+    expect(net.syncs.get(SHARED)).toBe(2);
+    // the sync it sent itself (empty: no digest, no want) changed nothing
+    expect({ view: e.snapshot(), state: e.stateSnapshot(), version: e.stateVersion(SHARED) }).toEqual(before);
+  });
+
+  it('checks the sync endpoint only once the URL reached this process, and after a failure other than 404, again at the next self-check', async () => {
+    const net = new Net();
+    const e = net.add(SHARED, false); // the URL reaches nothing yet
+    await maintainAt(net, e, T0 + 2_000);
+    expect(e.addressCheck()).toMatchObject({ result: { result: 'unreachable' }, syncEndpoint: 'unknown' });
+    expect(net.syncs.get(SHARED)).toBeUndefined();
+    net.reach(SHARED, e);
+    net.syncFails.set(SHARED, 'timeout');
+    await maintainAt(net, e, T0 + 7_000);
+    expect(e.addressCheck()).toMatchObject({ result: { result: 'self' }, syncEndpoint: 'unknown' });
+    net.syncFails.clear();
+    await maintainAt(net, e, T0 + 67_000);
+    expect(e.addressCheck()).toMatchObject({ result: { result: 'self' }, syncEndpoint: 'ok' });
+    expect(net.syncs.get(SHARED)).toBe(2);
   });
 
   it('a twin whose URL reaches the original yields at its first self-check; the original keeps the URL and reports it', async () => {

@@ -4,17 +4,28 @@
  * every status it maps (400, 401, 403, 404, 413, 429, 503).
  */
 import 'reflect-metadata';
-import express from 'express';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import express, { type Request, type Response } from 'express';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ClusterHealthIndicator,
+  ClustershazbotRequestError,
   clustershazbotRouter,
   shazbotCluster,
+  shazbotControlRequest,
+  shazbotGossipRequest,
+  shazbotListRequest,
+  shazbotProbeRequest,
+  shazbotStateRequest,
   shazbotShutDown,
   shazbotStart,
   type ClustershazbotMiddleware,
   type ClustershazbotOptions,
   type ClustershazbotRouterOptions,
+  type ControlMessage,
   type GossipMessage,
   type ProbeMessage,
   type SyncMessage,
@@ -211,4 +222,91 @@ describe('clustershazbotRouter options', () => {
     client = '203.0.113.10';
     expect((await fetch(`${base}/clustershazbot/list`)).status).toBe(401);
   });
+});
+
+/**
+ * An Express app routing the endpoints by hand with the plain functions (docs/express.md),
+ * all but sync: its own base URL answers probe, so peers would take it for a page-format
+ * server and sync with it by full lists. The self-check says so once at start.
+ */
+describe('the self-check of an Express app: does its own base URL answer sync?', () => {
+  const warnings: string[] = [];
+  /** Sync requests the app received (the self-check's among them), answered or not. */
+  let syncsReceived = 0;
+  beforeEach(() => {
+    syncsReceived = 0;
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    warnings.splice(0);
+  });
+
+  type Reply = { client?: string; setHeader: (name: string, value: string) => void };
+
+  /** Express with a counter of sync requests in front; `routes` mounts the endpoints. */
+  async function expressApp(routes: (application: express.Express) => void): Promise<string> {
+    const application = express();
+    application.use((req, _res, next) => {
+      if (req.path === '/clustershazbot/sync') syncsReceived++;
+      next();
+    });
+    application.use(express.json({ limit: '4mb' }));
+    routes(application);
+    return listen(createServer(application));
+  }
+
+  /** Every endpoint but sync, routed by hand as docs/express.md shows. */
+  function allButSync(application: express.Express): void {
+    const route = (method: 'get' | 'post', endpoint: string, handle: (auth: string, req: Request, reply: Reply) => Promise<unknown>) =>
+      application[method](`/clustershazbot/${endpoint}`, async (req: Request, res: Response) => {
+        try {
+          const reply = { client: req.ip, setHeader: (name: string, value: string) => void res.setHeader(name, value) };
+          const answer = await handle(req.headers.authorization ?? '', req, reply);
+          res.json(answer ?? { success: true });
+        } catch (error) {
+          res.status(error instanceof ClustershazbotRequestError ? error.status : 500).json({ error: error instanceof Error ? error.message : String(error) });
+        }
+      });
+    route('post', 'gossip', (a, req, r) => shazbotGossipRequest(a, req.body as GossipMessage, r));
+    route('post', 'probe', (a, req, r) => shazbotProbeRequest(a, req.body as ProbeMessage, r));
+    route('get', 'list', (a, _req, r) => shazbotListRequest(a, r));
+    route('get', 'state', (a, _req, r) => shazbotStateRequest(a, r));
+    route('post', 'control', (a, req, r) => shazbotControlRequest(a, req.body as ControlMessage, r));
+  }
+
+  async function waitFor(what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; problems: ${JSON.stringify(shazbotCluster().status().problems)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  const health = () => new ClusterHealthIndicator(new HealthIndicatorService(), shazbotCluster()).isHealthy().cluster;
+
+  it('every endpoint but sync: one warning naming its sync endpoint and the fix, the base-url problem, health degraded', async () => {
+    const base = await expressApp(allButSync);
+    await start({ baseUrl: `${base}/` });
+    // the first self-check runs 2 s after start, the sync check right after it
+    await waitFor('the base-url problem', () => shazbotCluster().status().problems.some((p) => p.code === 'base-url'));
+    const problem = shazbotCluster().status().problems.find((p) => p.code === 'base-url')!;
+    expect(problem.setting).toBe('SHAZBOT_BASE_URL');
+    expect(problem.message).toContain(`does not answer its own sync endpoint ${base}/clustershazbot/sync (404)`);
+    expect(problem.message).toContain('app.use(clustershazbotRouter())');
+    expect(health()).toMatchObject({ status: 'degraded', problems: ['base-url'] });
+    await new Promise((r) => setTimeout(r, 3000)); // more self-checks (every 60 s) would not ask again; the warning stays one
+    expect(warnings.filter((w) => w.includes(`${base}/clustershazbot/sync`))).toHaveLength(1);
+    expect(syncsReceived).toBe(1);
+  }, 30_000);
+
+  it('clustershazbotRouter(): its own sync endpoint answers, no problem, health up', async () => {
+    const base = await expressApp((application) => application.use(clustershazbotRouter()));
+    await start({ baseUrl: `${base}/` });
+    await waitFor('the self-check\'s sync request', () => syncsReceived > 0);
+    await new Promise((r) => setTimeout(r, 2000)); // problems are evaluated every second
+    expect(shazbotCluster().status().problems).toEqual([]);
+    expect(health()).toMatchObject({ status: 'up' });
+    expect(warnings.filter((w) => w.includes('sync endpoint'))).toEqual([]);
+  }, 30_000);
 });
