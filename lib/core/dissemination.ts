@@ -85,10 +85,24 @@ export class Dissemination {
       add(targetEntry);
       budget.add(entrySize(targetEntry));
     }
+    // an ack corrects what the probe carried stale, the prober's own entry first of all: a
+    // prober we hold as suspect or offline learns it now and refutes, instead of waiting for a
+    // queued copy (whose few transmissions go to the members we hold alive, so after a
+    // partition heals, a live server declared offline by the other side could go on unaware,
+    // and keep running a singleton, until its next full sync)
+    const corrected = new Set<string>();
+    if (answers) {
+      for (const [url, theirs] of carriedStamps(answers)) {
+        const ours = this.membership.get(url);
+        if (!ours || url === self.baseUrl || !outranks(ours, theirs) || !budget.take(entrySize(ours))) continue;
+        add(ours);
+        corrected.add(url);
+      }
+    }
     // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
-    const taken = this.members.take(max, limit, (e) => carried?.members.get(e.baseUrl) !== `${e.lastUpdate}:${stateOf(e)}` && budget.take(entrySize(e)));
+    const taken = this.members.take(max, limit, (e) => !corrected.has(e.baseUrl) && carried?.members.get(e.baseUrl) !== `${e.lastUpdate}:${stateOf(e)}` && budget.take(entrySize(e)));
     for (const e of taken) add(e);
     if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
       const state = this.deltas.take(Infinity, limit, (delta) => {
@@ -109,6 +123,26 @@ export function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServ
   const state = stateOf(entry);
   if (state === 'suspect') (list.suspect ??= []).push(wire);
   else (state === 'alive' ? list.online : (list.offline ??= [])).push(wire);
+}
+
+const RANK = { alive: 0, suspect: 1, offline: 2 } as const;
+
+/** Whether our entry wins over the stamp and state a message carried for the same server (see compareEntries: stamp, then state). */
+function outranks(ours: MemberEntry, theirs: { lastUpdate: number; rank: number }): boolean {
+  return ours.lastUpdate !== theirs.lastUpdate ? ours.lastUpdate > theirs.lastUpdate : RANK[stateOf(ours)] > theirs.rank;
+}
+
+/** Each member's stamp and state rank in a received probe. */
+function carriedStamps(message: ProbeMessage): Map<string, { lastUpdate: number; rank: number }> {
+  const out = new Map<string, { lastUpdate: number; rank: number }>();
+  const note = (list: unknown, rank: number) => {
+    if (!Array.isArray(list)) return;
+    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string' && typeof e.lastUpdate === 'number') out.set(e.baseUrl, { lastUpdate: e.lastUpdate, rank });
+  };
+  note(message.online, 0);
+  note(message.suspect, 1);
+  note(message.offline, 2);
+  return out;
 }
 
 /** What a received probe carried: each member's stamp and state, each server's state range. */
