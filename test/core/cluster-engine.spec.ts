@@ -113,6 +113,29 @@ describe('ClusterEngine', () => {
     expect(b.member('http://a:1/')?.online).toBe(true);
   });
 
+  it('a prober we hold offline learns it from our ack and refutes at once, though our queue has no copy left', async () => {
+    // after a partition heals, the other side's declaration of a live server reaches our side;
+    // its queued copies go to the members we hold alive, so only our acks to its probes can tell it
+    const net = new LoopNetwork();
+    const a = net.add('http://a:1/');
+    const b = net.add('http://b:1/');
+    a.start();
+    b.start();
+    a.merge({ online: [b.self()] }, 'test');
+    const declared = a.self().lastUpdate;
+    b.merge({ online: [], offline: [{ baseUrl: 'http://a:1/', monitor: false, lastUpdate: declared, by: 'http://c:1/' }] }, 'test');
+    expect(b.member('http://a:1/')).toMatchObject({ online: false, by: 'http://c:1/' });
+    for (let i = 0; i < 20 && b.stats().broadcastQueueDepth > 0; i++) await b.handleProbe({ message: 'probe', online: [] });
+    expect(b.stats().broadcastQueueDepth).toBe(0);
+    expect(await a.probeTick()).toMatchObject({ kind: 'alive', target: 'http://b:1/' });
+    expect(a.stats().selfReassertions).toBe(1);
+    expect(a.self()).toMatchObject({ online: true });
+    expect(a.self().lastUpdate).toBeGreaterThan(declared);
+    // an ack to a prober whose entry we hold alive carries nothing more about it
+    const ack = await b.handleProbe({ message: 'probe', online: [b.self()] });
+    expect([...ack.online, ...(ack.offline ?? [])].filter((e) => e.baseUrl === 'http://b:1/')).toHaveLength(1);
+  });
+
   it('removes entries after 24 h and a stale peer cannot bring them back', async () => {
     const net = new LoopNetwork();
     const a = net.add('http://a:1/');
