@@ -38,6 +38,17 @@ describe('a 3|2 partition with the owner in the minority, 5 simulated trials eac
     }
   });
 
+  it('majority quorum over 40 seeds: no fire run twice (a server declared offline by the other side learns it from our acks when the split heals)', async () => {
+    // before acks carried the prober's own declaration, seeds 5, 37 and 87 of 100 (19, 43, 58, 67, 84 and 92 on
+    // earlier trajectories) let the majority's owner run on, unaware, after the minority's owner took the job back
+    const doubled: { seed: number; doubles: number }[] = [];
+    for (let seed = 1; seed <= 40; seed++) {
+      const t = await partition({ seed });
+      if (t.doubles > 0) doubled.push({ seed, doubles: t.doubles });
+    }
+    expect(doubled).toEqual([]);
+  });
+
   it("quorum 'none': each side runs every fire, so the split shows doubles", async () => {
     for (let seed = 1; seed <= 5; seed++) {
       const t = await partition({ seed, quorum: 'none' });
