@@ -1,6 +1,6 @@
 import { BroadcastQueue } from './broadcast-queue.js';
 import type { EngineSettings } from './engine-settings.js';
-import { stateOf, toWire, type MemberEntry } from './membership-view.js';
+import { rankOf, stateOf, toWire, type MemberEntry } from './membership-view.js';
 import type { Membership } from './membership.js';
 import { entrySize, MessageBudget } from './message-budget.js';
 import type { PeerBook } from './peer-book.js';
@@ -125,11 +125,9 @@ export function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServ
   else (state === 'alive' ? list.online : (list.offline ??= [])).push(wire);
 }
 
-const RANK = { alive: 0, suspect: 1, offline: 2 } as const;
-
 /** Whether our entry wins over the stamp and state a message carried for the same server (see compareEntries: stamp, then state). */
 function outranks(ours: MemberEntry, theirs: { lastUpdate: number; rank: number }): boolean {
-  return ours.lastUpdate !== theirs.lastUpdate ? ours.lastUpdate > theirs.lastUpdate : RANK[stateOf(ours)] > theirs.rank;
+  return ours.lastUpdate !== theirs.lastUpdate ? ours.lastUpdate > theirs.lastUpdate : rankOf(ours) > theirs.rank;
 }
 
 /** Each member's stamp and state rank in a received probe. */
