@@ -144,20 +144,26 @@ export interface TwinResult {
   heldValues: string[];
 }
 
-/**
- * Two processes with one base URL (a copy-pasted configuration): the URL reaches `original`;
- * the twin gossips from the same URL. Runs `runS` seconds.
- */
-export async function twinAddress(o: { seed: number; runS?: number; settleS?: number }): Promise<TwinResult> {
-  const c = cluster(6, o.seed);
+/** A converged cluster of 6 where a twin of server 2 starts at its URL; each has written key `who`. */
+async function withTwin(seed: number): Promise<{ c: ReturnType<typeof cluster>; original: SimNode; twin: SimNode }> {
+  const c = cluster(6, seed);
   c.startConverged();
   await c.runFor(10 * PROBE_MS);
   const original = c.nodes[2];
   original.engine.setLocalState('who', 'original');
   await c.runFor(2 * PROBE_MS);
-  const started = c.time;
   const twin: SimNode = c.addTwin(original);
   twin.engine.setLocalState('who', 'twin');
+  return { c, original, twin };
+}
+
+/**
+ * Two processes with one base URL (a copy-pasted configuration): the URL reaches `original`;
+ * the twin gossips from the same URL. Runs `runS` seconds.
+ */
+export async function twinAddress(o: { seed: number; runS?: number; settleS?: number }): Promise<TwinResult> {
+  const { c, original, twin } = await withTwin(o.seed);
+  const started = c.time;
   let detectedAfter = -1;
   const runMs = (o.runS ?? 600) * 1000;
   const settleMs = (o.settleS ?? 120) * 1000;
@@ -204,14 +210,7 @@ export interface TwinOutlivesResult {
  * written before it yielded, one after it took the address back) reach everyone.
  */
 export async function twinOutlivesOriginal(o: { seed: number; limitS?: number }): Promise<TwinOutlivesResult> {
-  const c = cluster(6, o.seed);
-  c.startConverged();
-  await c.runFor(10 * PROBE_MS);
-  const original = c.nodes[2];
-  original.engine.setLocalState('who', 'original');
-  await c.runFor(2 * PROBE_MS);
-  const twin: SimNode = c.addTwin(original);
-  twin.engine.setLocalState('who', 'twin');
+  const { c, original, twin } = await withTwin(o.seed);
   await c.runFor(60 * PROBE_MS);
   const twinRoleBefore = twin.engine.conflict()?.role;
   const yieldedGeneration = twin.engine.generation;
