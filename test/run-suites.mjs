@@ -32,7 +32,11 @@ const jest = new URL('../node_modules/jest/bin/jest.js', import.meta.url).pathna
 /** One jest run over a group of suites; resolves with its exit code and its JSON result when asked. */
 function run(group, extra) {
   const out = outputFile ? `${outputFile}.${group}.json` : undefined;
-  const argv = ['--experimental-vm-modules', jest, '--runInBand', '--passWithNoTests', ...extra, ...args, ...(out ? [`--outputFile=${out}`] : [])];
+  if (out) rmSync(out, { force: true }); // a file left by an aborted run must not pass for this one's
+  // a group finding no suite is an error (a renamed file would slip into another group), unless
+  // the caller narrowed the run to some paths
+  const noTests = args.some((a) => !a.startsWith('-')) ? ['--passWithNoTests'] : [];
+  const argv = ['--experimental-vm-modules', jest, '--runInBand', ...noTests, ...extra, ...args, ...(out ? [`--outputFile=${out}`] : [])];
   const child = spawn(process.execPath, argv, { stdio: 'inherit', env: { ...process.env, CLUSTERSHAZBOT_SUITES: group } });
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {
@@ -56,15 +60,15 @@ const runs = [first, ...(await Promise.all([run('real-process', []), run('in-pro
 
 for (const { group, code } of runs) if (code !== 0) console.error(`jest (${group} suites) exited with ${code}`);
 if (outputFile) {
-  const merged = { numPassedTests: 0, numFailedTests: 0, numTotalTests: 0, numRuntimeErrorTestSuites: 0, numTotalTestSuites: 0, success: true, testResults: [] };
-  for (const { result } of runs) {
+  const merged = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTotalTests: 0, numPassedTestSuites: 0, numFailedTestSuites: 0, numRuntimeErrorTestSuites: 0, numTotalTestSuites: 0, success: true, testResults: [] };
+  for (const { result, code } of runs) {
     if (!result) {
       merged.numRuntimeErrorTestSuites += 1;
       merged.success = false;
       continue;
     }
-    for (const key of ['numPassedTests', 'numFailedTests', 'numTotalTests', 'numRuntimeErrorTestSuites', 'numTotalTestSuites']) merged[key] += result[key] ?? 0;
-    merged.success &&= result.success;
+    for (const key of ['numPassedTests', 'numFailedTests', 'numPendingTests', 'numTotalTests', 'numPassedTestSuites', 'numFailedTestSuites', 'numRuntimeErrorTestSuites', 'numTotalTestSuites']) merged[key] += result[key] ?? 0;
+    merged.success &&= result.success && code === 0;
     merged.testResults.push(...(result.testResults ?? []));
   }
   writeFileSync(outputFile, JSON.stringify(merged));
