@@ -6,7 +6,9 @@
  *
  * (a) Steady state: each process's CPU time (utime + stime from /proc) over a window after
  *     the cluster has converged, as a share of one core; mean and max per server, with and
- *     without the module, at N = 10 and N = 30.
+ *     without the module, at N = 10 and N = 30; and the floor: N hosts without the module that
+ *     send one plain HTTP request a second to a random other one (bench/floor-host.ts), what
+ *     HTTP at SWIM's probe rate costs before any gossip logic.
  * (b) The host's own route under autocannon while the module's process is a member of the
  *     running cluster (the first size, N >= 10): the process with the module and one without
  *     take turns in rounds (ABBA order), each alone on core 0 while measured, the client and
@@ -29,6 +31,7 @@ import { canPin, coreCount, coreSeconds, cpuSeconds, loadAverage, pin, rssBytes 
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hostScript = join(here, 'overhead-host.js');
+const floorScript = join(here, 'floor-host.js');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const quick = args.includes('--quick');
@@ -83,13 +86,16 @@ function countersBetween(before: Stats[], after: Stats[]): Stats {
  * sets start the same way, one after the other, so the machine starts half as many processes at
  * once (at N = 30 a loaded machine otherwise takes minutes).
  */
-async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: ServerHandle[]; bare: ServerHandle[]; convergedSeconds: number }> {
+async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: ServerHandle[]; bare: ServerHandle[]; floor: ServerHandle[]; convergedSeconds: number }> {
   // the LAN profile as a production server runs it: LocalCluster's own defaults (0.5 s rounds, 1 s timeout) are the tests'
   const cluster = new LocalCluster({ SHAZBOT_GOSSIP_INTERVAL: '30', SHAZBOT_REQUEST_TIMEOUT: '5', OVERHEAD_PLATFORM: settings.platform });
   const members: ServerHandle[] = [];
   const bare: ServerHandle[] = [];
   for (let i = 1; i <= n; i++) members.push(await cluster.add(`with-${i}`, { script: hostScript, env: { OVERHEAD_MODULE: 'on' } }));
   for (let i = 1; i <= n; i++) bare.push(await cluster.add(`without-${i}`, { script: hostScript, env: { OVERHEAD_MODULE: 'off' } }));
+  const floor: ServerHandle[] = [];
+  for (let i = 1; i <= n; i++) floor.push(await cluster.add(`floor-${i}`, { script: floorScript }));
+  for (const server of floor) server.env.FLOOR_PEERS = floor.map((s) => s.baseUrl).join(',');
   cluster.writeMasterList([members[0].baseUrl]);
   const timeoutMs = Math.max(120, 10 * n) * 1000;
   const started = Date.now();
@@ -97,10 +103,10 @@ async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: 
     for (const server of members) cluster.start(server);
     await cluster.waitFor(`all ${n} members to see ${n} online (${stamp()})`, () => cluster.onlineCounts(members), (counts) => counts.every((c) => c === n), timeoutMs, 1000);
     const convergedSeconds = (Date.now() - started) / 1000;
-    for (const server of bare) cluster.start(server);
+    for (const server of [...bare, ...floor]) cluster.start(server);
     const answers = (s: ServerHandle) => fetch(`${s.baseUrl}products`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    await cluster.waitFor(`all ${n} hosts without the module to answer (${stamp()})`, () => Promise.all(bare.map(answers)), (ok) => ok.every(Boolean), timeoutMs, 1000);
-    return { cluster, members, bare, convergedSeconds };
+    await cluster.waitFor(`all ${2 * n} hosts without the module to answer (${stamp()})`, () => Promise.all([...bare, ...floor].map(answers)), (ok) => ok.every(Boolean), timeoutMs, 1000);
+    return { cluster, members, bare, floor, convergedSeconds };
   } catch (error) {
     await cluster.stopAll('SIGKILL');
     throw error;
@@ -108,10 +114,10 @@ async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: 
 }
 
 /** (a): every process's share of one core over the window. */
-async function steadyState(n: number, cluster: LocalCluster, members: ServerHandle[], bare: ServerHandle[]) {
+async function steadyState(n: number, cluster: LocalCluster, members: ServerHandle[], bare: ServerHandle[], floor: ServerHandle[]) {
   await sleep(settings.settleSeconds * 1000); // the joins' changes drain from the queues first
   const statsBefore = await Promise.all(members.map(moduleStats));
-  const pids = [...members, ...bare].map((s) => s.child!.pid!);
+  const pids = [...members, ...bare, ...floor].map((s) => s.child!.pid!);
   const cpuBefore = pids.map(cpuSeconds);
   const t0 = performance.now();
   await sleep(settings.windowSeconds * 1000);
@@ -122,7 +128,8 @@ async function steadyState(n: number, cluster: LocalCluster, members: ServerHand
   const counts = await cluster.onlineCounts(members);
   const share = pids.map((_, i) => (cpuAfter[i] - cpuBefore[i]) / elapsed);
   const withShares = share.slice(0, n);
-  const withoutShares = share.slice(n);
+  const withoutShares = share.slice(n, 2 * n);
+  const floorShares = share.slice(2 * n);
   const baseline = mean(withoutShares);
   const perServer = (key: string) => (counters[key] ?? 0) / n / elapsed;
   const messagesPerSecond = perServer('probesSent') + perServer('pushesSent') + perServer('rounds');
@@ -131,8 +138,10 @@ async function steadyState(n: number, cluster: LocalCluster, members: ServerHand
     n,
     windowSeconds: +elapsed.toFixed(1),
     with: { mean: mean(withShares), max: Math.max(...withShares), perServer: withShares, rssMegabytes: mean(rss.slice(0, n)) / 2 ** 20 },
-    without: { mean: baseline, max: Math.max(...withoutShares), perServer: withoutShares, rssMegabytes: mean(rss.slice(n)) / 2 ** 20 },
+    without: { mean: baseline, max: Math.max(...withoutShares), perServer: withoutShares, rssMegabytes: mean(rss.slice(n, 2 * n)) / 2 ** 20 },
     moduleCost: cost,
+    /** Plain HTTP at the probe rate, − the mean without: the part of the module's cost that is HTTP itself. */
+    floorCost: { mean: mean(floorShares) - baseline, max: Math.max(...floorShares) - baseline, perServer: floorShares },
     goalMet: cost.max <= GOALS.cpuShare,
     perServerPerSecond: {
       probesSent: perServer('probesSent'),
@@ -299,14 +308,14 @@ let current: LocalCluster | undefined;
 process.once('SIGINT', () => void (current?.stopAll('SIGKILL') ?? Promise.resolve()).then(() => process.exit(130)));
 
 for (const n of settings.sizes) {
-  console.log(`\nN = ${n}: starting ${n} hosts with the module and ${n} without (${stamp()})`);
-  const { cluster, members, bare, convergedSeconds } = await startHosts(n);
+  console.log(`\nN = ${n}: starting ${n} hosts with the module, ${n} without and ${n} floor hosts (${stamp()})`);
+  const { cluster, members, bare, floor, convergedSeconds } = await startHosts(n);
   current = cluster;
   try {
     console.log(`  every member saw ${n} online ${convergedSeconds.toFixed(1)} s after the start; the hosts without the module answer too; measuring ${settings.windowSeconds} s of steady state`);
-    const steady = await steadyState(n, cluster, members, bare);
+    const steady = await steadyState(n, cluster, members, bare, floor);
     steadyResults.push(steady);
-    console.log(`  with ${percent(steady.with.mean)} mean, ${percent(steady.with.max)} max; without ${percent(steady.without.mean)} mean; ${steady.suspicionsInWindow} suspicions in the window (${stamp()})`);
+    console.log(`  with ${percent(steady.with.mean)} mean, ${percent(steady.with.max)} max; without ${percent(steady.without.mean)} mean; floor ${percent(steady.floorCost.mean)} above that; ${steady.suspicionsInWindow} suspicions in the window (${stamp()})`);
     if (n === settings.sizes[0]) {
       console.log(`  the host's route, ${settings.rounds} × 2 rounds, then ${settings.churnRounds} × 2 under churn`);
       routeResult = await hostRoute(n, cluster, members, bare);
@@ -322,13 +331,14 @@ for (const n of settings.sizes) {
 
 console.log(`\n(a) CPU of one server process in steady state, as a share of one core`);
 console.log(`    utime + stime of every process from /proc over a ${settings.windowSeconds} s window after convergence; "module" = with − mean without`);
+console.log(`    floor = hosts without the module sending one plain HTTP request a second to a random other (same stack, no signature, no validation, no protocol), − mean without`);
 console.log(`    goal: the module costs at most ${percent(GOALS.cpuShare)} of a core per server (judged on the busiest server)\n`);
-console.log('| N | with module: mean / max | without: mean / max | module: mean / max | goal ≤ 1 % | sent per server per s: probes, pushes, syncs | µs CPU per message | RSS MB with / without |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| N | with module: mean / max | without: mean / max | module: mean / max | floor: plain HTTP, mean / max | goal ≤ 1 % | sent per server per s: probes, pushes, syncs | µs CPU per message | RSS MB with / without |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const s of steadyResults) {
   const p = s.perServerPerSecond;
   console.log(
-    `| ${s.n} | ${percent(s.with.mean)} / ${percent(s.with.max)} | ${percent(s.without.mean)} / ${percent(s.without.max)} | ${percent(s.moduleCost.mean)} / ${percent(s.moduleCost.max)} | ` +
+    `| ${s.n} | ${percent(s.with.mean)} / ${percent(s.with.max)} | ${percent(s.without.mean)} / ${percent(s.without.max)} | ${percent(s.moduleCost.mean)} / ${percent(s.moduleCost.max)} | ${percent(s.floorCost.mean)} / ${percent(s.floorCost.max)} | ` +
       `${s.goalMet ? 'met' : 'NOT MET'} | ${fixed(p.probesSent)}, ${fixed(p.pushesSent)}, ${fixed(p.syncRounds, 3)} | ${fixed(s.cpuMicrosPerMessage, 0)} | ${fixed(s.with.rssMegabytes, 0)} / ${fixed(s.without.rssMegabytes, 0)} |`,
   );
 }
