@@ -8,8 +8,8 @@ export const messages = {
     `clustershazbot: ${variable} must be ${rule}, got "${raw}"`,
   invalidChoice: (variable: string, raw: string, allowed: readonly string[]) =>
     `clustershazbot: ${variable} must be one of ${allowed.join(', ')}, got "${raw}"`,
-  invalidBoolean: (variable: string, raw: string) =>
-    `clustershazbot: ${variable} must be true or false (also 1/0, yes/no), got "${raw}"`,
+  invalidBoolean: (variable: string, raw: string, accepted: { true: readonly string[]; false: readonly string[] }) =>
+    `clustershazbot: ${variable} must be one of ${accepted.true.map((yes, i) => `${yes}/${accepted.false[i]}`).join(', ')} (any case), got "${raw}"`,
   invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,
   invalidMasterListUrl: (variable: string) =>
     `clustershazbot: ${variable} must be an http://, https:// or file:// URL${variable === 'SHAZBOT_MASTER_LIST' ? ', or dns://name:port or dns+srv://_service._proto.name' : ''} (value not shown: it may hold a token)`,
