@@ -298,6 +298,18 @@ describe('clustershazbot CLI against real servers', () => {
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('the body is not valid JSON') });
   });
 
+  it('sign with a query: signed for the path the server verifies, a note on stderr, accepted with the query (200)', async () => {
+    const target = servers[0];
+    const signed = await runCli(['sign', 'GET', '/clustershazbot/state?include=all', '--url', target.baseUrl], SECRETS);
+    expect(signed.code).toBe(0);
+    expect(signed.stderr).toBe('note: servers verify the path without its query: signed /clustershazbot/state; send the request with ?include=all as given\n');
+    const res = await fetch(`${target.baseUrl}clustershazbot/state?include=all`, { headers: { authorization: signed.stdout.trim() } });
+    expect(res.status).toBe(200);
+    expect(Object.keys((await res.json()) as object).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
+    // without a query, nothing on stderr
+    expect((await runCli(['sign', 'GET', '/clustershazbot/state', '--url', target.baseUrl], SECRETS)).stderr).toBe('');
+  });
+
   it('--request-timeout: a server that accepts and never answers is an exit 3 naming the option', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));
