@@ -310,6 +310,28 @@ describe('clustershazbot CLI against real servers', () => {
     expect((await runCli(['sign', 'GET', '/clustershazbot/state', '--url', target.baseUrl], SECRETS)).stderr).toBe('');
   });
 
+  it('state --include all also shows the keys of offline servers; live (the default) does not; a bad value is a usage error', async () => {
+    const target = servers[2];
+    expect((await runCli(['control', target.baseUrl, '--offline'], SECRETS)).code).toBe(0);
+    try {
+      await cluster.waitFor(`${target.name} offline at ${servers[0].name}`, () => cluster.list(servers[0]), (v) => !!v?.offline.some((e) => e.baseUrl === target.baseUrl), 30_000);
+      const keysIn = (run: { stdout: string }) => Object.keys(JSON.parse(run.stdout.slice(4)) as object).sort();
+      const live = await runCli(['state', servers[0].baseUrl], SECRETS);
+      expect(live.code).toBe(0);
+      expect(keysIn(live)).toEqual([servers[0].baseUrl, servers[1].baseUrl].sort());
+      expect(keysIn(await runCli(['state', servers[0].baseUrl, '--include', 'live'], SECRETS))).toEqual(keysIn(live));
+      const all = await runCli(['state', servers[0].baseUrl, '--include', 'all'], SECRETS);
+      expect(all).toMatchObject({ code: 0, stderr: '' });
+      expect(keysIn(all)).toEqual(servers.map((s) => s.baseUrl).sort());
+      const bad = await runCli(['state', servers[0].baseUrl, '--include', 'offline'], SECRETS);
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--include takes live or all, not "offline"') });
+      expect((await runCli(['state', '--help'])).stdout).toContain('--include live|all');
+    } finally {
+      expect((await runCli(['control', target.baseUrl, '--online'], SECRETS)).code).toBe(0);
+    }
+    await statusEverywhere(target, 'online');
+  });
+
   it('--request-timeout: a server that accepts and never answers is an exit 3 naming the option', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));
