@@ -332,6 +332,39 @@ describe('clustershazbot CLI against real servers', () => {
     await statusEverywhere(target, 'online');
   });
 
+  it('dashboard through a tunnel: --member signs for the server\'s own base URL and asks it through the tunnel', async () => {
+    const target = servers[1];
+    const tunnel = await LoopbackProxy.start(target.baseUrl);
+    const dashboard = spawnCli(['dashboard', tunnel.url, '--member', target.baseUrl, '--port', '0', '--interval', '0.3'], SECRETS);
+    let stdout = '';
+    let stderr = '';
+    dashboard.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    dashboard.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => dashboard.once('exit', resolve));
+    try {
+      await cluster.waitFor('the dashboard line', async () => stdout + stderr, (s) => s.includes('dashboard for cluster') || dashboard.exitCode !== null, 20_000, 50);
+      expect(stdout).toContain(`(reading ${tunnel.url}, signed for ${target.baseUrl} every 0.3 s; Ctrl-C to stop)`);
+      const page = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1];
+      type Snapshot = { entry: string; member?: string; source?: string; members: { address: string }[]; servers: { address: string; reachable: boolean }[] };
+      const snapshot = await cluster.waitFor(
+        'a sweep of every member',
+        async () => (await (await fetch(`${page}api/snapshot`)).json()) as Snapshot,
+        (s) => s.servers.length === 3 && s.servers.every((r) => r.reachable),
+        20_000,
+        100,
+      );
+      expect(snapshot).toMatchObject({ entry: tunnel.url, member: target.baseUrl, source: target.baseUrl });
+      expect(snapshot.members.map((m) => m.address).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
+      // the target was read through the tunnel (its view, its own list in the sweep), signed for its own base URL
+      expect(tunnel.passed).toEqual(expect.arrayContaining(['GET /clustershazbot/list 200', 'GET /clustershazbot/state 200']));
+    } finally {
+      dashboard.kill('SIGINT');
+      await tunnel.close();
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+  });
+
   it('--request-timeout: a server that accepts and never answers is an exit 3 naming the option', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));
