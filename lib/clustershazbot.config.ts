@@ -86,6 +86,9 @@ export const TLS_FILE_VARIABLES = { ca: 'SHAZBOT_TLS_CA_FILE', cert: 'SHAZBOT_TL
 
 type Env = (name: string) => string | undefined;
 
+/** What a true/false variable accepts (any case), pair by pair; the error message lists them. */
+export const BOOLEAN_WORDS = { true: ['true', '1', 'yes', 'on'], false: ['false', '0', 'no', 'off'] } as const;
+
 /** Label for messages: the variable when there is one, else the option. */
 function label(option: keyof ClustershazbotOptions): string {
   return (ENVIRONMENT_VARIABLES as Partial<Record<string, string>>)[option] ?? `option ${option}`;
@@ -125,7 +128,7 @@ class Reader {
     const n = typeof value === 'number' ? value : Number(String(value));
     const ok = Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
     if (!ok) {
-      const rule = `${integer ? 'a whole number' : 'a number'} from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max}`;
+      const rule = `${integer ? 'a whole number' : 'a number'} ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`;
       throw new ClustershazbotConfigError(messages.invalidNumber(label(option), String(value), rule));
     }
     return n;
@@ -136,9 +139,9 @@ class Reader {
     if (value === undefined) return fallback;
     if (typeof value === 'boolean') return value;
     const text = String(value).toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(text)) return true;
-    if (['false', '0', 'no', 'off'].includes(text)) return false;
-    throw new ClustershazbotConfigError(messages.invalidBoolean(label(option), String(value)));
+    if ((BOOLEAN_WORDS.true as readonly string[]).includes(text)) return true;
+    if ((BOOLEAN_WORDS.false as readonly string[]).includes(text)) return false;
+    throw new ClustershazbotConfigError(messages.invalidBoolean(label(option), String(value), BOOLEAN_WORDS));
   }
 
   choice<T extends string>(option: keyof ClustershazbotOptions, allowed: readonly T[], fallback: T): T {

@@ -8,8 +8,8 @@ export const messages = {
     `clustershazbot: ${variable} must be ${rule}, got "${raw}"`,
   invalidChoice: (variable: string, raw: string, allowed: readonly string[]) =>
     `clustershazbot: ${variable} must be one of ${allowed.join(', ')}, got "${raw}"`,
-  invalidBoolean: (variable: string, raw: string) =>
-    `clustershazbot: ${variable} must be true or false (also 1/0, yes/no), got "${raw}"`,
+  invalidBoolean: (variable: string, raw: string, accepted: { true: readonly string[]; false: readonly string[] }) =>
+    `clustershazbot: ${variable} must be one of ${accepted.true.map((yes, i) => `${yes}/${accepted.false[i]}`).join(', ')} (any case), got "${raw}"`,
   invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,
   invalidMasterListUrl: (variable: string) =>
     `clustershazbot: ${variable} must be an http://, https:// or file:// URL${variable === 'SHAZBOT_MASTER_LIST' ? ', or dns://name:port or dns+srv://_service._proto.name' : ''} (value not shown: it may hold a token)`,
@@ -33,8 +33,10 @@ export const messages = {
   unsignedReplies: () =>
     'clustershazbot: a plain-function answer went out unsigned, and peers will take it for a failed exchange: pass { client: req.ip, setHeader: (name, value) => res.setHeader(name, value) } as the last argument',
   unauthorized: () => 'Unauthorized',
-  masterListUnavailable: (where: string, reason: string, retryInSeconds: number) =>
-    `master list ${where} unavailable (${escapeForLog(reason)}); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
+  masterListUnavailable: (where: string, reason: string, retryInSeconds: number, setting: string) =>
+    `master list ${where} unavailable (${escapeForLog(reason)}): check ${setting}; this server must be able to read the list (a file that exists, a URL that answers 200); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
+  masterListUploadFailed: (where: string, reason: string, settings: string) =>
+    `master list upload to ${where} failed (${escapeForLog(reason)}): check ${settings} and that this server may write there; the list keeps its last upload until the next announce`,
   invalidDiscoveryUrl: (variable: string, reason: string) => `clustershazbot: ${variable} ${reason}`,
   discoveryWithUpload: (variable: string, updateVariable: string) =>
     `clustershazbot: ${updateVariable} cannot be used when ${variable} is a dns:// or dns+srv:// URL (DNS is read-only: unset ${updateVariable})`,

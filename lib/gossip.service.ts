@@ -132,7 +132,9 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       this.logger.debug(`announced to master list ${describeUrl(this.config.masterListUpdateUrl ?? '')}`);
       return true;
     } catch (error) {
-      this.logger.warn(`master list upload to ${describeUrl(this.config.masterListUpdateUrl ?? '')} failed: ${describeError(error)}`);
+      const url = this.config.masterListUpdateUrl ?? '';
+      const settings = url.startsWith('http') ? 'SHAZBOT_MASTER_LIST_UPDATE (option masterListUpdateUrl) and SHAZBOT_MASTER_LIST_UPDATE_AUTH' : 'SHAZBOT_MASTER_LIST_UPDATE (option masterListUpdateUrl)';
+      this.logger.warn(messages.masterListUploadFailed(describeUrl(url), describeError(error), this.config.masterListStore ? 'the masterListStore option' : settings));
       return false;
     }
   }
@@ -154,7 +156,7 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       const base = Math.min(5000, this.config.gossipIntervalMs) * 2 ** Math.min(this.masterList.attempts - 1, 16);
       const delay = Math.min(MASTER_LIST_RETRY_MAX_MS, base) * (0.5 + Math.random() / 2);
       const where = describeUrl(this.config.masterListUrl);
-      this.logger.warn(error instanceof MasterListInvalidError ? messages.masterListInvalid(where, this.masterList.lastError, delay / 1000) : messages.masterListUnavailable(where, this.masterList.lastError, delay / 1000));
+      this.logger.warn(error instanceof MasterListInvalidError ? messages.masterListInvalid(where, this.masterList.lastError, delay / 1000) : messages.masterListUnavailable(where, this.masterList.lastError, delay / 1000, this.config.masterListStore ? 'the masterListStore option' : 'SHAZBOT_MASTER_LIST (option masterListUrl)'));
       if (this.lifecycle === 'running') this.schedule(TIMER.masterList, delay, () => this.loadMasterList());
       return false;
     }

@@ -24,6 +24,11 @@ export interface SignedCall {
   secretVariable: 'SHAZBOT_SECRET' | 'SHAZBOT_CONTROL_SECRET';
   body?: unknown;
   /**
+   * The URL's query, e.g. `{ include: 'all' }`: sent, not signed (a server verifies the path
+   * `/<prefix>/<endpoint>` only, see security/request-signature.ts).
+   */
+  query?: Record<string, string>;
+  /**
    * The base URL the signature is for: the verifying server's own (its SHAZBOT_BASE_URL), when
    * the request reaches it at another URL (a tunnel, a proxy, a port forward); normalised.
    * Default: the URL the request is sent to. A server accepts only signatures naming its own.
@@ -60,6 +65,12 @@ export function signedPath(prefix: string, endpoint: string): string {
   return `/${prefix}/${endpoint}`;
 }
 
+/** Where a call goes: the endpoint's URL, with its query when it has one. */
+function urlOf(targetBaseUrl: string, call: SignedCall, connection: ConnectionSettings): string {
+  const url = endpointUrl(targetBaseUrl, connection.prefix, call.endpoint);
+  return call.query ? `${url}?${new URLSearchParams(call.query).toString()}` : url;
+}
+
 function contextOf(targetBaseUrl: string, call: SignedCall, connection: ConnectionSettings): RequestContext {
   return { baseUrl: targetBaseUrl, signedFor: call.signedFor ?? targetBaseUrl, endpoint: call.endpoint, prefix: connection.prefix, cluster: connection.cluster, secretVariable: call.secretVariable, timeoutMs: connection.timeoutMs };
 }
@@ -84,7 +95,7 @@ export async function signedRequest(targetBaseUrl: string, call: SignedCall, con
     let response: Response;
     let raw: Buffer;
     try {
-      response = await fetch(endpointUrl(targetBaseUrl, connection.prefix, call.endpoint), {
+      response = await fetch(urlOf(targetBaseUrl, call, connection), {
         method: call.method,
         headers: { authorization, ...(sent === undefined ? {} : { 'content-type': 'application/json' }) },
         body: sent,

@@ -55,10 +55,17 @@ const NOT_FOUND_WINDOW_MS = 5 * 60_000;
 const BASE_URL_FAILURES = 2;
 /** `alone` is raised once a running server has found nobody for this long. */
 const ALONE_AFTER_MS = 10_000;
+/**
+ * Problems whose source logs each failure itself, naming what to fix and when it tries again
+ * (GossipService: every master-list attempt, and the load that ends it): a second line here for
+ * the same failure would only repeat it. They are still listed, emitted and reported by health.
+ */
+const LOGGED_AT_SOURCE: ReadonlySet<ClusterProblemCode> = new Set(['master-list']);
 
 /**
  * Misconfiguration made loud: evaluated every second by GossipService's maintenance tick, each
- * problem is logged once when it appears (at warn, naming the setting) and once when it clears,
+ * problem is logged once when it appears (at warn, naming the setting) and once when it clears
+ * (the master list's by GossipService, at each failed attempt, see LOGGED_AT_SOURCE),
  * listed in `status().problems`, reported by the health indicator (degraded) and, for those that
  * should take the server out of a load balancer, by readiness. Anchors: memberlist's checks of
  * its advertise address, Consul's retry_join logs, Kubernetes' liveness/readiness split.
@@ -107,7 +114,7 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     for (const [code, problem] of this.current) {
       if (found.has(code)) continue;
       this.current.delete(code);
-      this.logger.log(`resolved (${code}): ${problem.message}`);
+      if (!LOGGED_AT_SOURCE.has(code)) this.logger.log(`resolved (${code}): ${problem.message}`);
       this.events.next({ type: 'cleared', problem });
     }
     for (const [code, problem] of found) {
@@ -118,7 +125,7 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
       }
       const raised = { ...problem, since: now };
       this.current.set(code, raised);
-      this.logger.warn(raised.message);
+      if (!LOGGED_AT_SOURCE.has(code)) this.logger.warn(raised.message);
       this.events.next({ type: 'raised', problem: { ...raised } });
     }
   }

@@ -298,6 +298,73 @@ describe('clustershazbot CLI against real servers', () => {
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('the body is not valid JSON') });
   });
 
+  it('sign with a query: signed for the path the server verifies, a note on stderr, accepted with the query (200)', async () => {
+    const target = servers[0];
+    const signed = await runCli(['sign', 'GET', '/clustershazbot/state?include=all', '--url', target.baseUrl], SECRETS);
+    expect(signed.code).toBe(0);
+    expect(signed.stderr).toBe('note: servers verify the path without its query: signed /clustershazbot/state; send the request with ?include=all as given\n');
+    const res = await fetch(`${target.baseUrl}clustershazbot/state?include=all`, { headers: { authorization: signed.stdout.trim() } });
+    expect(res.status).toBe(200);
+    expect(Object.keys((await res.json()) as object).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
+    // without a query, nothing on stderr
+    expect((await runCli(['sign', 'GET', '/clustershazbot/state', '--url', target.baseUrl], SECRETS)).stderr).toBe('');
+  });
+
+  it('state --include all also shows the keys of offline servers; live (the default) does not; a bad value is a usage error', async () => {
+    const target = servers[2];
+    expect((await runCli(['control', target.baseUrl, '--offline'], SECRETS)).code).toBe(0);
+    try {
+      await cluster.waitFor(`${target.name} offline at ${servers[0].name}`, () => cluster.list(servers[0]), (v) => !!v?.offline.some((e) => e.baseUrl === target.baseUrl), 30_000);
+      const keysIn = (run: { stdout: string }) => Object.keys(JSON.parse(run.stdout.slice(4)) as object).sort();
+      const live = await runCli(['state', servers[0].baseUrl], SECRETS);
+      expect(live.code).toBe(0);
+      expect(keysIn(live)).toEqual([servers[0].baseUrl, servers[1].baseUrl].sort());
+      expect(keysIn(await runCli(['state', servers[0].baseUrl, '--include', 'live'], SECRETS))).toEqual(keysIn(live));
+      const all = await runCli(['state', servers[0].baseUrl, '--include', 'all'], SECRETS);
+      expect(all).toMatchObject({ code: 0, stderr: '' });
+      expect(keysIn(all)).toEqual(servers.map((s) => s.baseUrl).sort());
+      const bad = await runCli(['state', servers[0].baseUrl, '--include', 'offline'], SECRETS);
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--include takes live or all, not "offline"') });
+      expect((await runCli(['state', '--help'])).stdout).toContain('--include live|all');
+    } finally {
+      expect((await runCli(['control', target.baseUrl, '--online'], SECRETS)).code).toBe(0);
+    }
+    await statusEverywhere(target, 'online');
+  });
+
+  it('dashboard through a tunnel: --member signs for the server\'s own base URL and asks it through the tunnel', async () => {
+    const target = servers[1];
+    const tunnel = await LoopbackProxy.start(target.baseUrl);
+    const dashboard = spawnCli(['dashboard', tunnel.url, '--member', target.baseUrl, '--port', '0', '--interval', '0.3'], SECRETS);
+    let stdout = '';
+    let stderr = '';
+    dashboard.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    dashboard.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => dashboard.once('exit', resolve));
+    try {
+      await cluster.waitFor('the dashboard line', async () => stdout + stderr, (s) => s.includes('dashboard for cluster') || dashboard.exitCode !== null, 20_000, 50);
+      expect(stdout).toContain(`(reading ${tunnel.url}, signed for ${target.baseUrl} every 0.3 s; Ctrl-C to stop)`);
+      const page = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1];
+      type Snapshot = { entry: string; member?: string; source?: string; members: { address: string }[]; servers: { address: string; reachable: boolean }[] };
+      const snapshot = await cluster.waitFor(
+        'a sweep of every member',
+        async () => (await (await fetch(`${page}api/snapshot`)).json()) as Snapshot,
+        (s) => s.servers.length === 3 && s.servers.every((r) => r.reachable),
+        20_000,
+        100,
+      );
+      expect(snapshot).toMatchObject({ entry: tunnel.url, member: target.baseUrl, source: target.baseUrl });
+      expect(snapshot.members.map((m) => m.address).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
+      // the target was read through the tunnel (its view, its own list in the sweep), signed for its own base URL
+      expect(tunnel.passed).toEqual(expect.arrayContaining(['GET /clustershazbot/list 200', 'GET /clustershazbot/state 200']));
+    } finally {
+      dashboard.kill('SIGINT');
+      await tunnel.close();
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+  });
+
   it('--request-timeout: a server that accepts and never answers is an exit 3 naming the option', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));

@@ -54,7 +54,7 @@ describe('configuration of DNS discovery', () => {
     [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_MASTER_LIST_UPDATE: 'file:///tmp/list.json' }, 'clustershazbot: SHAZBOT_MASTER_LIST_UPDATE cannot be used when SHAZBOT_MASTER_LIST is a dns:// or dns+srv:// URL (DNS is read-only: unset SHAZBOT_MASTER_LIST_UPDATE)'],
     [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_DNS_SERVERS: 'resolver.local' }, 'clustershazbot: SHAZBOT_DNS_SERVERS: "resolver.local" is not an address, address:port or [ipv6]:port'],
     [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_DNS_REFRESH: '0' }, 'clustershazbot: SHAZBOT_DNS_REFRESH must be a number from 1 to 86400, got "0"'],
-    [{ SHAZBOT_MASTER_LIST: 'file:///tmp/x.json', SHAZBOT_METRICS: 'maybe' }, 'clustershazbot: SHAZBOT_METRICS must be true or false (also 1/0, yes/no), got "maybe"'],
+    [{ SHAZBOT_MASTER_LIST: 'file:///tmp/x.json', SHAZBOT_METRICS: 'maybe' }, 'clustershazbot: SHAZBOT_METRICS must be one of true/false, 1/0, yes/no, on/off (any case), got "maybe"'],
   ])('fails start-up on %j', (vars, message) => {
     expect(() => resolveClusterConfig({}, env({ ...REQUIRED, ...vars }), 'p')).toThrow(new ClustershazbotConfigError(message));
   });

@@ -62,9 +62,9 @@ describe('configuration from SHAZBOT_* variables', () => {
     ['SHAZBOT_BASE_URL', { SHAZBOT_BASE_URL: undefined }, 'SHAZBOT_BASE_URL is not set'],
     ['SHAZBOT_MASTER_LIST', { SHAZBOT_MASTER_LIST: undefined }, 'SHAZBOT_MASTER_LIST is not set'],
     ['a malformed base URL', { SHAZBOT_BASE_URL: 'ftp://x' }, 'SHAZBOT_BASE_URL is not a usable base URL: invalid base URL: only http and https are allowed'],
-    ['a malformed interval', { SHAZBOT_GOSSIP_INTERVAL: 'soon' }, 'SHAZBOT_GOSSIP_INTERVAL must be a number from 0.01 to any, got "soon"'],
+    ['a malformed interval', { SHAZBOT_GOSSIP_INTERVAL: 'soon' }, 'SHAZBOT_GOSSIP_INTERVAL must be a number of at least 0.01, got "soon"'],
     ['a zero interval', { SHAZBOT_GOSSIP_INTERVAL: '0' }, 'SHAZBOT_GOSSIP_INTERVAL must be a number'],
-    ['a malformed boolean', { SHAZBOT_MONITOR: 'maybe' }, 'SHAZBOT_MONITOR must be true or false (also 1/0, yes/no), got "maybe"'],
+    ['a malformed boolean', { SHAZBOT_MONITOR: 'maybe' }, 'SHAZBOT_MONITOR must be one of true/false, 1/0, yes/no, on/off (any case), got "maybe"'],
     ['an empty rotated secret', { SHAZBOT_SECRET: 's1,' }, 'SHAZBOT_SECRET holds an empty secret'],
     ['equal secrets', { SHAZBOT_CONTROL_SECRET: 's2' }, 'SHAZBOT_CONTROL_SECRET must differ from every SHAZBOT_SECRET'],
     // rotation lists: one shared secret anywhere in either list is enough to refuse

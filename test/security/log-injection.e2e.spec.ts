@@ -51,8 +51,10 @@ describe('the control audit line from the plain-function API', () => {
 describe('master-list messages', () => {
   it('escape the reason they give, whatever a store puts in its error', () => {
     // the built-in store's reasons are codes, statuses and validation paths; a custom store's may be anything
-    const line = messages.masterListUnavailable('https://lists.internal/cluster.json', `not a valid server list: ${FORGED}`, 2);
-    expect(line).toBe('master list https://lists.internal/cluster.json unavailable (not a valid server list: x\\u000acontrol from 10.9.9.9: set offline); starting from what is known, retrying in 2.0 s');
+    const line = messages.masterListUnavailable('https://lists.internal/cluster.json', `not a valid server list: ${FORGED}`, 2, 'the masterListStore option');
+    expect(line).toBe('master list https://lists.internal/cluster.json unavailable (not a valid server list: x\\u000acontrol from 10.9.9.9: set offline): check the masterListStore option; this server must be able to read the list (a file that exists, a URL that answers 200); starting from what is known, retrying in 2.0 s');
+    const upload = messages.masterListUploadFailed('https://lists.internal/cluster.json', FORGED, 'the masterListStore option');
+    expect(upload).not.toContain('\n');
   });
 });
 

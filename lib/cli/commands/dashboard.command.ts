@@ -1,6 +1,6 @@
 import type { CliCommand } from '../cli-command.js';
 import { UsageError } from '../cli-errors.js';
-import { baseUrlArgument, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, noExtraArguments, secondsOption } from '../cli-options.js';
+import { baseUrlArgument, CONNECTION_HELP, CONNECTION_OPTIONS, connectionFrom, ENVIRONMENT_HELP, MEMBER_HELP, MEMBER_OPTION, memberOption, noExtraArguments, secondsOption } from '../cli-options.js';
 import { ClusterMonitor } from '../dashboard/cluster-monitor.js';
 import { DashboardServer } from '../dashboard/dashboard.server.js';
 
@@ -17,7 +17,7 @@ function routeOption(raw: unknown, name: string): string | undefined {
 export const dashboardCommand: CliCommand = {
   name: 'dashboard',
   summary: 'serve a live dashboard of the cluster on this machine (127.0.0.1)',
-  help: `usage: clustershazbot dashboard <baseUrl> [--port ${DEFAULT_PORT}] [--interval 1]
+  help: `usage: clustershazbot dashboard <baseUrl> [--port ${DEFAULT_PORT}] [--interval 1] [--member URL]
 
 Serves a page on http://127.0.0.1:<port>/ that shows, refreshed live: the members table as
 the server at <baseUrl> sees it (another member's view while it does not answer), whether
@@ -25,13 +25,16 @@ the servers agree (each member's own view, by fingerprint), each host's health w
 a health route, and recent membership changes. The CLI reads the cluster with signed
 requests (GET <prefix>/list and <prefix>/state, SHAZBOT_SECRET); the page talks only to the
 CLI, so no secret reaches the browser and the cluster needs no new endpoint. Members are
-asked at their base URLs, so they must be reachable from this machine. Ctrl-C stops it.
+asked at their base URLs, so they must be reachable from this machine; with --member, the
+server <baseUrl> leads to is asked at <baseUrl> (its health and metrics routes too), and
+a member this machine cannot reach shows why. Ctrl-C stops it.
 
 options:
   --port P              local port (default ${DEFAULT_PORT}; 0 picks a free one); only 127.0.0.1 listens
   --interval S          seconds between refreshes (default 1)
   --health-path P       each host's Terminus route, relative to its base URL (default health; none: skip)
   --metrics-path P      each host's Prometheus route, for clustershazbot_health_score (default metrics; none: skip)
+${MEMBER_HELP}
 ${CONNECTION_HELP}
   -h, --help            this help
 
@@ -42,6 +45,7 @@ example:
   dashboard for cluster "default" at http://127.0.0.1:${DEFAULT_PORT}/ (reading http://10.0.0.5:3000/ every 1 s; Ctrl-C to stop)`,
   options: {
     ...CONNECTION_OPTIONS,
+    ...MEMBER_OPTION,
     port: { type: 'string', default: String(DEFAULT_PORT) },
     interval: { type: 'string', default: '1' },
     'health-path': { type: 'string', default: 'health' },
@@ -54,8 +58,10 @@ example:
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number (0 to 65535), not "${String(values.port)}"`);
     const intervalMs = secondsOption(values, 'interval') * 1000;
     const connection = connectionFrom(values);
+    const member = values.member === undefined ? undefined : memberOption(values, entry, 'dashboard');
     const monitor = new ClusterMonitor({
       entry,
+      ...(member === undefined || member === entry ? {} : { member }),
       connection,
       intervalMs,
       healthPath: routeOption(values['health-path'], 'health-path'),
@@ -70,7 +76,7 @@ example:
       await monitor.stop();
       throw error;
     }
-    process.stdout.write(`dashboard for cluster "${connection.cluster}" at ${url} (reading ${entry} every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
+    process.stdout.write(`dashboard for cluster "${connection.cluster}" at ${url} (reading ${entry}${member === undefined || member === entry ? '' : `, signed for ${member}`} every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

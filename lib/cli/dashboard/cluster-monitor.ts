@@ -10,6 +10,13 @@ import { fetchHostRoute, parseTerminusHealth, prometheusValue } from './host-hea
 export interface MonitorOptions {
   /** The base URL the dashboard was started with (normalised). */
   entry: string;
+  /**
+   * The entry server's own base URL (normalised), when `entry` is a tunnel or proxy to it
+   * (`--member`): requests to it go to `entry`, signed for `member`, in the view and in the
+   * sweep, and so do its host's health and metrics routes. Other members are asked at their
+   * own base URLs. Default: `entry` is the server's own base URL.
+   */
+  member?: string;
   connection: ConnectionSettings;
   /** Refresh interval of the shown view and pause between sweeps of every member, ms. */
   intervalMs: number;
@@ -77,6 +84,7 @@ export class ClusterMonitor {
       agreement: this.agreement,
       changes: this.changes,
     };
+    if (this.options.member) snapshot.member = this.options.member;
     if (this.source) snapshot.source = this.source;
     if (this.viewReadAt !== undefined) snapshot.viewReadAt = this.viewReadAt;
     if (this.error) snapshot.error = this.error;
@@ -113,17 +121,19 @@ export class ClusterMonitor {
 
   /** The shown view: the entry's, or the first member of the last sweep that answered. */
   private async refreshView(first: boolean): Promise<void> {
-    const candidates = [this.options.entry, ...this.servers.filter((s) => s.reachable && s.address !== this.options.entry).map((s) => s.address)];
+    const entryMember = this.options.member ?? this.options.entry;
+    const candidates = [entryMember, ...this.servers.filter((s) => s.reachable && s.address !== entryMember).map((s) => s.address)];
     let lastError: unknown;
-    for (const address of candidates) {
+    for (const member of candidates) {
+      const address = this.addressOf(member);
       try {
-        const [list, state] = await Promise.all([readList(address, this.options.connection), readState(address, this.options.connection).catch(() => undefined as ClusterState | undefined)]);
+        const [list, state] = await Promise.all([readList(address, this.options.connection, member), readState(address, this.options.connection, member).catch(() => undefined as ClusterState | undefined)]);
         const rows = memberRows(list, state);
         const readAt = Date.now();
         if (this.viewReadAt !== undefined) this.changes = [...membershipChanges(this.members, rows, readAt).reverse(), ...this.changes].slice(0, MAX_CHANGES);
         this.members = rows;
         this.ownership = ownershipReport(rows, state);
-        this.source = address;
+        this.source = member;
         this.viewReadAt = readAt;
         this.error = undefined;
         this.publish();
@@ -151,16 +161,22 @@ export class ClusterMonitor {
     this.publish();
   }
 
+  /** Where a member is reached: the entry for the member it tunnels to (`member`), else its own base URL. */
+  private addressOf(member: string): string {
+    return member === this.options.member ? this.options.entry : member;
+  }
+
   private async report(member: MemberRow): Promise<ServerReport> {
     const { connection, healthPath, metricsPath } = this.options;
+    const address = this.addressOf(member.address);
     const started = Date.now();
     const [view, health, metrics] = await Promise.all([
-      readList(member.address, connection).then(
+      readList(address, connection, member.address).then(
         (list) => ({ list, latencyMs: Date.now() - started }),
         (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
       ),
-      healthPath === undefined ? undefined : fetchHostRoute(member.address, healthPath, connection.timeoutMs),
-      metricsPath === undefined ? undefined : fetchHostRoute(member.address, metricsPath, connection.timeoutMs),
+      healthPath === undefined ? undefined : fetchHostRoute(address, healthPath, connection.timeoutMs),
+      metricsPath === undefined ? undefined : fetchHostRoute(address, metricsPath, connection.timeoutMs),
     ]);
     const report: ServerReport = { address: member.address, status: member.status, reachable: 'list' in view, checkedAt: Date.now() };
     if ('list' in view) {

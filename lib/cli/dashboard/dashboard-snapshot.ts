@@ -11,7 +11,9 @@ export interface DashboardSnapshot {
   cluster: string;
   /** The base URL the dashboard was started with. */
   entry: string;
-  /** Whose view the members table shows: the entry server, or another member while it does not answer. */
+  /** The entry server's own base URL, when `entry` is a tunnel or proxy to it (`--member`). */
+  member?: string;
+  /** Whose view the members table shows (a base URL): the entry server, or another member while it does not answer. */
   source?: string;
   /** When that view was read, ms since epoch; absent until one was. */
   viewReadAt?: number;

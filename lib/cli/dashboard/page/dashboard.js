@@ -49,7 +49,7 @@ function renderMembers(s) {
   );
   for (const status of ['online', 'suspect', 'offline']) $(`count-${status}`).textContent = String(s.counts[status]);
   $('source').textContent = s.source
-    ? `As ${s.source} sees it${s.source === s.entry ? '' : ` (${s.entry} does not answer)`}; read ${s.viewReadAt ? age(s.viewReadAt, now) : '–'}.`
+    ? `As ${s.source} sees it${s.source === (s.member ?? s.entry) ? '' : ` (${s.entry} does not answer)`}; read ${s.viewReadAt ? age(s.viewReadAt, now) : '–'}.`
     : '';
   $('view-error').hidden = !s.error;
   $('view-error').textContent = s.error ? `No view could be read: ${s.error}` : '';
