@@ -115,7 +115,10 @@ async function startHosts(n: number): Promise<{ cluster: LocalCluster; members: 
 
 /** (a): every process's share of one core over the window. */
 async function steadyState(n: number, cluster: LocalCluster, members: ServerHandle[], bare: ServerHandle[], floor: ServerHandle[]) {
-  await sleep(settings.settleSeconds * 1000); // the joins' changes drain from the queues first
+  // the joins' changes drain from the queues first, and the 2N hosts started after them finish
+  // starting (Nest's start-up is about a second of CPU each: at N = 30 a 10 s pause left the
+  // machine loaded through the window)
+  await sleep((settings.settleSeconds + (settings.quick ? 0 : n)) * 1000);
   const statsBefore = await Promise.all(members.map(moduleStats));
   const pids = [...members, ...bare, ...floor].map((s) => s.child!.pid!);
   const cpuBefore = pids.map(cpuSeconds);
