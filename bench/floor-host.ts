@@ -1,10 +1,12 @@
 /**
- * The floor of `npm run bench:overhead`: the same host app as overhead-host.ts, without the
- * module, but sending one plain HTTP request a second to a random other host (what a SWIM
- * member sends: one probe a second, LAN profile) and answering the others'. Same stack as the
- * module's transport (Nest and Express answering, @nestjs/axios asking, keep-alive agent,
- * JSON bodies of a probe's size), but no signatures, no validation, no protocol. What it
- * costs is what HTTP at SWIM's rate costs this host before any gossip logic runs.
+ * The floor of `npm run bench:overhead`: a Nest app like overhead-host.ts, without the module,
+ * sending one plain HTTP request a second to another floor host and answering theirs: what a
+ * SWIM member sends (one probe a second, LAN profile), to whom it sends it (round-robin over a
+ * shuffled list, as lib/core/failure-detector.ts picks probe targets, so a connection is as
+ * rarely reused as the module's: Node closes idle ones after 5 s), over the same stack (Nest
+ * answering, @nestjs/axios with a keep-alive agent asking, JSON bodies of a probe's size). No
+ * signatures, no validation, no protocol: what it costs is what HTTP at SWIM's probe rate
+ * costs this host before any gossip logic runs.
  * Peers: FLOOR_PEERS, a comma-separated list of base URLs (its own is skipped).
  * `OVERHEAD_PLATFORM=fastify` runs it on Fastify, as overhead-host.ts.
  */
@@ -27,6 +29,16 @@ const probe = (self: string, seq: number) => ({
   ],
 });
 
+/** Fisher–Yates: each round of the round-robin in a new order, as the failure detector does. */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 @Controller()
 class FloorController {
   @Get('products')
@@ -45,6 +57,7 @@ class FloorController {
 class FloorPinger implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private seq = 0;
+  private order: string[] = [];
   private readonly agent = new Agent({ keepAlive: true });
   constructor(private readonly http: HttpService) {}
 
@@ -53,7 +66,8 @@ class FloorPinger implements OnApplicationBootstrap, OnApplicationShutdown {
     const peers = (process.env.FLOOR_PEERS ?? '').split(',').filter((p) => p && p !== self);
     if (!peers.length) return;
     this.timer = setInterval(() => {
-      const peer = peers[Math.floor(Math.random() * peers.length)];
+      if (!this.order.length) this.order = shuffled(peers);
+      const peer = this.order.pop()!;
       firstValueFrom(this.http.post(`${peer}floor/ping`, probe(self, ++this.seq), { httpAgent: this.agent, timeout: 500 })).catch(() => undefined);
     }, 1000);
   }

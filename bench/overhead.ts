@@ -318,6 +318,8 @@ for (const n of settings.sizes) {
     console.log(`  every member saw ${n} online ${convergedSeconds.toFixed(1)} s after the start; the hosts without the module answer too; measuring ${settings.windowSeconds} s of steady state`);
     const steady = await steadyState(n, cluster, members, bare, floor);
     steadyResults.push(steady);
+    // the floor is (a)'s alone: (b) and (c) run with the same processes as before it existed
+    await Promise.all(floor.map((server) => cluster.signal(server, 'SIGKILL')));
     console.log(`  with ${percent(steady.with.mean)} mean, ${percent(steady.with.max)} max; without ${percent(steady.without.mean)} mean; floor ${percent(steady.floorCost.mean)} above that; ${steady.suspicionsInWindow} suspicions in the window (${stamp()})`);
     if (n === settings.sizes[0]) {
       console.log(`  the host's route, ${settings.rounds} × 2 rounds, then ${settings.churnRounds} × 2 under churn`);
