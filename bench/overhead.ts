@@ -247,7 +247,8 @@ async function hostRoute(n: number, cluster: LocalCluster, members: ServerHandle
   const selfCount = async () => (await cluster.list(measured))?.online.length;
   if (settings.pinned) {
     pin(process.pid, '1'); // the client; processes started from now on (restarted members) inherit core 1
-    for (const server of cluster.servers) pin(server.child!.pid!, '1');
+    // every running process (the floor's were stopped after (a))
+    for (const server of cluster.servers) if (server.child?.exitCode === null && server.child.signalCode === null) pin(server.child.pid!, '1');
   }
   try {
     const before = await selfCount();
