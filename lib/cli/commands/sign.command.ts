@@ -9,9 +9,10 @@ import { signatureFor } from '../signed-request.js';
  * path `/<prefix>/<endpoint>` only (security/request-signature.ts), so how the URL's query or
  * fragment is spelt neither breaks nor bends the signature.
  */
-export function splitQuery(path: string): { signed: string; query: string } {
-  const at = path.search(/[?#]/);
-  return at < 0 ? { signed: path, query: '' } : { signed: path.slice(0, at), query: path.slice(at) };
+function splitQuery(path: string): { signed: string; query: string } {
+  const sent = path.split('#')[0]; // a fragment never leaves the client
+  const at = sent.indexOf('?');
+  return at < 0 ? { signed: sent, query: '' } : { signed: sent.slice(0, at), query: sent.slice(at) };
 }
 
 export const signCommand: CliCommand = {
@@ -25,7 +26,7 @@ SHAZBOT_CLUSTER, for a tool that cannot sign (curl). <path> is the logical path,
 the signature window (300 s by default). Send the body exactly as given: the signature
 covers its canonical JSON (keys sorted), and a receiver accepts either form.
 A query (?include=all) is not part of what servers verify: the header is signed for the
-path without it, a note on stderr says so, and the request is sent with the query as given.
+path without it, a note on stderr says so; send the request with the query as given.
 
 options:
   --url U               the server the request is for: its own base URL (SHAZBOT_BASE_URL); the
