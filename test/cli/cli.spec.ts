@@ -357,8 +357,13 @@ describe('clustershazbot CLI against real servers', () => {
       expect(snapshot.members.map((m) => m.address).sort()).toEqual(servers.map((s) => s.baseUrl).sort());
       // the target was read through the tunnel (its view, its own list in the sweep), signed for its own base URL
       expect(tunnel.passed).toEqual(expect.arrayContaining(['GET /clustershazbot/list 200', 'GET /clustershazbot/state 200']));
+      // only the sweep asks a host's health route: the target's went through the tunnel too
+      expect(tunnel.passed.filter((r) => r.startsWith('GET /health '))).not.toEqual([]);
     } finally {
       dashboard.kill('SIGINT');
+      const stuck = setTimeout(() => dashboard.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(stuck);
       await tunnel.close();
     }
     expect(await exited).toBe(0);
