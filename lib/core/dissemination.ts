@@ -102,8 +102,11 @@ export class Dissemination {
     // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
-    const taken = this.members.take(max, limit, (e) => !corrected.has(e.baseUrl) && carried?.members.get(e.baseUrl) !== `${e.lastUpdate}:${stateOf(e)}` && budget.take(entrySize(e)));
-    for (const e of taken) add(e);
+    // our own entry heads every message: its queued copy (a restamp, queued so that pushes run)
+    // counts as sent, but is not added a second time
+    const isSelf = (e: MemberEntry) => e.baseUrl === self.baseUrl;
+    const taken = this.members.take(max, limit, (e) => isSelf(e) || (!corrected.has(e.baseUrl) && carried?.members.get(e.baseUrl) !== `${e.lastUpdate}:${stateOf(e)}` && budget.take(entrySize(e))));
+    for (const e of taken) if (!isSelf(e)) add(e);
     if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
       const state = this.deltas.take(Infinity, limit, (delta) => {
         const theirs = carried?.state.get(delta.server);

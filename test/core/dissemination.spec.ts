@@ -68,6 +68,18 @@ describe('Dissemination: what a probe or ack carries', () => {
     expect('state' in list).toBe(false);
   });
 
+  it('carries our own entry once after a restamp; its queued copy counts as sent (retransmitMult times)', () => {
+    const clock = { now: T0 };
+    const now = () => clock.now;
+    const peers = new PeerBook(SELF, { now });
+    const membership = new Membership({ ...DEFAULT_ENGINE_SETTINGS, selfUrl: SELF }, { now, peers, awareness: new Awareness(8, 2000), log: new RateLimitedLog(undefined, now) });
+    const dissemination = new Dissemination({ ...DEFAULT_ENGINE_SETTINGS, retransmitMult: 3 }, membership, peers);
+    membership.start();
+    expect(dissemination.depth).toBe(1);
+    for (let i = 0; i < 3; i++) expect(dissemination.piggyback().online).toEqual([toWire(membership.self())]);
+    expect(dissemination.hasPending).toBe(false);
+  });
+
   it('pushEntry creates the suspect and offline lists when a list lacks them', () => {
     const list: Piggyback = { online: [] };
     pushEntry(list, offline(D, T0), toWire(offline(D, T0)));
