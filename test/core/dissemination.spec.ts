@@ -184,6 +184,22 @@ describe('Dissemination: an ack and the probe it answers', () => {
     expect(urls(ack)).toEqual({ online: [SELF], suspect: [], offline: [P] });
   });
 
+  it('of a server the probe carried twice, corrects against the winning copy, not the last one', () => {
+    const { dissemination, membership } = setup();
+    membership.preload([alive(A, T0 - 5), alive(B, T0 - 5)]);
+    // A: carried alive at our stamp (a match) and, later in the message, offline at an older stamp
+    // B: carried offline at an older stamp, then suspect at a still older one: ours wins over both
+    const ack = dissemination.piggyback(undefined, probe({ online: [wire(A, T0 - 5)], suspect: [wire(B, T0 - 9, C)], offline: [wire(A, T0 - 8, C), wire(B, T0 - 7, C)] }));
+    expect(urls(ack)).toEqual({ online: [B, SELF].sort(), suspect: [], offline: [] });
+  });
+
+  it('does not send back a queued entry matching any copy of a server the probe carried twice', () => {
+    const { dissemination, membership } = setup();
+    membership.merge({ online: [wire(A, T0 - 5)] }, 'test');
+    const ack = dissemination.piggyback(undefined, probe({ online: [wire(A, T0 - 5)], offline: [wire(A, T0 - 9, C)] }));
+    expect(urls(ack)).toEqual({ online: [SELF], suspect: [], offline: [] });
+  });
+
   it('sends our own entry once even when the probe carried a stale copy of it', () => {
     const { dissemination, membership } = setup();
     const ack = dissemination.piggyback(undefined, probe({ online: [wire(SELF, T0 - 100)] }));
