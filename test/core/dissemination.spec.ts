@@ -209,16 +209,18 @@ describe('Dissemination: an ack and the probe it answers', () => {
   it('ignores malformed entries and deltas in the probe (no throw, no correction of a stamp that is not a number)', () => {
     const { dissemination, membership } = setup();
     membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [wire(E, T0 - 3)] }, 'test');
     dissemination.queueState({ server: B, from: 0, to: 1, entries: [{ key: 'k', version: 1, value: 1 }] });
     const garbage = {
       message: 'probe',
-      online: [null, 7, { baseUrl: 5, lastUpdate: 1 }, { baseUrl: A, lastUpdate: '1' }],
+      // E's URL in an array is not E: its queued copy is still sent
+      online: [null, 7, { baseUrl: 5, lastUpdate: 1 }, { baseUrl: A, lastUpdate: '1' }, { baseUrl: [E], monitor: false, lastUpdate: T0 - 3 }],
       suspect: 'not a list',
       offline: [{ lastUpdate: 3 }],
       state: [null, 3],
     } as unknown as ProbeMessage;
     const ack = dissemination.piggyback(undefined, garbage);
-    expect(urls(ack)).toEqual({ online: [SELF], suspect: [], offline: [] });
+    expect(urls(ack)).toEqual({ online: [E, SELF].sort(), suspect: [], offline: [] });
     expect(ack.state?.map((d) => d.server)).toEqual([B]);
   });
 });
