@@ -186,10 +186,14 @@ describe('Dissemination: an ack and the probe it answers', () => {
 
   it('of a server the probe carried twice, corrects against the winning copy, not the last one', () => {
     const { dissemination, membership } = setup();
-    membership.preload([alive(A, T0 - 5), alive(B, T0 - 5)]);
+    membership.preload([alive(A, T0 - 5), alive(B, T0 - 5), alive(D, T0 - 5)]);
     // A: carried alive at our stamp (a match) and, later in the message, offline at an older stamp
-    // B: carried offline at an older stamp, then suspect at a still older one: ours wins over both
-    const ack = dissemination.piggyback(undefined, probe({ online: [wire(A, T0 - 5)], suspect: [wire(B, T0 - 9, C)], offline: [wire(A, T0 - 8, C), wire(B, T0 - 7, C)] }));
+    // B: carried suspect at an older stamp, then offline at a less old one: ours wins over both
+    // D: carried alive at an older stamp, then offline at ours (which wins over our alive)
+    const ack = dissemination.piggyback(
+      undefined,
+      probe({ online: [wire(A, T0 - 5), wire(D, T0 - 9)], suspect: [wire(B, T0 - 9, C)], offline: [wire(A, T0 - 8, C), wire(B, T0 - 7, C), wire(D, T0 - 5, C)] }),
+    );
     expect(urls(ack)).toEqual({ online: [B, SELF].sort(), suspect: [], offline: [] });
   });
 
