@@ -94,7 +94,7 @@ export class Dissemination {
     if (answers) {
       for (const [url, theirs] of carriedStamps(answers)) {
         const ours = this.membership.get(url);
-        if (!ours || url === self.baseUrl || !outranks(ours, theirs) || !budget.take(entrySize(ours))) continue;
+        if (!ours || url === self.baseUrl || !outranks({ lastUpdate: ours.lastUpdate, rank: rankOf(ours) }, theirs) || !budget.take(entrySize(ours))) continue;
         add(ours);
         corrected.add(url);
       }
@@ -102,8 +102,11 @@ export class Dissemination {
     // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
-    const taken = this.members.take(max, limit, (e) => !corrected.has(e.baseUrl) && carried?.members.get(e.baseUrl) !== `${e.lastUpdate}:${stateOf(e)}` && budget.take(entrySize(e)));
-    for (const e of taken) add(e);
+    // our own entry heads every message: its queued copy (a restamp, queued so that pushes run)
+    // counts as sent, but is not added a second time
+    const isSelf = (e: MemberEntry) => e.baseUrl === self.baseUrl;
+    const taken = this.members.take(max, limit, (e) => isSelf(e) || (!corrected.has(e.baseUrl) && !carried?.members.has(`${e.baseUrl} ${e.lastUpdate}:${stateOf(e)}`) && budget.take(entrySize(e))));
+    for (const e of taken) if (!isSelf(e)) add(e);
     if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
       const state = this.deltas.take(Infinity, limit, (delta) => {
         const theirs = carried?.state.get(delta.server);
@@ -125,17 +128,31 @@ export function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServ
   else (state === 'alive' ? list.online : (list.offline ??= [])).push(wire);
 }
 
-/** Whether our entry wins over the stamp and state a message carried for the same server (see compareEntries: stamp, then state). */
-function outranks(ours: MemberEntry, theirs: { lastUpdate: number; rank: number }): boolean {
-  return ours.lastUpdate !== theirs.lastUpdate ? ours.lastUpdate > theirs.lastUpdate : rankOf(ours) > theirs.rank;
+/** A member's stamp and state rank (0 alive, 1 suspect, 2 offline). */
+interface Stamp {
+  lastUpdate: number;
+  rank: number;
 }
 
-/** Each member's stamp and state rank in a received probe. */
-function carriedStamps(message: ProbeMessage): Map<string, { lastUpdate: number; rank: number }> {
-  const out = new Map<string, { lastUpdate: number; rank: number }>();
+/** Whether stamp and state `a` win over `b` for the same server (see compareEntries: stamp, then state). */
+function outranks(a: Stamp, b: Stamp): boolean {
+  return a.lastUpdate !== b.lastUpdate ? a.lastUpdate > b.lastUpdate : a.rank > b.rank;
+}
+
+/**
+ * Each member's stamp and state rank in a received probe; of a server carried twice, the
+ * winner (what the sender holds after merging its own message).
+ */
+function carriedStamps(message: ProbeMessage): Map<string, Stamp> {
+  const out = new Map<string, Stamp>();
   const note = (list: unknown, rank: number) => {
     if (!Array.isArray(list)) return;
-    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string' && typeof e.lastUpdate === 'number') out.set(e.baseUrl, { lastUpdate: e.lastUpdate, rank });
+    for (const e of list as GossipServer[]) {
+      if (!e || typeof e.baseUrl !== 'string' || typeof e.lastUpdate !== 'number') continue;
+      const stamp = { lastUpdate: e.lastUpdate, rank };
+      const seen = out.get(e.baseUrl);
+      if (!seen || outranks(stamp, seen)) out.set(e.baseUrl, stamp);
+    }
   };
   note(message.online, 0);
   note(message.suspect, 1);
@@ -143,17 +160,20 @@ function carriedStamps(message: ProbeMessage): Map<string, { lastUpdate: number;
   return out;
 }
 
-/** What a received probe carried: each member's stamp and state, each server's state range. */
+/**
+ * What a received probe carried: every member entry as "url stamp:state" (all copies of a
+ * server carried twice), each server's state range.
+ */
 interface Carried {
-  members: Map<string, string>;
+  members: Set<string>;
   state: Map<string, { from: number; to: number }>;
 }
 
 function carriedBy(message: ProbeMessage): Carried {
-  const members = new Map<string, string>();
+  const members = new Set<string>();
   const note = (list: unknown, state: string) => {
     if (!Array.isArray(list)) return;
-    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string') members.set(e.baseUrl, `${e.lastUpdate}:${state}`);
+    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string') members.add(`${e.baseUrl} ${e.lastUpdate}:${state}`);
   };
   note(message.online, 'alive');
   note(message.offline, 'offline');
