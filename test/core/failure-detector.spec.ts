@@ -116,6 +116,15 @@ describe('the refusal fast path: offline at once only when every guard holds', (
     expect(h.detector.stats.refusalsConfirmed).toBe(0);
   });
 
+  it('one helper could not be reached at all (its request failed) → not refused everywhere → a suspicion', async () => {
+    const h = established();
+    h.hooks.onSend = (peer, target) => {
+      if (peer === HELPERS[2] && target === VICTIM) throw new Error('socket hang up');
+    };
+    expect(await h.detector.probe(h.clock.now)).toEqual({ kind: 'suspected', target: VICTIM });
+    expect(h.detector.stats.refusalsConfirmed).toBe(0);
+  });
+
   it('no helper to ask (nobody else is alive): refusals by us alone are not enough → a suspicion', async () => {
     const h = established({}, [VICTIM]);
     const outcome = await h.detector.probe(h.clock.now);
@@ -482,6 +491,17 @@ describe('probe details: counting, answers, page-format peers', () => {
     expect(await h.detector.probeFor(VICTIM)).toBe('silent');
     expect(await h.detector.probeFor(VICTIM)).toBe('refused');
     expect(h.detector.stats).toMatchObject({ probesSent: 0, probesFailed: 0 });
+  });
+
+  it("a probe asked of us reports 'silent' for a timeout, an answer without ack and a page-format peer's failed exchange", async () => {
+    const h = established();
+    h.script.direct.push('silent', 'nack', 'ack');
+    expect(await h.detector.probeFor(VICTIM)).toBe('silent');
+    expect(await h.detector.probeFor(VICTIM)).toBe('silent');
+    expect(await h.detector.probeFor(VICTIM)).toBe('ack');
+    h.peers.markPageFormat(HELPERS[0]);
+    expect(await h.detector.probeFor(HELPERS[0])).toBe('silent');
+    expect(h.gossipChecks).toEqual([HELPERS[0]]);
   });
 
   it("a page-format peer is checked by the page's gossip exchange, not a probe; its failure is counted once", async () => {
