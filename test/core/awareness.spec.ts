@@ -49,4 +49,13 @@ describe('Awareness (Lifeguard local health)', () => {
     expect(a.tickStarted(2600, 1000, 500)).toBe(false);
     expect(a.score).toBe(0);
   });
+
+  it('without a recorded end, the next tick is due an interval after the last one started', () => {
+    const a = new Awareness(8, 2000);
+    a.tickStarted(0, 1000, 500);
+    // no tickEnded: due at 1000, late beyond 1500
+    expect(a.tickStarted(1500, 1000, 500)).toBe(false);
+    expect(a.tickStarted(3001, 1000, 500)).toBe(true);
+    expect(a.score).toBe(1);
+  });
 });

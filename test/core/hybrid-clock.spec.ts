@@ -32,4 +32,27 @@ describe('HybridClock (hybrid logical clock folded into ms)', () => {
     const clock = new HybridClock(() => 1000, 60_000);
     for (const bad of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2]) expect(clock.isAcceptable(bad)).toBe(false);
   });
+
+  it('an older stamp observed later does not move the clock back', () => {
+    const clock = new HybridClock(() => 1000, 600_000);
+    expect(clock.observe(5000)).toBe(true);
+    expect(clock.observe(3000)).toBe(true);
+    expect(clock.tick()).toBe(5001);
+  });
+
+  it('accepts a stamp of 0, the lowest non-negative one', () => {
+    const clock = new HybridClock(() => 1000, 60_000);
+    expect(clock.isAcceptable(0)).toBe(true);
+  });
+
+  it('reads the wall clock in whole ms for ages and deadlines, without issuing a stamp', () => {
+    let wall = 1000.9;
+    const clock = new HybridClock(() => wall, 60_000);
+    expect(clock.physicalNow()).toBe(1000);
+    wall = 2000.2;
+    expect(clock.physicalNow()).toBe(2000);
+    // no stamp was issued: the next one follows the wall clock
+    wall = 500;
+    expect(clock.tick()).toBe(500);
+  });
 });
