@@ -42,7 +42,7 @@ describe('Authorization header parsing', () => {
   it('ignores fields it does not know, an empty-named one included, and refuses a part that has no "="', () => {
     const fields = `cluster=default, ts=1, nonce=${NONCE}, sig=${SIG}`;
     expect(parseSignatureHeader(general(`${fields}, alg=hmac-sha256`))).toEqual({ cluster: 'default', ts: 1, nonce: NONCE, sig: SIG });
-    expect(parseSignatureHeader(general(`${fields}, =x`))).toEqual({ cluster: 'default', ts: 1, nonce: NONCE, sig: SIG });
+    expect(parseSignatureHeader(general(`${fields},=x`))).toEqual({ cluster: 'default', ts: 1, nonce: NONCE, sig: SIG });
     expect(parseSignatureHeader(general(`${fields}, extra`))).toBeNull();
     expect(parseSignatureHeader(general(`${fields},`))).toBeNull();
   });
