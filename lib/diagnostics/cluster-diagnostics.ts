@@ -57,15 +57,16 @@ const BASE_URL_FAILURES = 2;
 const ALONE_AFTER_MS = 10_000;
 /**
  * Problems whose source logs each failure itself, naming what to fix and when it tries again
- * (GossipService: every master-list attempt, and the load that ends it): a second line here for
- * the same failure would only repeat it. They are still listed, emitted and reported by health.
+ * (GossipService: every master-list attempt, and the load that ends it; DnsDiscoveryService: the
+ * first failure, then one line per back-off step, and the recovery): a second line here for the
+ * same failure would only repeat it. They are still listed, emitted and reported by health.
  */
-const LOGGED_AT_SOURCE: ReadonlySet<ClusterProblemCode> = new Set(['master-list']);
+const LOGGED_AT_SOURCE: ReadonlySet<ClusterProblemCode> = new Set(['master-list', 'discovery']);
 
 /**
  * Misconfiguration made loud: evaluated every second by GossipService's maintenance tick, each
  * problem is logged once when it appears (at warn, naming the setting) and once when it clears
- * (the master list's by GossipService, at each failed attempt, see LOGGED_AT_SOURCE),
+ * (the master list's and DNS discovery's by their own services, see LOGGED_AT_SOURCE),
  * listed in `status().problems`, reported by the health indicator (degraded) and, for those that
  * should take the server out of a load balancer, by readiness. Anchors: memberlist's checks of
  * its advertise address, Consul's retry_join logs, Kubernetes' liveness/readiness split.
