@@ -37,6 +37,10 @@ export const messages = {
     `master list ${where} unavailable (${escapeForLog(reason)}): check ${setting}; this server must be able to read the list (a file that exists, a URL that answers 200); starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
   masterListUploadFailed: (where: string, reason: string, settings: string) =>
     `master list upload to ${where} failed (${escapeForLog(reason)}): check ${settings} and that this server may write there; the list keeps its last upload until the next announce`,
+  masterListStoreUnavailable: (reason: string, retryInSeconds: number) =>
+    `master list from the masterListStore option unavailable (${escapeForLog(reason)}): its load() must resolve a list; starting from what is known, retrying in ${retryInSeconds.toFixed(1)} s`,
+  masterListStoreUploadFailed: (reason: string) =>
+    `master list upload to the masterListStore option failed (${escapeForLog(reason)}): its save() rejected; the list keeps its last upload until the next announce`,
   invalidDiscoveryUrl: (variable: string, reason: string) => `clustershazbot: ${variable} ${reason}`,
   discoveryWithUpload: (variable: string, updateVariable: string) =>
     `clustershazbot: ${updateVariable} cannot be used when ${variable} is a dns:// or dns+srv:// URL (DNS is read-only: unset ${updateVariable})`,

@@ -132,9 +132,14 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       this.logger.debug(`announced to master list ${describeUrl(this.config.masterListUpdateUrl ?? '')}`);
       return true;
     } catch (error) {
+      if (this.config.masterListStore) {
+        // a custom store has no URL or variable to name: its own save() is what to look at
+        this.logger.warn(messages.masterListStoreUploadFailed(describeError(error)));
+        return false;
+      }
       const url = this.config.masterListUpdateUrl ?? '';
       const settings = url.startsWith('http') ? 'SHAZBOT_MASTER_LIST_UPDATE (option masterListUpdateUrl) and SHAZBOT_MASTER_LIST_UPDATE_AUTH' : 'SHAZBOT_MASTER_LIST_UPDATE (option masterListUpdateUrl)';
-      this.logger.warn(messages.masterListUploadFailed(describeUrl(url), describeError(error), this.config.masterListStore ? 'the masterListStore option' : settings));
+      this.logger.warn(messages.masterListUploadFailed(describeUrl(url), describeError(error), settings));
       return false;
     }
   }
@@ -155,8 +160,15 @@ export class GossipService implements OnModuleInit, OnModuleDestroy {
       this.masterList.invalidEntries = error instanceof MasterListInvalidError ? error.errors : undefined;
       const base = Math.min(5000, this.config.gossipIntervalMs) * 2 ** Math.min(this.masterList.attempts - 1, 16);
       const delay = Math.min(MASTER_LIST_RETRY_MAX_MS, base) * (0.5 + Math.random() / 2);
-      const where = describeUrl(this.config.masterListUrl);
-      this.logger.warn(error instanceof MasterListInvalidError ? messages.masterListInvalid(where, this.masterList.lastError, delay / 1000) : messages.masterListUnavailable(where, this.masterList.lastError, delay / 1000, this.config.masterListStore ? 'the masterListStore option' : 'SHAZBOT_MASTER_LIST (option masterListUrl)'));
+      const custom = this.config.masterListStore !== undefined;
+      const where = custom ? 'from the masterListStore option' : describeUrl(this.config.masterListUrl);
+      this.logger.warn(
+        error instanceof MasterListInvalidError
+          ? messages.masterListInvalid(where, this.masterList.lastError, delay / 1000)
+          : custom
+            ? messages.masterListStoreUnavailable(this.masterList.lastError, delay / 1000)
+            : messages.masterListUnavailable(where, this.masterList.lastError, delay / 1000, 'SHAZBOT_MASTER_LIST (option masterListUrl)'),
+      );
       if (this.lifecycle === 'running') this.schedule(TIMER.masterList, delay, () => this.loadMasterList());
       return false;
     }

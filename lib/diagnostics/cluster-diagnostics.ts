@@ -193,13 +193,15 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     if (this.discovery.enabled) return undefined;
     const status = this.gossip.masterListStatus();
     if (status.loaded) return undefined;
+    // a custom store is configured in code, not by the variable
+    const setting = this.config.masterListStore ? 'masterListStore' : 'SHAZBOT_MASTER_LIST';
     const bad = status.invalidEntries;
     if (bad?.length) {
       // read, but not a server list: "unavailable" would send the operator to the network
       const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : '';
-      return { code: 'master-list', setting: 'SHAZBOT_MASTER_LIST', message: `master list invalid: ${escapeForLog(bad[0])}${more}; fix it (an entry needs at least "baseUrl")` };
+      return { code: 'master-list', setting, message: `master list invalid: ${escapeForLog(bad[0])}${more}; fix it (an entry needs at least "baseUrl")` };
     }
-    return { code: 'master-list', setting: 'SHAZBOT_MASTER_LIST', message: `master list unavailable: ${escapeForLog(status.lastError ?? 'not loaded yet')}` };
+    return { code: 'master-list', setting, message: `master list unavailable: ${escapeForLog(status.lastError ?? 'not loaded yet')}` };
   }
 
   private dns(): Omit<ClusterProblem, 'since'> | undefined {

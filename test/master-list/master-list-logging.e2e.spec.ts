@@ -7,6 +7,8 @@
 import { jest } from '@jest/globals';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,6 +33,22 @@ afterEach(async () => {
 afterAll(() => {
   jest.restoreAllMocks();
   rmSync(dir, { recursive: true, force: true });
+});
+
+/** An HTTP server on loopback answering every request with `status`; it records the paths asked. */
+async function answering(status: number): Promise<{ url: string; asked: string[]; server: Server }> {
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    asked.push(req.url ?? '');
+    res.writeHead(status, { 'content-type': 'text/plain' }).end('no');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked, server };
+}
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
 const masterListLines = () => lines.filter((l) => /master list/i.test(l) && !l.startsWith('log: master list loaded'));
@@ -75,5 +93,38 @@ describe('a master list that cannot be read or written', () => {
     expect(masterListLines()).toEqual([
       expect.stringMatching(new RegExp(`^warn: master list upload to ${target.replace(/[.]/g, '\\.')} failed \\((ENOTDIR|EEXIST)[^)]*\\): check SHAZBOT_MASTER_LIST_UPDATE \\(option masterListUpdateUrl\\) and that this server may write there; the list keeps its last upload until the next announce$`)),
     ]);
+  });
+
+  it.each([401, 500])('an http list answering %i: one warn line with the status, the URL without its query (a token), and SHAZBOT_MASTER_LIST', async (status) => {
+    const list = await answering(status);
+    const token = 'tok-3f9a1c-never-logged';
+    const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ masterListUrl: `${list.url}/cluster.json?token=${token}` })));
+    apps.push(app);
+    expect(list.asked).toEqual([`/cluster.json?token=${token}`]);
+    const logged = masterListLines();
+    expect(logged).toHaveLength(1);
+    const escaped = `${list.url}/cluster.json`.replace(/[.]/g, '\\.');
+    expect(logged[0]).toMatch(new RegExp(`^warn: master list ${escaped} unavailable \\(HTTP ${status}\\): check SHAZBOT_MASTER_LIST \\(option masterListUrl\\); this server must be able to read the list \\(a file that exists, a URL that answers 200\\); starting from what is known, retrying in \\d\\.\\d s$`));
+    const problems = app.get(ClusterService).status().problems;
+    expect(problems).toEqual([{ code: 'master-list', setting: 'SHAZBOT_MASTER_LIST', message: `master list unavailable: HTTP ${status}`, since: expect.any(Number) }]);
+    expect(JSON.stringify(problems) + lines.join('\n')).not.toContain(token);
+  });
+
+  it('a custom store that rejects: the lines name the masterListStore option, its load() and save(), not a URL or variable', async () => {
+    const store = {
+      load: () => Promise.reject(new Error('table cluster_members does not exist')),
+      save: () => Promise.reject(new Error('read-only transaction')),
+    };
+    const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ masterListStore: store, masterAnnounceMinimumSeconds: 3600 })));
+    apps.push(app);
+    const cluster = app.get(ClusterService);
+    expect(cluster.status().problems).toEqual([
+      { code: 'master-list', setting: 'masterListStore', message: 'master list unavailable: table cluster_members does not exist', since: expect.any(Number) },
+    ]);
+    expect(await app.get(GossipService).announce()).toBe(false);
+    const logged = masterListLines();
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatch(/^warn: master list from the masterListStore option unavailable \(table cluster_members does not exist\): its load\(\) must resolve a list; starting from what is known, retrying in \d\.\d s$/);
+    expect(logged[1]).toBe('warn: master list upload to the masterListStore option failed (read-only transaction): its save() rejected; the list keeps its last upload until the next announce');
   });
 });

@@ -51,10 +51,11 @@ describe('the control audit line from the plain-function API', () => {
 describe('master-list messages', () => {
   it('escape the reason they give, whatever a store puts in its error', () => {
     // the built-in store's reasons are codes, statuses and validation paths; a custom store's may be anything
-    const line = messages.masterListUnavailable('https://lists.internal/cluster.json', `not a valid server list: ${FORGED}`, 2, 'the masterListStore option');
-    expect(line).toBe('master list https://lists.internal/cluster.json unavailable (not a valid server list: x\\u000acontrol from 10.9.9.9: set offline): check the masterListStore option; this server must be able to read the list (a file that exists, a URL that answers 200); starting from what is known, retrying in 2.0 s');
-    const upload = messages.masterListUploadFailed('https://lists.internal/cluster.json', FORGED, 'the masterListStore option');
-    expect(upload).not.toContain('\n');
+    const line = messages.masterListStoreUnavailable(`not a valid server list: ${FORGED}`, 2);
+    expect(line).toBe('master list from the masterListStore option unavailable (not a valid server list: x\\u000acontrol from 10.9.9.9: set offline): its load() must resolve a list; starting from what is known, retrying in 2.0 s');
+    const upload = messages.masterListStoreUploadFailed(FORGED);
+    expect(upload).toBe('master list upload to the masterListStore option failed (x\\u000acontrol from 10.9.9.9: set offline): its save() rejected; the list keeps its last upload until the next announce');
+    expect(messages.masterListUploadFailed('https://lists.internal/cluster.json', FORGED, 'SHAZBOT_MASTER_LIST_UPDATE')).not.toContain('\n');
   });
 });
 
