@@ -197,6 +197,42 @@ describe('Dissemination: an ack and the probe it answers', () => {
     expect(urls(ack)).toEqual({ online: [B, SELF].sort(), suspect: [], offline: [] });
   });
 
+  it('sends a queued confirmation to a prober whose probe carried the suspicion by another declarer (Lifeguard)', () => {
+    const { dissemination, membership } = setup();
+    const [z1, z3] = ['http://z1:1/', 'http://z3:1/'];
+    membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, z3)] }, 'test');
+    // z1 loses to z3 on the declarer's name: a confirmation, queued apart from the view's entry
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, z1)] }, 'test');
+    expect(dissemination.depth).toBe(2);
+    // same stamp and state as the confirmation, another declarer: the prober lacks z1's word
+    const ack = dissemination.piggyback(undefined, probe({ suspect: [wire(A, T0 - 5, z3)] }));
+    expect(ack.suspect).toEqual([wire(A, T0 - 5, z1)]);
+  });
+
+  const tieBreaks: [string, MemberEntry, MemberEntry][] = [
+    ['monitor over non-monitor', { ...alive(A, T0 - 5), monitor: true }, alive(A, T0 - 5)],
+    ["the server's own word over a declaration", offline(A, T0 - 5), offline(A, T0 - 5, C)],
+    ["the declarer's URL", suspect(A, T0 - 5, 'http://z3:1/'), suspect(A, T0 - 5, 'http://z1:1/')],
+    ['the generation', { ...alive(A, T0 - 5), generation: 7 }, { ...alive(A, T0 - 5), generation: 3 }],
+  ];
+
+  it.each(tieBreaks)('corrects an entry of the probe that ours beats only on a tie-break (%s), not one that beats ours', (_name, winner, loser) => {
+    const wins = setup();
+    wins.membership.preload([winner]);
+    const expected: Piggyback = { online: [toWire(wins.membership.self())], offline: [] };
+    pushEntry(expected, winner, toWire(winner));
+    const theirs: Piggyback = { online: [] };
+    pushEntry(theirs, loser, toWire(loser));
+    expect(wins.dissemination.piggyback(undefined, probe(theirs))).toStrictEqual(expected);
+    // the other way round: the probe's entry wins, ours is not sent
+    const loses = setup();
+    loses.membership.preload([loser]);
+    const ours: Piggyback = { online: [] };
+    pushEntry(ours, winner, toWire(winner));
+    expect(loses.dissemination.piggyback(undefined, probe(ours))).toStrictEqual({ online: [toWire(loses.membership.self())], offline: [] });
+  });
+
   it('does not send back a queued entry matching any copy of a server the probe carried twice', () => {
     const { dissemination, membership } = setup();
     membership.merge({ online: [wire(A, T0 - 5)] }, 'test');
