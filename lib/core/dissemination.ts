@@ -106,9 +106,17 @@ export class Dissemination {
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
     // our own entry heads every message: its queued copy (a restamp, queued so that pushes run)
-    // counts as sent, but is not added a second time
+    // counts as sent, but is not added a second time, nor does it take one of the `max` slots,
+    // which are for changes the receiver may lack: `fits` counts what is added, so the queue
+    // is walked whole (it is sorted whole anyway)
     const isSelf = (e: MemberEntry) => e.baseUrl === self.baseUrl;
-    const taken = this.members.take(max, limit, (e) => isSelf(e) || (!corrected.has(e.baseUrl) && !carried?.members.has(entryKey(e)) && budget.take(entrySize(e))));
+    let added = 0;
+    const taken = this.members.take(Infinity, limit, (e) => {
+      if (isSelf(e)) return true;
+      if (added >= max || corrected.has(e.baseUrl) || carried?.members.has(entryKey(e)) || !budget.take(entrySize(e))) return false;
+      added++;
+      return true;
+    });
     for (const e of taken) if (!isSelf(e)) add(e);
     if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
       const state = this.deltas.take(Infinity, limit, (delta) => {

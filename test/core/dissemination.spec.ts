@@ -80,6 +80,19 @@ describe('Dissemination: what a probe or ack carries', () => {
     expect(dissemination.hasPending).toBe(false);
   });
 
+  it('does not count the queued copy of our own entry against maxPiggyback: after a restamp, two changes still fit in two slots', () => {
+    const { clock, dissemination, membership } = setup({ maxPiggyback: 2 });
+    membership.merge({ online: [wire(A, T0 - 9), wire(B, T0 - 8), wire(C, T0 - 7)] }, 'test');
+    clock.now += DEFAULT_ENGINE_SETTINGS.renewEveryMs;
+    membership.renewIfDue(clock.now);
+    // four queued (ceil(4 / 2) = 2 = maxPiggyback); our restamp is the newest, so it is taken first
+    expect(dissemination.depth).toBe(4);
+    const list = dissemination.piggyback();
+    expect(list.online[0]).toEqual(toWire(membership.self()));
+    expect(list.online.filter((e) => e.baseUrl === SELF)).toHaveLength(1);
+    expect(list.online.filter((e) => e.baseUrl !== SELF).map((e) => e.baseUrl)).toEqual([C, B]);
+  });
+
   it('pushEntry creates the suspect and offline lists when a list lacks them', () => {
     const list: Piggyback = { online: [] };
     pushEntry(list, offline(D, T0), toWire(offline(D, T0)));
