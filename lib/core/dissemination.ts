@@ -82,9 +82,10 @@ export class Dissemination {
     add(self);
     budget.add(entrySize(self));
     const targetEntry = target ? this.membership.get(target) : undefined;
-    if (targetEntry && targetEntry.suspect) {
-      add(targetEntry);
-      budget.add(entrySize(targetEntry));
+    const refutable = targetEntry?.suspect ? targetEntry : undefined;
+    if (refutable) {
+      add(refutable);
+      budget.add(entrySize(refutable));
     }
     // an ack corrects what the probe carried stale, the prober's own entry first of all: a
     // prober we hold as suspect or offline learns it now and refutes, instead of waiting for a
@@ -105,19 +106,22 @@ export class Dissemination {
     // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
-    // our own entry heads every message: its queued copy (a restamp, queued so that pushes run)
-    // counts as sent, but is not added a second time, nor does it take one of the `max` slots,
-    // which are for changes the receiver may lack: `fits` counts what is added, so the queue
-    // is walked whole (it is sorted whole anyway)
+    // our own entry heads every message, and a suspect target's suspicion follows it: their
+    // queued copies (a restamp, queued so that pushes run; the suspicion as applied) count as
+    // sent, but are not added a second time, nor do they take one of the `max` slots, which
+    // are for changes the receiver may lack: `fits` counts what is added, so the queue is
+    // walked whole (it is sorted whole anyway). Another declarer's confirmation of that
+    // suspicion is another entry, and goes as any change.
     const isSelf = (e: MemberEntry) => e.baseUrl === self.baseUrl;
+    const inAlready = (e: MemberEntry) => isSelf(e) || (refutable !== undefined && e.baseUrl === refutable.baseUrl && compareEntries(e, refutable) === 0);
     let added = 0;
     const taken = this.members.take(Infinity, limit, (e) => {
-      if (isSelf(e)) return true;
+      if (inAlready(e)) return true;
       if (added >= max || corrected.has(e.baseUrl) || carried?.members.has(entryKey(e)) || !budget.take(entrySize(e))) return false;
       added++;
       return true;
     });
-    for (const e of taken) if (!isSelf(e)) add(e);
+    for (const e of taken) if (!inAlready(e)) add(e);
     if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
       const state = this.deltas.take(Infinity, limit, (delta) => {
         const theirs = carried?.state.get(delta.server);

@@ -150,6 +150,28 @@ describe('Dissemination: what a probe or ack carries', () => {
     expect(urls(dissemination.piggyback(B))).toEqual({ online: [SELF], suspect: [], offline: [] });
   });
 
+  it("carries a suspect target's entry once: its queued copy counts as sent, and is not added a second time", () => {
+    const { dissemination, membership } = setup({ retransmitMult: 1 });
+    membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, C)] }, 'test');
+    expect(dissemination.depth).toBe(1);
+    expect(dissemination.piggyback(A)).toStrictEqual({ online: [toWire(membership.self())], offline: [], suspect: [wire(A, T0 - 5, C)] });
+    // sent its one time (retransmitMult 1, 2 servers)
+    expect(dissemination.hasPending).toBe(false);
+  });
+
+  it("gives a suspect target another declarer's confirmation too; its own queued copy takes no maxPiggyback slot", () => {
+    const { dissemination, membership } = setup({ retransmitMult: 1, maxPiggyback: 1 });
+    membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, C)] }, 'test');
+    // B loses to C on the declarer's name: a confirmation, queued apart
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, B)] }, 'test');
+    expect(dissemination.depth).toBe(2);
+    expect(dissemination.piggyback(A).suspect).toEqual([wire(A, T0 - 5, C), wire(A, T0 - 5, B)]);
+    // both went in the one slot's message: nothing waits
+    expect(dissemination.hasPending).toBe(false);
+  });
+
   it('announces an independent confirmation of a suspicion apart from the entry it confirms, one per declarer', () => {
     const { dissemination, membership } = setup();
     membership.preload([alive(A, T0 - 5)]);
