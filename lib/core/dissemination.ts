@@ -1,6 +1,6 @@
 import { BroadcastQueue } from './broadcast-queue.js';
 import type { EngineSettings } from './engine-settings.js';
-import { rankOf, stateOf, toWire, type MemberEntry } from './membership-view.js';
+import { compareEntries, entriesOf, stateOf, toWire, type MemberEntry } from './membership-view.js';
 import type { Membership } from './membership.js';
 import { entrySize, MessageBudget } from './message-budget.js';
 import type { PeerBook } from './peer-book.js';
@@ -71,8 +71,9 @@ export class Dissemination {
    * transmission that should have gone to someone who lacked it.
    */
   piggyback(target?: string, answers?: ProbeMessage): Piggyback {
-    // only read the probe when something waits to be sent (most acks in a quiet cluster)
-    const carried = answers && this.hasPending ? carriedBy(answers) : undefined;
+    const received = answers ? carriedEntries(answers) : [];
+    // only index the probe when something waits to be sent (most acks in a quiet cluster)
+    const carried = answers && this.hasPending ? carriedBy(answers, received) : undefined;
     const limit = Math.max(1, this.settings.retransmitMult * Math.ceil(Math.log10(this.membership.size + 1)));
     const list: Piggyback = { online: [], offline: [] };
     const budget = new MessageBudget(this.settings.messageBudgetBytes, 96 + (target?.length ?? 0));
@@ -81,20 +82,23 @@ export class Dissemination {
     add(self);
     budget.add(entrySize(self));
     const targetEntry = target ? this.membership.get(target) : undefined;
-    if (targetEntry && targetEntry.suspect) {
-      add(targetEntry);
-      budget.add(entrySize(targetEntry));
+    const refutable = targetEntry?.suspect ? targetEntry : undefined;
+    if (refutable) {
+      add(refutable);
+      budget.add(entrySize(refutable));
     }
     // an ack corrects what the probe carried stale, the prober's own entry first of all: a
     // prober we hold as suspect or offline learns it now and refutes, instead of waiting for a
     // queued copy (whose few transmissions go to the members we hold alive, so after a
     // partition heals, a live server declared offline by the other side could go on unaware,
-    // and keep running a singleton, until its next full sync)
+    // and keep running a singleton, until its next full sync). The whole compareEntries order
+    // decides, tie-breaks included: the view digest hashes only stamp and rank, so anti-entropy
+    // would never repair an entry that differs from ours only in a tie-break
     const corrected = new Set<string>();
     if (answers) {
-      for (const [url, theirs] of carriedStamps(answers)) {
+      for (const [url, theirs] of winners(received)) {
         const ours = this.membership.get(url);
-        if (!ours || url === self.baseUrl || !outranks({ lastUpdate: ours.lastUpdate, rank: rankOf(ours) }, theirs) || !budget.take(entrySize(ours))) continue;
+        if (!ours || url === self.baseUrl || compareEntries(ours, theirs) <= 0 || !budget.take(entrySize(ours))) continue;
         add(ours);
         corrected.add(url);
       }
@@ -102,11 +106,22 @@ export class Dissemination {
     // a deep queue (suspicion churn under loss in a big cluster) drains faster: up to half of it
     // per message, within the byte budget, as memberlist fills its packets; otherwise maxPiggyback
     const max = Math.max(this.settings.maxPiggyback, Math.ceil(this.members.size / 2));
-    // our own entry heads every message: its queued copy (a restamp, queued so that pushes run)
-    // counts as sent, but is not added a second time
+    // our own entry heads every message, and a suspect target's suspicion follows it: their
+    // queued copies (a restamp, queued so that pushes run; the suspicion as applied) count as
+    // sent, but are not added a second time, nor do they take one of the `max` slots, which
+    // are for changes the receiver may lack: `fits` counts what is added, so the queue is
+    // walked whole (it is sorted whole anyway). Another declarer's confirmation of that
+    // suspicion is another entry, and goes as any change.
     const isSelf = (e: MemberEntry) => e.baseUrl === self.baseUrl;
-    const taken = this.members.take(max, limit, (e) => isSelf(e) || (!corrected.has(e.baseUrl) && !carried?.members.has(`${e.baseUrl} ${e.lastUpdate}:${stateOf(e)}`) && budget.take(entrySize(e))));
-    for (const e of taken) if (!isSelf(e)) add(e);
+    const inAlready = (e: MemberEntry) => isSelf(e) || (refutable !== undefined && e.baseUrl === refutable.baseUrl && compareEntries(e, refutable) === 0);
+    let added = 0;
+    const taken = this.members.take(Infinity, limit, (e) => {
+      if (inAlready(e)) return true;
+      if (added >= max || corrected.has(e.baseUrl) || carried?.members.has(entryKey(e)) || !budget.take(entrySize(e))) return false;
+      added++;
+      return true;
+    });
+    for (const e of taken) if (!inAlready(e)) add(e);
     if (this.deltas.size && !(target && this.peers.isPageFormat(target))) {
       const state = this.deltas.take(Infinity, limit, (delta) => {
         const theirs = carried?.state.get(delta.server);
@@ -128,56 +143,50 @@ export function pushEntry(list: ServerList, entry: MemberEntry, wire: GossipServ
   else (state === 'alive' ? list.online : (list.offline ??= [])).push(wire);
 }
 
-/** A member's stamp and state rank (0 alive, 1 suspect, 2 offline). */
-interface Stamp {
-  lastUpdate: number;
-  rank: number;
-}
-
-/** Whether stamp and state `a` win over `b` for the same server (see compareEntries: stamp, then state). */
-function outranks(a: Stamp, b: Stamp): boolean {
-  return a.lastUpdate !== b.lastUpdate ? a.lastUpdate > b.lastUpdate : a.rank > b.rank;
-}
-
 /**
- * Each member's stamp and state rank in a received probe; of a server carried twice, the
- * winner (what the sender holds after merging its own message).
+ * A probe's member entries, converted as a merge converts them (entriesOf), those with a string
+ * URL and a numeric stamp; an alive entry loses its `by`, as the sender's view drops it.
  */
-function carriedStamps(message: ProbeMessage): Map<string, Stamp> {
-  const out = new Map<string, Stamp>();
-  const note = (list: unknown, rank: number) => {
-    if (!Array.isArray(list)) return;
-    for (const e of list as GossipServer[]) {
-      if (!e || typeof e.baseUrl !== 'string' || typeof e.lastUpdate !== 'number') continue;
-      const stamp = { lastUpdate: e.lastUpdate, rank };
-      const seen = out.get(e.baseUrl);
-      if (!seen || outranks(stamp, seen)) out.set(e.baseUrl, stamp);
-    }
-  };
-  note(message.online, 0);
-  note(message.suspect, 1);
-  note(message.offline, 2);
+function carriedEntries(message: ProbeMessage): MemberEntry[] {
+  const out = entriesOf(message).filter((e) => typeof e.baseUrl === 'string' && typeof e.lastUpdate === 'number');
+  for (const e of out) if (stateOf(e) === 'alive') delete e.by;
   return out;
 }
 
 /**
- * What a received probe carried: every member entry as "url stamp:state" (all copies of a
- * server carried twice), each server's state range.
+ * Each member's entry in a received probe (see carriedEntries); of a server carried twice, the
+ * winner by compareEntries (what the sender holds after merging its own message).
+ */
+function winners(received: MemberEntry[]): Map<string, MemberEntry> {
+  const out = new Map<string, MemberEntry>();
+  for (const e of received) {
+    const seen = out.get(e.baseUrl);
+    if (!seen || compareEntries(e, seen) > 0) out.set(e.baseUrl, e);
+  }
+  return out;
+}
+
+/**
+ * An entry named by every field compareEntries orders on (stamp, state, monitor, declarer,
+ * generation): two suspicions of one stamp by different declarers are different news (a
+ * Lifeguard confirmation is not "already carried" by another declarer's suspicion).
+ */
+function entryKey(e: MemberEntry): string {
+  const state = stateOf(e);
+  return `${e.baseUrl} ${e.lastUpdate}:${state} ${e.monitor === true} ${state === 'alive' ? '' : (e.by ?? '')} ${e.generation ?? 0}`;
+}
+
+/**
+ * What a received probe carried: every member entry by its entryKey (all copies of a server
+ * carried twice), each server's state range.
  */
 interface Carried {
   members: Set<string>;
   state: Map<string, { from: number; to: number }>;
 }
 
-function carriedBy(message: ProbeMessage): Carried {
-  const members = new Set<string>();
-  const note = (list: unknown, state: string) => {
-    if (!Array.isArray(list)) return;
-    for (const e of list as GossipServer[]) if (e && typeof e.baseUrl === 'string') members.add(`${e.baseUrl} ${e.lastUpdate}:${state}`);
-  };
-  note(message.online, 'alive');
-  note(message.offline, 'offline');
-  note(message.suspect, 'suspect');
+function carriedBy(message: ProbeMessage, received: MemberEntry[]): Carried {
+  const members = new Set(received.map(entryKey));
   const state = new Map<string, { from: number; to: number }>();
   if (Array.isArray(message.state)) for (const d of message.state) if (d && d.floor === undefined) state.set(d.server, { from: d.from, to: d.to });
   return { members, state };

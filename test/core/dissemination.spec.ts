@@ -80,6 +80,19 @@ describe('Dissemination: what a probe or ack carries', () => {
     expect(dissemination.hasPending).toBe(false);
   });
 
+  it('does not count the queued copy of our own entry against maxPiggyback: after a restamp, two changes still fit in two slots', () => {
+    const { clock, dissemination, membership } = setup({ maxPiggyback: 2 });
+    membership.merge({ online: [wire(A, T0 - 9), wire(B, T0 - 8), wire(C, T0 - 7)] }, 'test');
+    clock.now += DEFAULT_ENGINE_SETTINGS.renewEveryMs;
+    membership.renewIfDue(clock.now);
+    // four queued (ceil(4 / 2) = 2 = maxPiggyback); our restamp is the newest, so it is taken first
+    expect(dissemination.depth).toBe(4);
+    const list = dissemination.piggyback();
+    expect(list.online[0]).toEqual(toWire(membership.self()));
+    expect(list.online.filter((e) => e.baseUrl === SELF)).toHaveLength(1);
+    expect(list.online.filter((e) => e.baseUrl !== SELF).map((e) => e.baseUrl)).toEqual([C, B]);
+  });
+
   it('pushEntry creates the suspect and offline lists when a list lacks them', () => {
     const list: Piggyback = { online: [] };
     pushEntry(list, offline(D, T0), toWire(offline(D, T0)));
@@ -135,6 +148,28 @@ describe('Dissemination: what a probe or ack carries', () => {
     expect(urls(toA)).toEqual({ online: [SELF], suspect: [A], offline: [] });
     // an alive target gets nothing of its own
     expect(urls(dissemination.piggyback(B))).toEqual({ online: [SELF], suspect: [], offline: [] });
+  });
+
+  it("carries a suspect target's entry once: its queued copy counts as sent, and is not added a second time", () => {
+    const { dissemination, membership } = setup({ retransmitMult: 1 });
+    membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, C)] }, 'test');
+    expect(dissemination.depth).toBe(1);
+    expect(dissemination.piggyback(A)).toStrictEqual({ online: [toWire(membership.self())], offline: [], suspect: [wire(A, T0 - 5, C)] });
+    // sent its one time (retransmitMult 1, 2 servers)
+    expect(dissemination.hasPending).toBe(false);
+  });
+
+  it("gives a suspect target another declarer's confirmation too; its own queued copy takes no maxPiggyback slot", () => {
+    const { dissemination, membership } = setup({ retransmitMult: 1, maxPiggyback: 1 });
+    membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, C)] }, 'test');
+    // B loses to C on the declarer's name: a confirmation, queued apart
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, B)] }, 'test');
+    expect(dissemination.depth).toBe(2);
+    expect(dissemination.piggyback(A).suspect).toEqual([wire(A, T0 - 5, C), wire(A, T0 - 5, B)]);
+    // both went in the one slot's message: nothing waits
+    expect(dissemination.hasPending).toBe(false);
   });
 
   it('announces an independent confirmation of a suspicion apart from the entry it confirms, one per declarer', () => {
@@ -195,6 +230,42 @@ describe('Dissemination: an ack and the probe it answers', () => {
       probe({ online: [wire(A, T0 - 5), wire(D, T0 - 9)], suspect: [wire(B, T0 - 9, C)], offline: [wire(A, T0 - 8, C), wire(B, T0 - 7, C), wire(D, T0 - 5, C)] }),
     );
     expect(urls(ack)).toEqual({ online: [B, SELF].sort(), suspect: [], offline: [] });
+  });
+
+  it('sends a queued confirmation to a prober whose probe carried the suspicion by another declarer (Lifeguard)', () => {
+    const { dissemination, membership } = setup();
+    const [z1, z3] = ['http://z1:1/', 'http://z3:1/'];
+    membership.preload([alive(A, T0 - 5)]);
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, z3)] }, 'test');
+    // z1 loses to z3 on the declarer's name: a confirmation, queued apart from the view's entry
+    membership.merge({ online: [], suspect: [wire(A, T0 - 5, z1)] }, 'test');
+    expect(dissemination.depth).toBe(2);
+    // same stamp and state as the confirmation, another declarer: the prober lacks z1's word
+    const ack = dissemination.piggyback(undefined, probe({ suspect: [wire(A, T0 - 5, z3)] }));
+    expect(ack.suspect).toEqual([wire(A, T0 - 5, z1)]);
+  });
+
+  const tieBreaks: [string, MemberEntry, MemberEntry][] = [
+    ['monitor over non-monitor', { ...alive(A, T0 - 5), monitor: true }, alive(A, T0 - 5)],
+    ["the server's own word over a declaration", offline(A, T0 - 5), offline(A, T0 - 5, C)],
+    ["the declarer's URL", suspect(A, T0 - 5, 'http://z3:1/'), suspect(A, T0 - 5, 'http://z1:1/')],
+    ['the generation', { ...alive(A, T0 - 5), generation: 7 }, { ...alive(A, T0 - 5), generation: 3 }],
+  ];
+
+  it.each(tieBreaks)('corrects an entry of the probe that ours beats only on a tie-break (%s), not one that beats ours', (_name, winner, loser) => {
+    const wins = setup();
+    wins.membership.preload([winner]);
+    const expected: Piggyback = { online: [toWire(wins.membership.self())], offline: [] };
+    pushEntry(expected, winner, toWire(winner));
+    const theirs: Piggyback = { online: [] };
+    pushEntry(theirs, loser, toWire(loser));
+    expect(wins.dissemination.piggyback(undefined, probe(theirs))).toStrictEqual(expected);
+    // the other way round: the probe's entry wins, ours is not sent
+    const loses = setup();
+    loses.membership.preload([loser]);
+    const ours: Piggyback = { online: [] };
+    pushEntry(ours, winner, toWire(winner));
+    expect(loses.dissemination.piggyback(undefined, probe(ours))).toStrictEqual({ online: [toWire(loses.membership.self())], offline: [] });
   });
 
   it('does not send back a queued entry matching any copy of a server the probe carried twice', () => {
