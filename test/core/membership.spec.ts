@@ -172,3 +172,308 @@ describe('Membership', () => {
     expect(membership.size).toBeLessThanOrEqual(MAX_SERVERS);
   });
 });
+
+/** A Membership with every listener and the log recorded, for the exact-behaviour tests below. */
+function world(settings: Partial<typeof DEFAULT_ENGINE_SETTINGS> = {}, acceptPeer?: (url: string) => boolean) {
+  const clock = { now: T0 };
+  const now = () => clock.now;
+  const awareness = new Awareness(8, 2000);
+  const lines: string[] = [];
+  const log = new RateLimitedLog({ warn: (m) => lines.push(`warn: ${m}`), debug: (m) => lines.push(`debug: ${m}`) }, now);
+  const peers = new PeerBook(SELF, { now, acceptPeer });
+  const membership = new Membership({ ...DEFAULT_ENGINE_SETTINGS, ...settings, selfUrl: SELF }, { now, peers, awareness, log });
+  const events: string[] = [];
+  const changes: MembershipChange[] = [];
+  membership.onChange((c) => {
+    changes.push(c);
+    events.push(`change ${c.type} ${c.server.baseUrl}`);
+  });
+  const applied: MemberEntry[] = [];
+  membership.onApplied((e) => applied.push(e));
+  const removed: string[] = [];
+  membership.onRemoved((u) => {
+    removed.push(u);
+    events.push(`removed ${u}`);
+  });
+  const confirmations: MemberEntry[] = [];
+  membership.onConfirmation((e) => confirmations.push(e));
+  const newProcesses: string[] = [];
+  membership.onNewProcess((u) => newProcesses.push(u));
+  const rivals: MemberEntry[] = [];
+  membership.onRival((e) => rivals.push(e));
+  const generations: number[] = [];
+  membership.onGeneration((g) => generations.push(g));
+  return { clock, awareness, peers, membership, lines, events, changes, applied, removed, confirmations, newProcesses, rivals, generations };
+}
+
+const A = 'http://a:1/';
+const B = 'http://b:1/';
+const C = 'http://c:1/';
+const alive = (baseUrl: string, lastUpdate: number, extra: Partial<MemberEntry> = {}) => ({ baseUrl, monitor: false, lastUpdate, ...extra });
+
+describe('Membership: its own entry', () => {
+  it('before start: generation 0, not running, an offline placeholder entry (a copy each time)', () => {
+    const { membership } = world({ monitor: true });
+    expect(membership.processGeneration).toBe(0);
+    expect(membership.isRunning).toBe(false);
+    expect(membership.hasYielded).toBe(false);
+    const self = membership.self();
+    expect(self).toStrictEqual({ baseUrl: SELF, monitor: true, lastUpdate: 0, online: false });
+    self.online = true;
+    expect(membership.self().online).toBe(false);
+    expect(membership.size).toBe(0);
+  });
+
+  it('start, stop and start again: a new generation each time, told to generation listeners, and the change announced', () => {
+    const { membership, changes, generations, applied } = world({ monitor: true });
+    membership.start();
+    expect(membership.isRunning).toBe(true);
+    expect(generations).toEqual([T0]);
+    expect(membership.processGeneration).toBe(T0);
+    expect(changes).toEqual([]); // nothing before: no transition
+    const self = membership.self();
+    expect(self).toStrictEqual({ baseUrl: SELF, monitor: true, lastUpdate: T0, online: true, generation: T0 });
+    self.online = false; // a copy
+    expect(membership.get(SELF)!.online).toBe(true);
+    expect(membership.setOnline(false)).toBe(true);
+    expect(changes).toStrictEqual([{ type: 'offline', server: { baseUrl: SELF, monitor: true, lastUpdate: T0 + 1, online: false, generation: T0 }, previous: 'alive', reason: 'left' }]);
+    membership.stop();
+    expect(membership.isRunning).toBe(false);
+    membership.start();
+    expect(generations).toEqual([T0, T0 + 2]);
+    expect(changes[1]).toStrictEqual({ type: 'online', server: { baseUrl: SELF, monitor: true, lastUpdate: T0 + 2, online: true, generation: T0 + 2 }, previous: 'offline', reason: 'started' });
+    expect(applied.map((e) => [e.lastUpdate, e.online])).toEqual([
+      [T0, true],
+      [T0 + 1, false],
+      [T0 + 2, true],
+    ]);
+  });
+
+  it('setOnline: false when nothing changes, otherwise a restamp with "left" or "came back"', () => {
+    const { membership, changes } = world();
+    // before start the placeholder is offline with stamp 0: asking offline still writes an entry
+    expect(membership.setOnline(false)).toBe(true);
+    expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0, online: false });
+    expect(changes).toEqual([]);
+    expect(membership.setOnline(false)).toBe(false);
+    expect(membership.setOnline(true)).toBe(true);
+    expect(changes.map((c) => [c.type, c.previous, c.reason])).toEqual([['online', 'offline', 'came back']]);
+    expect(membership.setOnline(true)).toBe(false);
+    expect(membership.self().lastUpdate).toBe(T0 + 1);
+  });
+
+  it('a listener can unsubscribe', () => {
+    const { membership } = world();
+    const seen: string[] = [];
+    const off = membership.onChange((c) => seen.push(c.type));
+    membership.start();
+    membership.setOnline(false);
+    expect(off()).toBe(true);
+    membership.setOnline(true);
+    expect(seen).toEqual(['offline']);
+  });
+
+  it('renews only while running and not yielded, keeping its state', () => {
+    const { membership, clock, changes } = world({ renewEveryMs: 1000 });
+    membership.start();
+    membership.setOnline(false);
+    clock.now = T0 + 1001;
+    membership.renewIfDue(clock.now);
+    expect(membership.self()).toMatchObject({ online: false, lastUpdate: T0 + 1001 });
+    expect(changes).toHaveLength(1); // only the leave
+    membership.stop();
+    clock.now = T0 + 5000;
+    membership.renewIfDue(clock.now);
+    expect(membership.self().lastUpdate).toBe(T0 + 1001);
+    membership.start();
+    membership.yieldAddress();
+    clock.now = T0 + 9000;
+    membership.renewIfDue(clock.now);
+    expect(membership.self().lastUpdate).toBe(T0 + 5000);
+  });
+
+  it('yields its address: the entry leaves the view, self() keeps it; nothing is stamped until it is taken back', () => {
+    const { membership, changes, applied, generations } = world();
+    membership.start();
+    membership.merge({ online: [alive(A, T0)] }, 'test');
+    membership.reclaimAddress(); // not yielded: nothing
+    expect(generations).toEqual([T0]);
+    expect(membership.self().lastUpdate).toBe(T0);
+    const before = membership.self();
+    membership.yieldAddress();
+    expect(membership.hasYielded).toBe(true);
+    expect(membership.get(SELF)).toBeUndefined();
+    expect(membership.size).toBe(1);
+    expect(membership.self()).toStrictEqual(before);
+    membership.yieldAddress(); // again: still the same last entry
+    expect(membership.self()).toStrictEqual(before);
+    const appliedBefore = applied.length;
+    expect(membership.setOnline(false)).toBe(true);
+    expect(membership.setOnline(false)).toBe(false);
+    expect(membership.setOnline(true)).toBe(true);
+    expect(membership.setOnline(false)).toBe(true);
+    expect(membership.self()).toStrictEqual(before);
+    expect(applied).toHaveLength(appliedBefore);
+    expect(changes.filter((c) => c.server.baseUrl === SELF)).toEqual([]);
+    // a rumour about us while yielded: no refutation
+    membership.merge({ online: [], offline: [alive(SELF, T0 + 50, { by: A, generation: T0 })] }, 'test');
+    expect(membership.stats.selfReassertions).toBe(0);
+    expect(membership.get(SELF)).toBeUndefined();
+    membership.reclaimAddress();
+    expect(membership.hasYielded).toBe(false);
+    expect(generations).toEqual([T0, T0 + 51]);
+    expect(membership.processGeneration).toBe(T0 + 51);
+    expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0 + 51, online: false, generation: T0 + 51 });
+    expect(changes.filter((c) => c.server.baseUrl === SELF)).toStrictEqual([
+      { type: 'offline', server: { baseUrl: SELF, monitor: false, lastUpdate: T0 + 51, online: false, generation: T0 + 51 }, previous: 'alive', reason: 'took its address back' },
+    ]);
+    membership.reclaimAddress(); // not yielded any more: nothing
+    expect(generations).toHaveLength(2);
+  });
+
+  it('start takes a yielded address back online, whatever was asked while yielded, and forgets the yielded entry', () => {
+    const { membership, changes } = world();
+    membership.start();
+    membership.setOnline(false);
+    membership.yieldAddress();
+    membership.setOnline(false);
+    membership.start();
+    expect(membership.hasYielded).toBe(false);
+    expect(membership.self()).toMatchObject({ online: true, lastUpdate: T0 + 2 });
+    // the yielded entry is not the "before" of the new one: no transition announced
+    expect(changes.map((c) => c.type)).toEqual(['offline']);
+    membership.yieldAddress();
+    membership.reclaimAddress();
+    expect(membership.self()).toMatchObject({ online: true, lastUpdate: T0 + 3 });
+  });
+});
+
+describe('Membership.merge: rumours about itself and rivals for its address', () => {
+  it('refutes only a strictly newer rumour, keeping its own state, and only while running', () => {
+    const { membership, awareness, changes } = world();
+    membership.start();
+    membership.merge({ online: [alive(SELF, T0, { generation: T0 })] }, 'test'); // our own entry, equal
+    membership.merge({ online: [alive(SELF, T0 - 1, { generation: T0 })], offline: [alive(SELF, T0 - 1, { generation: T0, by: A })] }, 'test');
+    expect(membership.stats.selfReassertions).toBe(0);
+    expect(membership.self().lastUpdate).toBe(T0);
+    membership.setOnline(false);
+    membership.merge({ online: [alive(SELF, T0 + 10, { generation: T0 })] }, 'test');
+    expect(membership.stats.selfReassertions).toBe(1);
+    expect(awareness.score).toBe(1);
+    expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0 + 11, online: false, generation: T0 });
+    expect(changes.map((c) => c.type)).toEqual(['offline']); // a refutation is no transition
+    membership.stop();
+    membership.merge({ online: [alive(SELF, T0 + 20, { generation: T0 })] }, 'test');
+    expect(membership.stats.selfReassertions).toBe(1);
+    expect(membership.self().lastUpdate).toBe(T0 + 11);
+  });
+
+  it('a newer word from another generation at our URL is a rival: the newest of a merge is told once', () => {
+    const { membership, rivals } = world();
+    membership.start();
+    membership.merge({ online: [alive(SELF, T0 + 5, { generation: T0 - 100 }), alive(SELF, T0 + 9, { generation: T0 - 50 }), alive(SELF, T0 + 7, { generation: T0 - 70 })] }, 'test');
+    expect(rivals).toStrictEqual([{ baseUrl: SELF, monitor: false, lastUpdate: T0 + 9, online: true, generation: T0 - 50 }]);
+    // our own generation, or none: no rival, though newer
+    membership.merge({ online: [alive(SELF, T0 + 30, { generation: T0 }), alive(SELF, T0 + 31)] }, 'test');
+    expect(rivals).toHaveLength(1);
+    // another generation but older than our entry: no rival while we hold the address
+    membership.merge({ online: [alive(SELF, T0 - 5, { generation: T0 - 100 })] }, 'test');
+    expect(rivals).toHaveLength(1);
+    // an equal stamp that wins on generation is newer: a rival
+    const stamp = membership.self().lastUpdate;
+    membership.merge({ online: [alive(SELF, stamp, { generation: T0 + 1_000_000 })] }, 'test');
+    expect(rivals.at(-1)).toMatchObject({ lastUpdate: stamp, generation: T0 + 1_000_000 });
+    expect(rivals).toHaveLength(2);
+  });
+
+  it('while yielded, any word of another generation is a rival, newer or not; not while stopped', () => {
+    const { membership, rivals } = world();
+    membership.start();
+    membership.yieldAddress();
+    membership.merge({ online: [], offline: [alive(SELF, T0 - 5, { generation: T0 - 100, by: A }), alive(SELF, T0 - 9, { generation: T0 - 200, by: A })] }, 'test');
+    expect(rivals).toStrictEqual([{ baseUrl: SELF, monitor: false, lastUpdate: T0 - 5, online: false, by: A, generation: T0 - 100 }]);
+    membership.merge({ online: [alive(SELF, T0 - 5, { generation: T0 })] }, 'test'); // our generation
+    expect(rivals).toHaveLength(1);
+    membership.stop();
+    membership.merge({ online: [alive(SELF, T0 + 5, { generation: T0 - 100 })] }, 'test');
+    expect(rivals).toHaveLength(1);
+  });
+});
+
+describe('Membership.merge: what it refuses, and how it reads an entry', () => {
+  it('logs a future stamp with its distance and the bound, and the source escaped', () => {
+    const { membership, lines } = world({ maxClockSkewMs: 60_000 });
+    membership.start();
+    membership.merge({ online: [alive('http://future:1/', T0 + 60_250)] }, 'peer\nX');
+    expect(lines).toEqual(['warn: refused http://future:1/ from peer\\u000aX: stamped 60250 ms in the future (bound 60000 ms; is a clock wrong?)']);
+    expect(membership.stats.entriesRefused).toBe(1);
+  });
+
+  it('accepts an entry exactly at the retention bound and moves its clock to accepted stamps', () => {
+    const { membership } = world({ retentionMs: 3_600_000, maxClockSkewMs: 60_000 });
+    membership.start();
+    membership.merge({ online: [alive(A, T0 - 3_600_000), alive(B, T0 + 500)] }, 'test');
+    expect(membership.get(A)?.lastUpdate).toBe(T0 - 3_600_000);
+    expect(membership.stats.entriesRefused).toBe(0);
+    membership.setOnline(false);
+    expect(membership.self().lastUpdate).toBe(T0 + 501);
+  });
+
+  it('refuses entries it cannot read, and counts each', () => {
+    const { membership } = world();
+    membership.start();
+    const bad = [null, { baseUrl: A, monitor: 1, lastUpdate: T0 }, { baseUrl: A, monitor: false, lastUpdate: T0 + 0.5 }, { baseUrl: A, monitor: false, lastUpdate: String(T0) }, { baseUrl: A, monitor: false, lastUpdate: 2 ** 53 }, { baseUrl: 'not a url', monitor: false, lastUpdate: T0 }, { baseUrl: 7, monitor: false, lastUpdate: T0 }];
+    membership.merge({ online: bad as never }, 'test');
+    // a suspect or offline entry whose declarer is not a URL is refused whole
+    membership.merge({ online: [], suspect: [alive(B, T0, { by: 'nope' })], offline: [alive(C, T0, { by: 'nope' })] }, 'test');
+    expect(membership.stats.entriesRefused).toBe(9);
+    expect(membership.size).toBe(1);
+  });
+
+  it('normalises URLs, keeps the declarer only on suspect and offline entries, and a positive integer generation', () => {
+    const { membership } = world();
+    membership.start();
+    membership.merge(
+      {
+        online: [alive('HTTP://A:1', T0, { by: 'not even a URL', generation: 0 }), alive('http://d:1/', T0, { by: B, generation: -3 }), alive('http://e:1/', T0, { by: 5, generation: 1.5 } as never)],
+        suspect: [alive('http://B:1', T0, { by: 'HTTP://C:1', generation: 7 }), alive('http://f:1/', T0, { by: 5 } as never)],
+        offline: [alive(C, T0, { by: 'http://A:1', generation: 2 ** 53 }), alive('http://g:1/', T0, { generation: 1 })],
+      },
+      'test',
+    );
+    expect(membership.snapshot()).toStrictEqual({
+      online: [alive(A, T0), alive('http://d:1/', T0), alive('http://e:1/', T0), alive(SELF, T0, { generation: T0 })],
+      offline: [alive(C, T0, { by: A }), alive('http://g:1/', T0, { generation: 1 })],
+      suspect: [alive(B, T0, { by: C, generation: 7 }), alive('http://f:1/', T0)],
+    });
+    expect(membership.stats.entriesRefused).toBe(0);
+    expect(membership.suspicion('http://f:1/')?.confirmers).toEqual(new Set(['unknown']));
+    expect(membership.suspicion(B)?.confirmers).toEqual(new Set([C]));
+  });
+
+  it('the address policy applies to new servers only: not to ones in the view, nor to its own URL', () => {
+    const { membership, lines } = world({}, (url) => url !== A && url !== SELF && !url.includes('blocked'));
+    membership.start();
+    membership.preload([{ baseUrl: A, monitor: false, lastUpdate: T0 - 10, online: true }]);
+    membership.merge({ online: [alive(A, T0 - 5), alive('http://blocked:1/', T0)] }, 'test');
+    expect(membership.get(A)?.lastUpdate).toBe(T0 - 5);
+    expect(membership.get('http://blocked:1/')).toBeUndefined();
+    expect(lines).toEqual(['debug: refused http://blocked:1/: not an address this server accepts']);
+    expect(membership.stats.entriesRefused).toBe(1);
+    membership.merge({ online: [], offline: [alive(SELF, T0 + 5, { by: B, generation: T0 })] }, 'test');
+    expect(membership.stats.selfReassertions).toBe(1);
+    expect(membership.stats.entriesRefused).toBe(1);
+  });
+
+  it('a foreign server is refused until a newer process of it speaks', () => {
+    const { membership, peers, clock } = world();
+    membership.start();
+    clock.now = T0 + 100;
+    peers.markForeign(A);
+    membership.merge({ online: [alive(A, T0 + 100, { generation: T0 + 100 }), alive(A, T0 + 100), alive('HTTP://A:1', T0 + 100)] }, 'test');
+    expect(membership.get(A)).toBeUndefined();
+    expect(membership.stats.entriesRefused).toBe(3);
+    membership.merge({ online: [alive(A, T0 + 100, { generation: T0 + 101 })] }, 'test');
+    expect(membership.get(A)?.generation).toBe(T0 + 101);
+  });
+});
