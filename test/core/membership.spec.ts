@@ -477,3 +477,246 @@ describe('Membership.merge: what it refuses, and how it reads an entry', () => {
     expect(membership.get(A)?.generation).toBe(T0 + 101);
   });
 });
+
+describe('Membership: verdicts, suspicions, confirmations and flaps', () => {
+  it('declare: suspect stays online with our name, offline is online false; a losing verdict changes nothing', () => {
+    const { membership, changes } = world();
+    membership.start();
+    membership.merge({ online: [alive(A, T0 - 10, { generation: 3 })] }, 'test');
+    const a = membership.get(A)!;
+    expect(membership.declare(a, 'suspect', T0)).toStrictEqual({ type: 'suspect', server: { baseUrl: A, monitor: false, lastUpdate: T0 - 10, online: true, suspect: true, by: SELF, generation: 3 }, previous: 'alive', reason: `suspected by ${SELF}` });
+    expect(membership.declare(membership.get(A)!, 'offline', T0)).toStrictEqual({ type: 'offline', server: { baseUrl: A, monitor: false, lastUpdate: T0 - 10, online: false, by: SELF, generation: 3 }, previous: 'suspect', reason: `failed: declared by ${SELF}` });
+    expect(changes).toHaveLength(3);
+    expect(membership.declare(a, 'suspect', T0)).toBeNull(); // offline beats suspect at one stamp
+    expect(changes).toHaveLength(3);
+    expect(membership.get(A)?.online).toBe(false);
+  });
+
+  it('a suspicion starts at the time of the merge, gathers declarers, and ends with the suspect state', () => {
+    const { membership, clock } = world();
+    membership.start();
+    clock.now = T0 + 7;
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: B })] }, 'test');
+    expect(membership.suspicion(A)).toStrictEqual({ startedAt: T0 + 7, confirmers: new Set([B]) });
+    expect([...membership.suspicions()]).toStrictEqual([[A, { startedAt: T0 + 7, confirmers: new Set([B]) }, { baseUrl: A, monitor: false, lastUpdate: T0 - 5, online: true, suspect: true, by: B }]]);
+    membership.restartSuspicions(T0 + 99);
+    expect(membership.suspicion(A)?.startedAt).toBe(T0 + 99);
+    // offline ends it
+    membership.merge({ online: [], offline: [alive(A, T0 - 4)] }, 'test');
+    expect(membership.suspicion(A)).toBeUndefined();
+    expect([...membership.suspicions()]).toEqual([]);
+  });
+
+  it('suspicions() drops, as it meets it, a suspicion whose entry is no longer suspect', () => {
+    const { membership } = world();
+    membership.start();
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: B }), alive(C, T0 - 5, { by: B })] }, 'test');
+    membership.preload([{ baseUrl: A, monitor: false, lastUpdate: T0 - 1, online: true }]);
+    expect(membership.suspicion(A)).toBeDefined();
+    expect([...membership.suspicions()].map(([url]) => url)).toEqual([C]);
+    expect(membership.suspicion(A)).toBeUndefined();
+    expect(membership.suspicion(C)).toBeDefined();
+  });
+
+  it('a confirmation: the same stamp, another declarer that loses on its name, counted and passed on once', () => {
+    const { membership, confirmations, changes } = world();
+    membership.start();
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: C })] }, 'test');
+    const losing = alive(A, T0 - 5, { by: B });
+    membership.merge({ online: [], suspect: [losing] }, 'test');
+    expect(membership.get(A)?.by).toBe(C);
+    expect(membership.suspicion(A)?.confirmers).toEqual(new Set([C, B]));
+    expect(confirmations).toStrictEqual([{ baseUrl: A, monitor: false, lastUpdate: T0 - 5, online: true, suspect: true, by: B }]);
+    membership.merge({ online: [], suspect: [losing] }, 'test'); // again: known
+    expect(confirmations).toHaveLength(1);
+    // an older suspicion by someone else confirms nothing
+    membership.merge({ online: [], suspect: [alive(A, T0 - 6, { by: 'http://a0:1/' })] }, 'test');
+    // an alive or offline entry that loses is no confirmation either
+    membership.merge({ online: [alive(A, T0 - 6)], offline: [alive(A, T0 - 6, { by: 'http://a1:1/' })] }, 'test');
+    expect(membership.suspicion(A)?.confirmers).toEqual(new Set([C, B]));
+    expect(confirmations).toHaveLength(1);
+    expect(changes.map((c) => c.type)).toEqual(['joined']);
+  });
+
+  it('no confirmation when the view\'s entry is not a running suspicion', () => {
+    const { membership, confirmations } = world();
+    membership.start();
+    // offline in the view: a suspicion at its stamp loses on state
+    membership.merge({ online: [], offline: [alive(A, T0 - 5, { by: C })] }, 'test');
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: B })] }, 'test');
+    // suspect in the view but no suspicion record (installed by preload)
+    membership.preload([{ baseUrl: C, monitor: false, lastUpdate: T0 - 5, online: true, suspect: true, by: C }]);
+    membership.merge({ online: [], suspect: [alive(C, T0 - 5, { by: B })] }, 'test');
+    expect(confirmations).toEqual([]);
+    expect(membership.suspicion(C)).toBeUndefined();
+  });
+
+  it('a suspicion record kept with an offline entry (preload) is not confirmed either', () => {
+    const { membership, confirmations } = world();
+    membership.start();
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: C })] }, 'test');
+    membership.preload([{ baseUrl: A, monitor: false, lastUpdate: T0 - 5, online: false, by: C }]);
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: 'http://d:1/' })] }, 'test');
+    expect(confirmations).toEqual([]);
+    expect(membership.suspicion(A)?.confirmers).toEqual(new Set([C]));
+  });
+
+  it('flap damping counts state changes of one process only: a new process starts clean and is announced', () => {
+    const { membership, newProcesses, applied } = world({ flapThreshold: 0, flapHalfLifeMs: 1e12 });
+    membership.start();
+    membership.merge({ online: [alive(A, T0 - 20, { generation: 1 })] }, 'test'); // joined: not a flap
+    expect(membership.flapFactor(A, T0)).toBe(1);
+    membership.merge({ online: [alive(A, T0 - 19, { generation: 1 })] }, 'test'); // same state: not a flap
+    expect(membership.flapFactor(A, T0)).toBe(1);
+    membership.merge({ online: [], suspect: [alive(A, T0 - 18, { generation: 1, by: B })] }, 'test');
+    membership.merge({ online: [], offline: [alive(A, T0 - 17, { generation: 1 })] }, 'test');
+    expect(membership.flapFactor(A, T0)).toBe(3);
+    expect(newProcesses).toEqual([]);
+    // a restart (another generation) going online: no flap, and the old penalty is forgotten
+    membership.merge({ online: [alive(A, T0 - 16, { generation: 2 })] }, 'test');
+    expect(newProcesses).toEqual([A]);
+    expect(membership.flapFactor(A, T0)).toBe(1);
+    // no generation on either side is the same process (0); absent then present is a new one
+    membership.merge({ online: [alive(B, T0 - 20)] }, 'test');
+    membership.merge({ online: [], offline: [alive(B, T0 - 19)] }, 'test');
+    expect(newProcesses).toEqual([A]);
+    membership.merge({ online: [alive(B, T0 - 18, { generation: 5 })] }, 'test');
+    expect(newProcesses).toEqual([A, B]);
+    expect(applied.map((e) => e.baseUrl)).toEqual([SELF, A, A, A, A, A, B, B, B]);
+    expect(applied.at(-1)).toStrictEqual({ baseUrl: B, monitor: false, lastUpdate: T0 - 18, online: true, generation: 5 });
+  });
+});
+
+describe('Membership: removals', () => {
+  it('sweeps at most every min(1 minute, retention / 10), only entries strictly past retention, never itself', () => {
+    const { membership, clock, events, changes } = world({ retentionMs: 100_000, renewEveryMs: 1e12 });
+    membership.start();
+    membership.merge({ online: [alive(A, T0 - 95_000), alive(B, T0 - 90_000)], suspect: [alive(C, T0 - 95_000, { by: B })] }, 'test');
+    expect(membership.sweep(T0)).toEqual([]);
+    clock.now = T0 + 9_999;
+    expect(membership.sweep(clock.now)).toEqual([]); // within 10 s of the last walk
+    expect(membership.size).toBe(4);
+    clock.now = T0 + 10_000;
+    events.length = 0;
+    const swept = membership.sweep(clock.now);
+    // B is exactly at the bound (now - retention): kept
+    expect(swept.map((c) => c.server.baseUrl)).toEqual([A, C]);
+    expect(swept[1]).toStrictEqual({ type: 'removed', server: { baseUrl: C, monitor: false, lastUpdate: T0 - 95_000, online: true, suspect: true, by: B }, previous: 'suspect', reason: 'no update for 0 h' });
+    expect(events).toEqual([`removed ${A}`, `removed ${C}`, `change removed ${A}`, `change removed ${C}`]);
+    expect(changes.slice(-2)).toStrictEqual(swept);
+    expect(membership.suspicion(C)).toBeUndefined();
+    expect([...membership.keys()].sort()).toEqual([B, SELF]);
+    clock.now = T0 + 500_000;
+    expect(membership.sweep(clock.now).map((c) => c.server.baseUrl)).toEqual([B]);
+    expect(membership.get(SELF)).toBeDefined(); // our own entry, far past retention, stays
+  });
+
+  it('a swept server comes back with no suspicion or flap history', () => {
+    const { membership, clock } = world({ retentionMs: 3_600_000, flapThreshold: 0, flapHalfLifeMs: 1e12 });
+    membership.start();
+    membership.merge({ online: [alive(A, T0 - 3_000_000)] }, 'test');
+    membership.merge({ online: [], suspect: [alive(A, T0 - 2_999_999, { by: B })] }, 'test');
+    expect(membership.flapFactor(A, T0)).toBe(2);
+    clock.now = T0 + 700_000;
+    expect(membership.sweep(clock.now)[0]).toMatchObject({ server: { baseUrl: A }, reason: 'no update for 1 h' });
+    expect(membership.flapFactor(A, clock.now)).toBe(1);
+    membership.merge({ online: [], suspect: [alive(A, T0, { by: C })] }, 'test');
+    expect(membership.suspicion(A)).toStrictEqual({ startedAt: T0 + 700_000, confirmers: new Set([C]) });
+  });
+
+  it('remove: tells removal listeners and drops the suspicion; announces only what the view held', () => {
+    const { membership, events, changes } = world();
+    membership.start();
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5, { by: B })] }, 'test');
+    events.length = 0;
+    membership.remove(A, 'belongs to another cluster');
+    expect(events).toEqual([`removed ${A}`, `change removed ${A}`]);
+    expect(changes.at(-1)).toStrictEqual({ type: 'removed', server: { baseUrl: A, monitor: false, lastUpdate: T0 - 5, online: true, suspect: true, by: B }, previous: 'suspect', reason: 'belongs to another cluster' });
+    expect(membership.get(A)).toBeUndefined();
+    expect(membership.suspicion(A)).toBeUndefined();
+    membership.remove(A, 'again');
+    expect(events).toEqual([`removed ${A}`, `change removed ${A}`, `removed ${A}`]);
+  });
+});
+
+describe('Membership: a full view', () => {
+  /** Self plus preloaded entries up to MAX_SERVERS: `offline` offline ones with stamps T0 - 10_000 + i, the rest online. */
+  function full(offline: number, settings: Partial<typeof DEFAULT_ENGINE_SETTINGS> = {}) {
+    const w = world(settings);
+    w.membership.start();
+    const entries: MemberEntry[] = [];
+    for (let i = 0; i < MAX_SERVERS - 1 - offline; i++) entries.push({ baseUrl: `http://on-${i}:1/`, monitor: false, lastUpdate: T0 - 1000, online: true });
+    for (let i = 0; i < offline; i++) entries.push({ baseUrl: `http://off-${i}:1/`, monitor: false, lastUpdate: T0 - 10_000 + i, online: false });
+    w.membership.preload(entries);
+    expect(w.membership.size).toBe(MAX_SERVERS);
+    return w;
+  }
+
+  it('one place short of full, a newcomer enters without eviction', () => {
+    const w = world();
+    w.membership.start();
+    w.membership.preload(Array.from({ length: MAX_SERVERS - 2 }, (_, i) => ({ baseUrl: `http://off-${i}:1/`, monitor: false, lastUpdate: T0 - 10_000, online: false })));
+    w.membership.merge({ online: [alive(A, T0)] }, 'test');
+    expect(w.membership.size).toBe(MAX_SERVERS);
+    expect(w.removed).toEqual([]);
+  });
+
+  it('nothing offline: a newcomer is refused with a line that says why; an offline one is told "and older than it"', () => {
+    const { membership, lines, changes } = full(0);
+    membership.merge({ online: [alive(A, T0)], offline: [alive(B, T0)] }, 'test');
+    expect(membership.get(A)).toBeUndefined();
+    expect(membership.get(B)).toBeUndefined();
+    expect(membership.stats.entriesRefused).toBe(2);
+    expect(changes).toEqual([]);
+    expect(lines).toEqual([
+      `warn: refused ${A}: the view holds ${MAX_SERVERS} servers, the most a view, a message and a master list carry, and none of them is offline`,
+      `warn: refused ${B}: the view holds ${MAX_SERVERS} servers, the most a view, a message and a master list carry, and none of them is offline and older than it`,
+    ]);
+  });
+
+  it('our own offline entry is never evicted to make room', () => {
+    const { membership } = full(0);
+    membership.setOnline(false);
+    membership.merge({ online: [alive(A, T0)] }, 'test');
+    expect(membership.get(A)).toBeUndefined();
+    expect(membership.self().online).toBe(false);
+    expect(membership.get(SELF)).toBeDefined();
+  });
+
+  it('an offline newcomer does not evict an offline entry of the same stamp', () => {
+    const { membership, removed } = full(3);
+    membership.merge({ online: [], offline: [alive(A, T0 - 10_000)] }, 'test');
+    expect(membership.get(A)).toBeUndefined();
+    expect(removed).toEqual([]);
+    membership.merge({ online: [], offline: [alive(A, T0 - 9_999)] }, 'test');
+    expect(membership.get(A)).toBeDefined();
+    expect(removed).toEqual(['http://off-0:1/']);
+  });
+
+  it('evictions drop the oldest offline entries first, a hundredth of the view, announced with their reason, history forgotten', () => {
+    const { membership, removed, changes, events } = full(150, { flapThreshold: 0, flapHalfLifeMs: 1e12 });
+    // off-0 gets a flap history (two transitions, restamped to T0 - 9,989: still among the oldest)
+    membership.merge({ online: [alive('http://off-0:1/', T0 - 9_990)] }, 'test');
+    membership.merge({ online: [], offline: [alive('http://off-0:1/', T0 - 9_989)] }, 'test');
+    expect(membership.flapFactor('http://off-0:1/', T0)).toBe(3);
+    // off-2 keeps a suspicion record though its entry is offline again (installed by preload)
+    membership.merge({ online: [], suspect: [alive('http://off-2:1/', T0 - 9_980, { by: B })] }, 'test');
+    membership.preload([{ baseUrl: 'http://off-2:1/', monitor: false, lastUpdate: T0 - 9_998, online: false }]);
+    expect(membership.suspicion('http://off-2:1/')).toBeDefined();
+    events.length = 0;
+    changes.length = 0;
+    membership.merge({ online: [alive(A, T0)] }, 'test');
+    expect(membership.get(A)).toBeDefined();
+    expect(removed).toHaveLength(100);
+    expect(new Set(removed)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `http://off-${i}:1/`)));
+    expect(removed.slice(0, 2)).toEqual(['http://off-1:1/', 'http://off-2:1/']);
+    expect(changes).toHaveLength(101);
+    expect(changes[0]).toStrictEqual({ type: 'removed', server: { baseUrl: 'http://off-1:1/', monitor: false, lastUpdate: T0 - 9_999, online: false }, previous: 'offline', reason: `the view is full (${MAX_SERVERS} servers): the oldest offline entries make room` });
+    expect(changes[100]).toMatchObject({ type: 'joined', server: { baseUrl: A } });
+    expect(events[0]).toBe('removed http://off-1:1/');
+    expect(events[100]).toBe('change removed http://off-1:1/');
+    expect(membership.size).toBe(MAX_SERVERS - 99);
+    expect(membership.flapFactor('http://off-0:1/', T0)).toBe(1);
+    expect(membership.suspicion('http://off-2:1/')).toBeUndefined();
+  });
+});
