@@ -331,6 +331,15 @@ describe('Membership: its own entry', () => {
     expect(generations).toHaveLength(2);
   });
 
+  it('after taking its address back, the yielded entry is gone: removing our own entry leaves the placeholder', () => {
+    const { membership } = world();
+    membership.start();
+    membership.yieldAddress();
+    membership.reclaimAddress();
+    membership.remove(SELF, 'test');
+    expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: 0, online: false });
+  });
+
   it('start takes a yielded address back online, whatever was asked while yielded, and forgets the yielded entry', () => {
     const { membership, changes } = world();
     membership.start();
@@ -384,6 +393,14 @@ describe('Membership.merge: rumours about itself and rivals for its address', ()
     membership.merge({ online: [alive(SELF, stamp, { generation: T0 + 1_000_000 })] }, 'test');
     expect(rivals.at(-1)).toMatchObject({ lastUpdate: stamp, generation: T0 + 1_000_000 });
     expect(rivals).toHaveLength(2);
+  });
+
+  it('generation 0 on a word about us is no generation: not a rival', () => {
+    const { membership, rivals } = world();
+    membership.start();
+    membership.merge({ online: [alive(SELF, T0 + 5, { generation: 0 })] }, 'test');
+    expect(rivals).toEqual([]);
+    expect(membership.stats.selfReassertions).toBe(1);
   });
 
   it('while yielded, any word of another generation is a rival, newer or not; not while stopped', () => {
@@ -536,6 +553,15 @@ describe('Membership: verdicts, suspicions, confirmations and flaps', () => {
     expect(membership.suspicion(A)?.confirmers).toEqual(new Set([C, B]));
     expect(confirmations).toHaveLength(1);
     expect(changes.map((c) => c.type)).toEqual(['joined']);
+  });
+
+  it('a suspicion without a declarer is counted as "unknown"; the same again confirms nothing', () => {
+    const { membership, confirmations } = world();
+    membership.start();
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5)] }, 'test');
+    membership.merge({ online: [], suspect: [alive(A, T0 - 5)] }, 'test');
+    expect(confirmations).toEqual([]);
+    expect(membership.suspicion(A)?.confirmers).toEqual(new Set(['unknown']));
   });
 
   it('no confirmation when the view\'s entry is not a running suspicion', () => {

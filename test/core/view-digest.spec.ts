@@ -131,6 +131,17 @@ describe('ViewDigest (two-level hash of a view)', () => {
       for (const other of [(leaf >>> 6) + 1, (leaf >>> 6) - 1].filter((b) => b >= 0 && b < 64)) expect(d.leafHashes(other)).toBe(zeros);
     });
 
+    it('a bucket hash covers its own 64 leaves only: a member in the first leaf of a bucket is in no other', () => {
+      const u = [...Array(20000).keys()].map(url).find((x) => leafOf(x) % 64 === 0 && leafOf(x) >= 64)!;
+      const h = hash64(`m|${u}|5|0`);
+      const d = new ViewDigest();
+      d.toggleMember(u, 5, 0);
+      const buckets = Buffer.alloc(256);
+      buckets.writeInt32BE(leafHashOf(h), (leafOf(u) >>> 6) * 4);
+      expect(d.bucketHashes()).toBe(buckets.toString('base64'));
+      expect(new ViewDigest().differingBuckets(d.bucketHashes())).toEqual([leafOf(u) >>> 6]);
+    });
+
     it('two members in one bucket: the bucket hash is the XOR of their leaf hashes; the root XORs each half', () => {
       const u1 = url(1);
       const u2 = [...Array(5000).keys()].map(url).find((u) => u !== u1 && leafOf(u) >>> 6 === leafOf(u1) >>> 6 && leafOf(u) !== leafOf(u1))!;
