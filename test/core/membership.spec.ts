@@ -262,6 +262,17 @@ describe('Membership: its own entry', () => {
     expect(membership.self().lastUpdate).toBe(T0 + 1);
   });
 
+  it('a listener that throws is logged; the others still hear the change', () => {
+    const { membership, lines, changes } = world();
+    membership.onChange(() => {
+      throw new Error('boom');
+    });
+    membership.start();
+    membership.setOnline(false);
+    expect(lines).toEqual(['warn: membership listener threw: boom']);
+    expect(changes.map((c) => c.type)).toEqual(['offline']);
+  });
+
   it('a listener can unsubscribe', () => {
     const { membership } = world();
     const seen: string[] = [];
@@ -689,6 +700,14 @@ describe('Membership: a full view', () => {
 
   it('nothing offline: a newcomer is refused with a line that says why; an offline one is told "and older than it"', () => {
     const { membership, lines, changes } = full(0);
+    // a server already held is updated, full or not
+    membership.merge({ online: [], offline: [alive('http://on-0:1/', T0)] }, 'test');
+    expect(membership.get('http://on-0:1/')?.online).toBe(false);
+    expect(changes.map((c) => c.type)).toEqual(['offline']);
+    changes.length = 0;
+    // back to nothing offline (preload installs without news)
+    membership.preload([{ baseUrl: 'http://on-0:1/', monitor: false, lastUpdate: T0 - 1000, online: true }]);
+    changes.length = 0;
     membership.merge({ online: [alive(A, T0)], offline: [alive(B, T0)] }, 'test');
     expect(membership.get(A)).toBeUndefined();
     expect(membership.get(B)).toBeUndefined();
