@@ -250,14 +250,15 @@ describe('Membership: its own entry', () => {
   });
 
   it('setOnline: false when nothing changes, otherwise a restamp with "left" or "came back"', () => {
-    const { membership, changes } = world();
+    const { membership, changes, applied } = world();
     // before start the placeholder is offline with stamp 0: asking offline still writes an entry
     expect(membership.setOnline(false)).toBe(true);
     expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0, online: false });
+    expect(applied).toStrictEqual([{ baseUrl: SELF, monitor: false, lastUpdate: T0, online: false }]); // no generation yet
     expect(changes).toEqual([]);
     expect(membership.setOnline(false)).toBe(false);
     expect(membership.setOnline(true)).toBe(true);
-    expect(changes.map((c) => [c.type, c.previous, c.reason])).toEqual([['online', 'offline', 'came back']]);
+    expect(changes).toStrictEqual([{ type: 'online', server: { baseUrl: SELF, monitor: false, lastUpdate: T0 + 1, online: true }, previous: 'offline', reason: 'came back' }]);
     expect(membership.setOnline(true)).toBe(false);
     expect(membership.self().lastUpdate).toBe(T0 + 1);
   });
@@ -349,6 +350,13 @@ describe('Membership: its own entry', () => {
     membership.reclaimAddress();
     membership.remove(SELF, 'test');
     expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: 0, online: false });
+  });
+
+  it('yielded before it ever started, it takes its address back online', () => {
+    const { membership } = world();
+    membership.yieldAddress();
+    membership.reclaimAddress();
+    expect(membership.self()).toStrictEqual({ baseUrl: SELF, monitor: false, lastUpdate: T0, online: true, generation: T0 });
   });
 
   it('start takes a yielded address back online, whatever was asked while yielded, and forgets the yielded entry', () => {
@@ -491,6 +499,15 @@ describe('Membership.merge: what it refuses, and how it reads an entry', () => {
     membership.merge({ online: [], offline: [alive(SELF, T0 + 5, { by: B, generation: T0 })] }, 'test');
     expect(membership.stats.selfReassertions).toBe(1);
     expect(membership.stats.entriesRefused).toBe(1);
+  });
+
+  it('a word about its own URL passes even a policy that refuses it, while yielded too', () => {
+    const { membership, rivals } = world({}, (url) => url !== SELF);
+    membership.start();
+    membership.yieldAddress();
+    membership.merge({ online: [alive(SELF, T0 - 5, { generation: T0 - 100 })] }, 'test');
+    expect(rivals).toHaveLength(1);
+    expect(membership.stats.entriesRefused).toBe(0);
   });
 
   it('a foreign server is refused until a newer process of it speaks', () => {
