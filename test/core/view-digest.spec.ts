@@ -142,6 +142,14 @@ describe('ViewDigest (two-level hash of a view)', () => {
       expect(new ViewDigest().differingBuckets(d.bucketHashes())).toEqual([leafOf(u) >>> 6]);
     });
 
+    it('the root covers the very last leaf (4095) too, both halves', () => {
+      const u = [...Array(100000).keys()].map(url).find((x) => leafOf(x) === 4095)!;
+      const h = hash64(`m|${u}|5|2`);
+      const d = new ViewDigest();
+      d.toggleMember(u, 5, 2);
+      expect(d.root()).toBe(hex8(h[0]) + hex8(h[1]));
+    });
+
     it('two members in one bucket: the bucket hash is the XOR of their leaf hashes; the root XORs each half', () => {
       const u1 = url(1);
       const u2 = [...Array(5000).keys()].map(url).find((u) => u !== u1 && leafOf(u) >>> 6 === leafOf(u1) >>> 6 && leafOf(u) !== leafOf(u1))!;
