@@ -264,6 +264,15 @@ describe('MembershipView storage, wire form and digest', () => {
     });
   });
 
+  it('sorts a large view (merge runs of a few hundred entries) by URL', () => {
+    const view = new MembershipView();
+    // a fixed permutation of 600 URLs: ascending and descending runs, as a sort meets them
+    const ids = Array.from({ length: 600 }, (_, i) => (i * 389) % 600);
+    for (const i of ids) view.merge({ baseUrl: `http://s${String(i).padStart(4, '0')}:1/`, monitor: false, lastUpdate: 1, online: true });
+    const urls = view.toServerList().online.map((e) => e.baseUrl);
+    expect(urls).toEqual(Array.from({ length: 600 }, (_, i) => `http://s${String(i).padStart(4, '0')}:1/`));
+  });
+
   it('toWire keeps by only on suspect or offline entries and a non-zero generation', () => {
     const e = (extra: Partial<MemberEntry>): MemberEntry => ({ baseUrl: U[0], monitor: true, lastUpdate: 9, online: true, ...extra });
     const w = { baseUrl: U[0], monitor: true, lastUpdate: 9 };
