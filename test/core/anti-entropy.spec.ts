@@ -18,7 +18,7 @@ function urlsInBucket(bucket: number, count: number, prefix: string): string[] {
   const out: string[] = [];
   const leaves = new Set<number>();
   for (let i = 0; out.length < count; i++) {
-    const url = `http://${prefix}${i}.test:1/`;
+    const url = `http://${prefix}${String(i).padStart(5, '0')}.test:1/`; // all of one length
     const leaf = leafOf(url);
     if (leaf >>> 6 !== bucket || leaves.has(leaf)) continue;
     leaves.add(leaf);
@@ -255,5 +255,288 @@ describe('anti-entropy: rounds and failures', () => {
     expect(e.member(PEER)).toMatchObject({ lastUpdate: T0 - 100, online: true });
     expect(e.stats().gossipReceived).toBe(1);
     expect([...reply.online].map((m) => m.baseUrl).sort()).toEqual([E_URL, PEER].sort());
+  });
+});
+
+describe('anti-entropy: what one sync message carries', () => {
+  /** An engine P with `servers` in its view (stamps as given), random draws scripted (0.5 once they run out). */
+  function answerer(servers: [string, number][], settings: Partial<ConstructorParameters<typeof ClusterEngine>[0]> = {}, draws: number[] = []) {
+    const nowhere = () => Promise.reject(new Error('not used'));
+    const p = new ClusterEngine({ selfUrl: P_URL, probeIntervalMs: 0, ...settings }, { now: () => T0, random: () => draws.shift() ?? 0.5, transport: { probe: nowhere, exchange: nowhere, sync: nowhere } });
+    p.start();
+    if (servers.length) p.merge({ online: servers.map(([u, t]) => entry(u, t)), offline: [] }, 'test');
+    return p;
+  }
+  const urls = (n: number, prefix = 's') => Array.from({ length: n }, (_, i) => `http://${prefix}${i}.test:1/`);
+  /** Bytes of a member's wire entry in a sync, with its comma. */
+  const memberBytes = (u: string, t: number) => JSON.stringify(entry(u, t)).length + 1;
+
+  it('wanted members go most stale first; only well-formed wants count, and what the asker holds as new is not sent', () => {
+    const [a, b, c, d] = urls(4);
+    const p = answerer([[a, T0 - 400], [b, T0 - 300], [c, T0 - 200], [d, T0 - 100]]);
+    const reply = p.handleSync({
+      message: 'sync',
+      want: [
+        [a, T0 - 410, 0, 0], // 11 behind
+        [b, T0 - 900, 0, 0], // 601 behind
+        [c, T0 - 200, 0, 0], // as ours: nothing to send
+        [d, T0 - 50, 0, 0], // newer than ours: nothing to send
+        ['http://unknown.test:1/', 0, 0, 0],
+        ['junk'] as never,
+        [a, -1, 0, 0] as never,
+      ],
+    });
+    expect(reply).toEqual({ message: 'sync', members: { online: [entry(b, T0 - 300), entry(a, T0 - 400)], offline: [] } });
+    expect(p.stats().gossipReceived).toBe(1);
+  });
+
+  it('at equal stamps the more final state wins: an offline entry goes to a peer holding it alive, not the other way', () => {
+    const [a, b] = urls(2);
+    const p = answerer([[a, T0 - 400]]);
+    p.merge({ online: [], offline: [{ ...entry(b, T0 - 300), by: P_URL }] }, 'test');
+    const reply = p.handleSync({ message: 'sync', want: [[a, T0 - 400, 2, 0], [b, T0 - 300, 0, 0]] });
+    expect(reply).toEqual({ message: 'sync', members: { online: [], offline: [{ ...entry(b, T0 - 300), by: P_URL }] } });
+  });
+
+  it('a suspect goes in the suspect list', () => {
+    const [a] = urls(1);
+    const p = answerer([]);
+    p.merge({ online: [], offline: [], suspect: [{ ...entry(a, T0 - 300), by: P_URL }] }, 'test');
+    expect(p.member(a)).toMatchObject({ online: true, suspect: true });
+    const reply = p.handleSync({ message: 'sync', want: [[a, 0, 0, 0]] });
+    expect(reply).toEqual({ message: 'sync', members: { online: [], offline: [], suspect: [{ ...entry(a, T0 - 300), by: P_URL }] } });
+  });
+
+  it('equally stale members go in the order of their random draws', () => {
+    const [a, b, c] = urls(3);
+    const want = [a, b, c].map((u): [string, number, number, number] => [u, 0, 0, 0]);
+    expect(answerer([[a, T0 - 100], [b, T0 - 100], [c, T0 - 100]], {}, [0.7, 0.2, 0.9]).handleSync({ message: 'sync', want }).members!.online.map((m) => m.baseUrl)).toEqual([b, a, c]);
+    expect(answerer([[a, T0 - 100], [b, T0 - 100], [c, T0 - 100]], {}, [0.1, 0.8, 0.3]).handleSync({ message: 'sync', want }).members!.online.map((m) => m.baseUrl)).toEqual([a, c, b]);
+  });
+
+  it('stops at the message budget, but always sends the first item, however big', () => {
+    const list = urls(5);
+    const servers = list.map((u, i): [string, number] => [u, T0 - 1000 - i]); // s0 the newest: the most the asker (holding nothing) lacks
+    const want = list.map((u): [string, number, number, number] => [u, 0, 0, 0]);
+    const each = memberBytes(list[0], T0 - 1000);
+    // room for exactly three after the envelope (160 bytes)
+    const three = answerer(servers, { messageBudgetBytes: 160 + 3 * each }).handleSync({ message: 'sync', want });
+    expect(three.members!.online.map((m) => m.baseUrl)).toEqual(list.slice(0, 3));
+    const almost = answerer(servers, { messageBudgetBytes: 160 + 3 * each - 1 }).handleSync({ message: 'sync', want });
+    expect(almost.members!.online.map((m) => m.baseUrl)).toEqual(list.slice(0, 2));
+    const none = answerer(servers, { messageBudgetBytes: 100 }).handleSync({ message: 'sync', want });
+    expect(none.members!.online.map((m) => m.baseUrl)).toEqual([list[0]]);
+  });
+
+  it('a state delta from the asker\'s watermark on; a member and its state both go, and the budget counts the state', () => {
+    const p = answerer([]);
+    p.setLocalState('a', 1);
+    const first = p.stateVersion(P_URL);
+    p.setLocalState('b', 'x'.repeat(50));
+    const reply = p.handleSync({ message: 'sync', want: [[P_URL, p.self().lastUpdate, 0, first]] });
+    expect(reply.members).toBeUndefined();
+    expect(reply.state).toEqual([{ server: P_URL, from: first, to: p.stateVersion(P_URL), generation: T0, entries: [{ key: 'b', version: p.stateVersion(P_URL), value: 'x'.repeat(50) }] }]);
+    const both = p.handleSync({ message: 'sync', want: [[P_URL, 0, 0, 0]] });
+    expect(both.members).toEqual({ online: [{ baseUrl: P_URL, monitor: false, lastUpdate: T0, generation: T0 }], offline: [] });
+    expect(both.state?.[0]).toMatchObject({ server: P_URL, from: 0 });
+    expect(both.state?.[0].entries.map((e) => e.key)).toEqual(['a', 'b']);
+    // a budget that holds the member but not the delta after it: the member alone
+    const fits = answerer([], { messageBudgetBytes: 700 });
+    fits.setLocalState('b', 'x'.repeat(250));
+    expect(Object.keys(fits.handleSync({ message: 'sync', want: [[P_URL, 0, 0, 0]] }))).toEqual(['message', 'members', 'state']);
+    const tight = answerer([], { messageBudgetBytes: 700 });
+    tight.setLocalState('b', 'x'.repeat(300));
+    const cut = tight.handleSync({ message: 'sync', want: [[P_URL, 0, 0, 0]] });
+    expect(cut.members?.online.map((m) => m.baseUrl)).toEqual([P_URL]);
+    expect(cut.state).toBeUndefined();
+  });
+
+  it('compares a digest: sends what is newer here, wants what is newer there or unknown here, by stamp, state and watermark', () => {
+    const [a, b, c, d] = urls(4);
+    const p = answerer([[a, T0 - 400], [b, T0 - 300], [c, T0 - 200]]);
+    const reply = p.handleSync({
+      message: 'sync',
+      digest: [
+        [a, T0 - 500, 0, 0], // ours newer: sent
+        [b, T0 - 250, 1, 0], // theirs newer: wanted
+        [c, T0 - 200, 0, 0], // equal: nothing
+        [d, T0 - 10, 0, 0], // unknown here: wanted from scratch
+      ],
+    });
+    expect(reply.members).toEqual({ online: [entry(a, T0 - 400)], offline: [] });
+    expect([...reply.want!].sort()).toEqual([[b, T0 - 300, 0, 0], [d, 0, 0, 0]].sort());
+    // a watermark above ours is wanted; one below ours gets the state
+    p.setLocalState('k', 1);
+    const version = p.stateVersion(P_URL);
+    const self = p.self().lastUpdate;
+    expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version + 5]] })).toEqual({ message: 'sync', want: [[P_URL, self, 0, version]] });
+    expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version - 1]] }).state).toEqual([expect.objectContaining({ server: P_URL, from: version - 1 })]);
+    expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version]] })).toEqual({ message: 'sync' });
+  });
+
+  it('servers in a range the peer listed whole but not in its digest are sent; a malformed range list counts for nothing', () => {
+    const p = answerer([]);
+    const [x] = urlsInBucket(0, 1, 'w');
+    p.merge({ online: [entry(x, T0 - 100)], offline: [] }, 'test');
+    const leaf = leafOf(x);
+    const sent = (complete: unknown) => (p.handleSync({ message: 'sync', digest: [], complete } as SyncMessage).members?.online ?? []).map((m) => m.baseUrl);
+    expect(sent([0])).toContain(x);
+    expect(sent([DIGEST_BUCKETS + leaf])).toEqual([x]);
+    expect(sent([1])).not.toContain(x);
+    expect(sent('0')).toEqual([]);
+    expect(sent([-64 + leaf, 0.5, '0'])).toEqual([]);
+    // listed in the digest: compared, not sent because of the range
+    expect(p.handleSync({ message: 'sync', digest: [[x, T0 - 100, 0, 0]], complete: [0] }).members?.online.map((m) => m.baseUrl) ?? []).not.toContain(x);
+  });
+});
+
+describe('anti-entropy: the asking side, against scripted answers', () => {
+  /** Engine E whose peer answers the sync legs in order from `replies`; requests recorded. */
+  function asker(replies: SyncMessage[], settings: Partial<ConstructorParameters<typeof ClusterEngine>[0]> = {}) {
+    const requests: SyncMessage[] = [];
+    const e = new ClusterEngine(
+      { selfUrl: E_URL, probeIntervalMs: 0, ...settings },
+      {
+        now: () => T0,
+        random: seededRandom(5),
+        transport: {
+          probe: () => Promise.reject(new Error('not used')),
+          exchange: () => Promise.reject(Object.assign(new Error('HTTP 404'), { status: 404 })),
+          sync: async (_peer, message) => {
+            requests.push(clone(message));
+            const reply = replies.shift();
+            if (!reply) throw Object.assign(new Error('HTTP 404'), { status: 404 });
+            return clone(reply);
+          },
+        },
+      },
+    );
+    e.start();
+    e.merge({ online: [entry(P_URL, T0 - 100)], offline: [] }, 'test');
+    return { e, requests };
+  }
+
+  it('an answer without digest or leaves ends the sync as equal; with an empty digest or empty leaves it counts as repaired, and nothing more is sent', async () => {
+    const equal = asker([{ message: 'sync', hash: 'ffffffffffffffff' }]);
+    expect((await equal.e.syncWith(P_URL)).ok).toBe(true);
+    expect(equal.e.stats()).toMatchObject({ syncsEqual: 1, syncsRepaired: 0 });
+    for (const reply of [{ message: 'sync', hash: 'f', digest: [], complete: [] }, { message: 'sync', hash: 'f', leaves: [] }] as SyncMessage[]) {
+      const { e, requests } = asker([reply]);
+      expect((await e.syncWith(P_URL)).ok).toBe(true);
+      expect(e.stats()).toMatchObject({ exchangesOk: 1, syncsEqual: 0, syncsRepaired: 1 });
+      expect(requests).toHaveLength(1);
+    }
+  });
+
+  it('members and state in an answer are merged, whatever the leg', async () => {
+    const x = 'http://x.test:1/';
+    const { e } = asker([{ message: 'sync', hash: 'f', members: { online: [entry(x, T0 - 50)], offline: [] }, state: [{ server: x, from: 0, to: T0 - 40, entries: [{ key: 'k', version: T0 - 40, value: 'v' }] }] }]);
+    const result = await e.syncWith(P_URL);
+    expect(result.changes.map((c) => [c.type, c.server.baseUrl])).toEqual([['joined', x]]);
+    expect(e.peerValue(x, 'k')).toBe('v');
+  });
+
+  it('malformed leaf hashes are ignored; well-formed ones bring our digest of the differing leaves', async () => {
+    const bad = [null, 5, { bucket: 64, hashes: '' }, { bucket: -1, hashes: '' }, { bucket: 1.5, hashes: '' }, { bucket: 3 }, { bucket: 3, hashes: 7 }];
+    const ignored = asker([{ message: 'sync', hash: 'f', digest: [], leaves: bad as never }]);
+    expect((await ignored.e.syncWith(P_URL)).ok).toBe(true);
+    expect(ignored.requests).toHaveLength(1);
+    // bucket 63 is the last one: with hashes of the wrong length, every leaf of it differs
+    const good = asker([{ message: 'sync', hash: 'f', leaves: [{ bucket: 63, hashes: '' }] }, { message: 'sync' }]);
+    expect((await good.e.syncWith(P_URL)).ok).toBe(true);
+    expect(good.requests).toHaveLength(2);
+    const ranges = Array.from({ length: 64 }, (_, l) => DIGEST_BUCKETS + 63 * 64 + l);
+    expect([...good.requests[1].complete!].sort((a, b) => a - b)).toEqual(ranges);
+    const inBucket63 = [E_URL, P_URL].filter((u) => leafOf(u) >>> 6 === 63);
+    expect(good.requests[1].digest!.map((d) => d[0]).sort()).toEqual(inBucket63.sort());
+  });
+
+  it('a want in the second answer is served in a third leg; one for a server we do not hold, or malformed, is not', async () => {
+    const [x] = urlsInBucket(7, 1, 'v');
+    const leg1: SyncMessage = { message: 'sync', hash: 'f', digest: [], complete: [7] };
+    const served = asker([leg1, { message: 'sync', want: [[x, 0, 0, 0], ['junk'] as never, ['http://unknown.test:1/', 0, 0, 0]] }, { message: 'sync' }]);
+    served.e.merge({ online: [entry(x, T0 - 70)], offline: [] }, 'test');
+    expect((await served.e.syncWith(P_URL)).ok).toBe(true);
+    expect(served.requests).toHaveLength(3);
+    // leg 2: x, which the peer's whole range 7 does not list
+    expect(served.requests[1]).toEqual({ message: 'sync', members: { online: [entry(x, T0 - 70)], offline: [] } });
+    expect(served.requests[2]).toEqual({ message: 'sync', members: { online: [entry(x, T0 - 70)], offline: [] } });
+    const unserved = asker([leg1, { message: 'sync', want: [['junk'] as never, ['http://unknown.test:1/', 0, 0, 0]] }]);
+    unserved.e.merge({ online: [entry(x, T0 - 70)], offline: [] }, 'test');
+    expect((await unserved.e.syncWith(P_URL)).ok).toBe(true);
+    expect(unserved.requests).toHaveLength(2);
+    expect(unserved.e.stats()).toMatchObject({ exchangesOk: 1, syncsRepaired: 1 });
+  });
+
+  it('after a successful sync, equal or repaired, the peer is no longer taken for one that answers 404 everywhere', async () => {
+    for (const answer of [{ message: 'sync', hash: 'f' }, { message: 'sync', hash: 'f', digest: [], complete: [] }] as SyncMessage[]) {
+      const replies: SyncMessage[] = [];
+      const { e, requests } = asker(replies);
+      expect((await e.syncWith(P_URL)).ok).toBe(false); // 404 to the sync and to the gossip
+      expect(e.peersNotFound(60_000)).toEqual([P_URL]);
+      replies.push(answer);
+      expect((await e.syncWith(P_URL)).ok).toBe(true);
+      expect(requests).toHaveLength(2);
+      expect(e.peersNotFound(60_000)).toEqual([]);
+    }
+  });
+});
+
+describe('anti-entropy: the first answer within the message budget', () => {
+  const nowhere = () => Promise.reject(new Error('not used'));
+  /** P with `servers` added to its view; the first leg a P-like engine holding only itself would send. */
+  function setup(servers: string[], messageBudgetBytes?: number) {
+    const settings = { selfUrl: P_URL, probeIntervalMs: 0, ...(messageBudgetBytes ? { messageBudgetBytes } : {}) };
+    const p = new ClusterEngine(settings, { now: () => T0, random: seededRandom(6), transport: { probe: nowhere, exchange: nowhere, sync: nowhere } });
+    p.start();
+    p.merge({ online: servers.map((u) => entry(u, T0 - 100)), offline: [] }, 'test');
+    let first: SyncMessage | undefined;
+    const q = new ClusterEngine({ selfUrl: P_URL, probeIntervalMs: 0 }, { now: () => T0, random: () => 0.5, transport: { probe: nowhere, exchange: nowhere, sync: async (_peer, m) => ((first = clone(m)), { message: 'sync' }) } });
+    q.start();
+    void q.syncWith(E_URL);
+    return { p, first: first! };
+  }
+  /** A bucket holding neither P nor E. */
+  const free = (n: number) => Array.from({ length: 64 }, (_, b) => b).filter((b) => ![P_URL, E_URL].some((u) => leafOf(u) >>> 6 === b)).slice(0, n);
+
+  it('a differing bucket of 8 servers goes as entries, one of 9 as leaf hashes', () => {
+    const [b] = free(1);
+    const nine = urlsInBucket(b, 9, 'n');
+    const small = setup(nine.slice(0, 8));
+    const reply8 = small.p.handleSync(small.first);
+    expect(reply8.complete).toEqual([b]);
+    expect(reply8.digest!.map((d) => d[0]).sort()).toEqual(nine.slice(0, 8).sort());
+    expect(reply8.leaves).toBeUndefined();
+    const big = setup(nine);
+    const reply9 = big.p.handleSync(big.first);
+    expect(reply9).toEqual({ message: 'sync', hash: big.p.viewHash(), digest: [], complete: [], leaves: [{ bucket: b, hashes: expect.any(String) }] });
+  });
+
+  it('a bucket whose entries do not all fit goes as a random part of them, with no range given whole', () => {
+    const [b] = free(1);
+    const eight = urlsInBucket(b, 8, 'm');
+    const size = eight[0].length + 40; // one digest entry
+    const whole = setup(eight, 160 + 8 * size + String(b).length + 1).p;
+    expect(whole.handleSync(setup(eight).first)).toMatchObject({ complete: [b] });
+    const { p, first } = setup(eight, 160 + 8 * size + String(b).length);
+    const reply = p.handleSync(first);
+    expect(reply.complete).toEqual([]);
+    expect(reply.digest).toHaveLength(8);
+    const part = setup(eight, 160 + 5 * size + 2).p.handleSync(first);
+    expect(part.complete).toEqual([]);
+    expect(part.digest).toHaveLength(5);
+    for (const d of part.digest!) expect(eight).toContain(d[0]);
+  });
+
+  it('big buckets\' leaf hashes go while they fit (380 bytes each)', () => {
+    const buckets = free(3);
+    const servers = buckets.flatMap((b, i) => urlsInBucket(b, 9, `l${i}x`));
+    const count = (budget: number) => {
+      const { p, first } = setup(servers, budget);
+      return p.handleSync(first).leaves?.length ?? 0;
+    };
+    expect(count(160 + 3 * 380)).toBe(3);
+    expect(count(160 + 3 * 380 - 1)).toBe(2);
+    expect(count(160 + 380)).toBe(1);
   });
 });
