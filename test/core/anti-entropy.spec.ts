@@ -351,6 +351,26 @@ describe('anti-entropy: what one sync message carries', () => {
     expect(cut.state).toBeUndefined();
   });
 
+  it('a state delta after members gets what is left of the budget: whole, cut to the entries that fit, or left for later', () => {
+    const delta = (k: number) => {
+      const p = answerer([], { messageBudgetBytes: 2000 });
+      const xs = Array.from({ length: k }, (_, i) => `http://s${String(i).padStart(2, '0')}.test:1/`);
+      p.merge({ online: xs.map((u) => entry(u, T0 - 100)), offline: [] }, 'test');
+      p.setLocalState('a', 1);
+      const first = p.stateVersion(P_URL);
+      p.setLocalState('b', 'x'.repeat(200));
+      p.setLocalState('c', 'y'.repeat(200));
+      // the members lack more (their whole stamps) than our state (two versions): they go first
+      const reply = p.handleSync({ message: 'sync', want: [...xs.map((u): [string, number, number, number] => [u, 0, 0, 0]), [P_URL, T0, 0, first]] });
+      expect(reply.members!.online).toHaveLength(k);
+      return reply.state?.map((d) => [d.from === first, d.entries.map((e) => e.key)]);
+    };
+    // each member takes 76 bytes: after 14 the two entries fit, after 18 one, after 20 none
+    expect(delta(14)).toEqual([[true, ['b', 'c']]]);
+    expect(delta(18)).toEqual([[true, ['b']]]);
+    expect(delta(20)).toBeUndefined();
+  });
+
   it('compares a digest: sends what is newer here, wants what is newer there or unknown here, by stamp, state and watermark', () => {
     const [a, b, c, d] = urls(4);
     const p = answerer([[a, T0 - 400], [b, T0 - 300], [c, T0 - 200]]);
@@ -361,6 +381,8 @@ describe('anti-entropy: what one sync message carries', () => {
         [b, T0 - 250, 1, 0], // theirs newer: wanted
         [c, T0 - 200, 0, 0], // equal: nothing
         [d, T0 - 10, 0, 0], // unknown here: wanted from scratch
+        ['junk'] as never, // not a digest entry: skipped
+        [a, T0 - 500, 3, 0] as never,
       ],
     });
     expect(reply.members).toEqual({ online: [entry(a, T0 - 400)], offline: [] });
@@ -372,6 +394,14 @@ describe('anti-entropy: what one sync message carries', () => {
     expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version + 5]] })).toEqual({ message: 'sync', want: [[P_URL, self, 0, version]] });
     expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version - 1]] }).state).toEqual([expect.objectContaining({ server: P_URL, from: version - 1 })]);
     expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version]] })).toEqual({ message: 'sync' });
+  });
+
+  it('what this side wants goes in random order (what does not fit is asked for later)', () => {
+    const [a, b, c] = urls(3, 'u');
+    // every draw 0: the shuffle swaps each item from the last down with the first ([a, b, c] → [c, b, a] → [b, c, a])
+    const p = answerer([], {}, [0, 0, 0, 0, 0, 0]);
+    const reply = p.handleSync({ message: 'sync', digest: [a, b, c].map((u): [string, number, number, number] => [u, T0, 0, 0]) });
+    expect(reply.want).toEqual([b, c, a].map((u) => [u, 0, 0, 0]));
   });
 
   it('servers in a range the peer listed whole but not in its digest are sent; a malformed range list counts for nothing', () => {
@@ -466,6 +496,33 @@ describe('anti-entropy: the asking side, against scripted answers', () => {
     expect((await unserved.e.syncWith(P_URL)).ok).toBe(true);
     expect(unserved.requests).toHaveLength(2);
     expect(unserved.e.stats()).toMatchObject({ exchangesOk: 1, syncsRepaired: 1 });
+  });
+
+  it('a second leg with only our state, or only a want, is sent; a third leg with only state too', async () => {
+    const [x] = urlsInBucket(7, 1, 'v');
+    const unlisted = urlsInBucket(8, 1, 'r')[0];
+    // the peer's digest shows it holds our entry as we do, but none of our state
+    const self = (e: ClusterEngine): [string, number, number, number] => [E_URL, e.self().lastUpdate, 0, 0];
+    const replies1: SyncMessage[] = [{ message: 'sync', hash: 'f', digest: [], complete: [] }, { message: 'sync' }];
+    const one = asker(replies1);
+    one.e.setLocalState('k', 1);
+    replies1[0].digest = [self(one.e)];
+    await one.e.syncWith(P_URL);
+    expect(one.requests).toHaveLength(2);
+    expect(one.requests[1]).toEqual({ message: 'sync', state: [expect.objectContaining({ server: E_URL, from: 0, entries: [expect.objectContaining({ key: 'k', value: 1 })] })] });
+    // the peer lists a server we do not hold: only a want goes
+    const two = asker([{ message: 'sync', hash: 'f', digest: [[unlisted, T0 - 5, 0, 0]], complete: [] }, { message: 'sync' }]);
+    await two.e.syncWith(P_URL);
+    expect(two.requests[1]).toEqual({ message: 'sync', want: [[unlisted, 0, 0, 0]] });
+    // the second answer wants our state only: a third leg with it
+    const replies3: SyncMessage[] = [{ message: 'sync', hash: 'f', digest: [], complete: [7] }, { message: 'sync' }, { message: 'sync' }];
+    const three = asker(replies3);
+    three.e.merge({ online: [entry(x, T0 - 70)], offline: [] }, 'test');
+    three.e.setLocalState('k', 2);
+    replies3[1].want = [self(three.e)];
+    await three.e.syncWith(P_URL);
+    expect(three.requests).toHaveLength(3);
+    expect(three.requests[2]).toEqual({ message: 'sync', state: [expect.objectContaining({ server: E_URL, entries: [expect.objectContaining({ key: 'k', value: 2 })] })] });
   });
 
   it('after a successful sync, equal or repaired, the peer is no longer taken for one that answers 404 everywhere', async () => {
