@@ -67,8 +67,7 @@ describe('anti-entropy: sync legs', () => {
     const result = await e.syncWith(P_URL);
     expect(result).toEqual({ peer: P_URL, ok: true, changes: [] });
     expect(legs).toHaveLength(1);
-    expect(Object.keys(legs[0].request).sort()).toEqual(['buckets', 'hash', 'message']);
-    expect(legs[0].request.hash).toBe(e.viewHash());
+    expect(legs[0].request).toEqual({ message: 'sync', hash: e.viewHash(), buckets: expect.any(String) });
     expect(legs[0].reply).toEqual({ message: 'sync', hash: p.viewHash() });
     expect(e.stats()).toMatchObject({ exchangesOk: 1, exchangesFailed: 0, syncsEqual: 1, syncsRepaired: 0, gossipReceived: 0, rounds: 0 });
     expect(p.stats()).toMatchObject({ gossipReceived: 1, exchangesOk: 0 });
@@ -242,6 +241,14 @@ describe('anti-entropy: rounds and failures', () => {
     expect(e.stats().exchangesFailed).toBe(2);
   });
 
+  it('a page-format peer whose gossip fails otherwise is not taken for a 404 everywhere', async () => {
+    const { e, logs } = engine({ sync: () => Promise.reject(status(404)), exchange: () => Promise.reject(new Error('socket hang up')) });
+    e.merge(peerView, 'test');
+    expect(await e.syncWith(PEER)).toEqual({ peer: PEER, ok: false, error: 'socket hang up', changes: [] });
+    expect(e.peersNotFound(60_000)).toEqual([]);
+    expect(logs).toEqual([`debug ${PEER} has no sync endpoint: exchanging full lists with it`, `debug gossip with ${PEER} failed: socket hang up`]);
+  });
+
   it('a 403 to the page\'s gossip drops the peer too', async () => {
     const { e } = engine({ exchange: () => Promise.reject(status(403)) });
     e.merge(peerView, 'test');
@@ -371,6 +378,68 @@ describe('anti-entropy: what one sync message carries', () => {
     expect(delta(20)).toBeUndefined();
   });
 
+  it('names the sync or the page\'s gossip as the source of what it refuses', () => {
+    const warnings: string[] = [];
+    const nowhere = () => Promise.reject(new Error('not used'));
+    const p = new ClusterEngine({ selfUrl: P_URL, probeIntervalMs: 0 }, { now: () => T0, random: () => 0.5, transport: { probe: nowhere, exchange: nowhere, sync: nowhere }, log: { warn: (m) => warnings.push(m), debug: () => {} } });
+    p.start();
+    const ahead = (name: string) => ({ online: [entry(`http://${name}.test:1/`, T0 + 86_400_000)], offline: [] });
+    p.handleSync({ message: 'sync', members: ahead('a') });
+    p.handleGossip(ahead('b'));
+    expect(warnings.map((w) => w.replace(/: stamped .*/, ''))).toEqual(['refused http://a.test:1/ from sync', 'refused http://b.test:1/ from gossip']);
+  });
+
+  it('a first leg without bucket hashes is answered as if every bucket differed', () => {
+    const [x] = urlsInBucket(12, 1, 'h');
+    const p = answerer([[x, T0 - 100]]);
+    const reply = p.handleSync({ message: 'sync', hash: '0000000000000000' });
+    expect(reply.complete).toEqual(expect.arrayContaining([12]));
+    expect(reply.complete).toHaveLength(DIGEST_BUCKETS);
+    expect(reply.digest).toContainEqual([x, T0 - 100, 0, 0]);
+  });
+
+  it('the leaf ranges of the last buckets are ranges too (up to 64 + 4095)', () => {
+    const [x] = urlsInBucket(63, 1, 'z');
+    const p = answerer([[x, T0 - 100]]);
+    expect(p.handleSync({ message: 'sync', digest: [], complete: [DIGEST_BUCKETS + leafOf(x)] }).members).toEqual({ online: [entry(x, T0 - 100)], offline: [] });
+  });
+
+  it('a server of a whole range is as stale as its stamp: at a tie with a wanted one, the random draws decide', () => {
+    const [x] = urlsInBucket(20, 1, 't');
+    const y = 'http://tie.test:1/';
+    const order = (draws: number[]) => answerer([[x, T0 - 100], [y, T0 - 100]], {}, draws).handleSync({ message: 'sync', want: [[y, 0, 0, 0]], digest: [], complete: [20] }).members!.online.map((m) => m.baseUrl);
+    // the wanted server is scored first, then the one of the range
+    expect(order([0.9, 0.1])).toEqual([x, y]);
+    expect(order([0.1, 0.9])).toEqual([y, x]);
+  });
+
+  it('a server of a whole range gets its state from scratch', () => {
+    const p = answerer([]);
+    p.setLocalState('k', 1);
+    const bucket = leafOf(P_URL) >>> 6;
+    const reply = p.handleSync({ message: 'sync', digest: [], complete: [bucket] });
+    expect(reply.state).toEqual([expect.objectContaining({ server: P_URL, from: 0, entries: [expect.objectContaining({ key: 'k', value: 1 })] })]);
+  });
+
+  it('the first item goes even when it does not fit; nothing after it then', () => {
+    // a 300-byte budget leaves 140 after the envelope; the state delta below takes more
+    const p = answerer([['http://m.test:1/', T0 - 100]], { messageBudgetBytes: 300 });
+    p.setLocalState('k', 'x'.repeat(30));
+    // the state lacks the whole version (most stale), the member two ms of stamp
+    const reply = p.handleSync({ message: 'sync', want: [[P_URL, p.self().lastUpdate, 0, 0], ['http://m.test:1/', T0 - 102, 0, 0]] });
+    expect(reply.state).toEqual([expect.objectContaining({ server: P_URL, entries: [expect.objectContaining({ key: 'k' })] })]);
+    expect(JSON.stringify(reply.state).length).toBeGreaterThan(140);
+    expect(reply.members).toBeUndefined();
+  });
+
+  it('what this side wants is cut to the budget', () => {
+    const unknown = urls(6, 'w');
+    const size = unknown[0].length + 40;
+    const p = answerer([], { messageBudgetBytes: 160 + 3 * size });
+    const reply = p.handleSync({ message: 'sync', digest: unknown.map((u): [string, number, number, number] => [u, T0, 0, 0]) });
+    expect(reply.want).toHaveLength(3);
+  });
+
   it('compares a digest: sends what is newer here, wants what is newer there or unknown here, by stamp, state and watermark', () => {
     const [a, b, c, d] = urls(4);
     const p = answerer([[a, T0 - 400], [b, T0 - 300], [c, T0 - 200]]);
@@ -468,6 +537,9 @@ describe('anti-entropy: the asking side, against scripted answers', () => {
 
   it('malformed leaf hashes are ignored; well-formed ones bring our digest of the differing leaves', async () => {
     const bad = [null, 5, { bucket: 64, hashes: '' }, { bucket: -1, hashes: '' }, { bucket: 1.5, hashes: '' }, { bucket: 3 }, { bucket: 3, hashes: 7 }];
+    const first = asker([{ message: 'sync', hash: 'f', digest: [], leaves: [{ bucket: 0, hashes: '' }] }, { message: 'sync' }]);
+    await first.e.syncWith(P_URL);
+    expect(first.requests).toHaveLength(2); // bucket 0 is a bucket
     const ignored = asker([{ message: 'sync', hash: 'f', digest: [], leaves: bad as never }]);
     expect((await ignored.e.syncWith(P_URL)).ok).toBe(true);
     expect(ignored.requests).toHaveLength(1);
@@ -491,7 +563,7 @@ describe('anti-entropy: the asking side, against scripted answers', () => {
     // leg 2: x, which the peer's whole range 7 does not list
     expect(served.requests[1]).toEqual({ message: 'sync', members: { online: [entry(x, T0 - 70)], offline: [] } });
     expect(served.requests[2]).toEqual({ message: 'sync', members: { online: [entry(x, T0 - 70)], offline: [] } });
-    const unserved = asker([leg1, { message: 'sync', want: [['junk'] as never, ['http://unknown.test:1/', 0, 0, 0]] }]);
+    const unserved = asker([leg1, { message: 'sync', want: [['junk'] as never, ['http://unknown.test:1/', 0, 0, 0], [x, -1, 0, 0]] }]);
     unserved.e.merge({ online: [entry(x, T0 - 70)], offline: [] }, 'test');
     expect((await unserved.e.syncWith(P_URL)).ok).toBe(true);
     expect(unserved.requests).toHaveLength(2);
