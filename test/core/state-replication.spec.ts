@@ -175,3 +175,47 @@ describe('StateReplication: local writes, expiry, listeners', () => {
     expect(e.stateSnapshot()).toEqual({});
   });
 });
+
+describe('StateReplication: generations and announcements of this process', () => {
+  it('keys written before the start are re-issued under the new generation, as a reset', async () => {
+    // an engine not started yet (engine() starts its own)
+    const clock = { now: T0 };
+    const f = new ClusterEngine({ selfUrl: SELF, probeIntervalMs: 0 }, { now: () => clock.now, random: () => 0.5, transport, log: { warn: () => {}, debug: () => {} } });
+    f.setLocalState('early', 1);
+    const before = f.stateVersion(SELF);
+    clock.now = T0 + 1000;
+    f.start();
+    const generation = f.self().generation!;
+    expect(generation).toBeGreaterThan(before);
+    const ack = await f.handleProbe({ message: 'probe', online: [], offline: [] });
+    const reset = (ack.state ?? []).find((d) => d.server === SELF && d.floor !== undefined);
+    expect(reset).toMatchObject({ server: SELF, from: 0, generation, entries: [expect.objectContaining({ key: 'early', value: 1 })] });
+    expect(reset!.entries[0].version).toBeGreaterThanOrEqual(generation);
+  });
+
+  it('after the first successful sync, this server\'s whole state is queued again (announced)', async () => {
+    const answers: GossipTransport = { ...transport, sync: async () => ({ message: 'sync', hash: 'ffffffffffffffff' }) };
+    const { e, queued } = engine(answers);
+    e.merge({ online: [{ baseUrl: PEER, monitor: false, lastUpdate: T0 - 100 }], offline: [] }, 'test');
+    e.setLocalState('a', 1);
+    e.setLocalState('b', 2);
+    for (let i = 0; i < 20 && (await queued()).length; i++);
+    expect(await queued()).toEqual([]);
+    expect((await e.gossipRound()).ok).toBe(true);
+    const announced = (await queued()).find((d) => d.server === SELF);
+    expect(announced?.entries.map((x) => x.key)).toEqual(['a', 'b']);
+  });
+
+  it('a listener that throws is logged by kind, and the others still hear the change', () => {
+    const { e, warnings, changes } = engine();
+    e.onStateChange(() => {
+      throw new Error('boom');
+    });
+    const after: StateChange[] = [];
+    e.onStateChange((c) => after.push(c));
+    e.setLocalState('a', 1);
+    expect(warnings).toEqual(['state listener threw: boom']);
+    expect(changes).toHaveLength(1);
+    expect(after).toHaveLength(1);
+  });
+});
