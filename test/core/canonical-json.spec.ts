@@ -53,6 +53,9 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ a: 1, b: { toJSON: () => 'x' } })).toBe('{"a":1,"b":{"toJSON":null}}');
     expect(canonicalJson({ a: 1, b: [undefined] })).toBe('{"a":1,"b":[null]}');
     expect(canonicalJson(Object.assign(Object.create(null), { b: 1, a: 2 }))).toBe('{"a":2,"b":1}');
+    // a class instance without own keys, alone or as an item: its own keys (none), not its toJSON
+    expect(canonicalJson(new Date(0))).toBe('{}');
+    expect(canonicalJson([new Date(0)])).toBe('[{}]');
     expect(canonicalJson(Object.assign(Object.create(null), { a: 2, b: { d: 1, c: 0 } }))).toBe('{"a":2,"b":{"c":0,"d":1}}');
   });
 });
