@@ -1,4 +1,4 @@
-import { ClusterEngine, DIGEST_BUCKETS, type GossipTransport, type MemberEntry, type SyncMessage } from '../../lib/core/index.js';
+import { AntiEntropy, Awareness, ClusterEngine, DEFAULT_ENGINE_SETTINGS, DEFAULT_STATE_LIMITS, DIGEST_BUCKETS, Dissemination, Membership, PeerBook, RateLimitedLog, StateReplication, type GossipTransport, type MemberEntry, type SyncMessage } from '../../lib/core/index.js';
 import { leafOf } from '../../lib/core/hash.js';
 import { seededRandom } from '../../sim/virtual-cluster.js';
 
@@ -667,5 +667,28 @@ describe('anti-entropy: the first answer within the message budget', () => {
     expect(count(160 + 3 * 380)).toBe(3);
     expect(count(160 + 3 * 380 - 1)).toBe(2);
     expect(count(160 + 380)).toBe(1);
+  });
+});
+
+describe('AntiEntropy without a log', () => {
+  it('fails quietly: a 404 to sync and gossip, and another failure, each counted and returned', async () => {
+    const now = () => T0;
+    const settings = { ...DEFAULT_ENGINE_SETTINGS, selfUrl: E_URL, probeIntervalMs: 0 };
+    const unitLog = new RateLimitedLog(undefined, now);
+    const peers = new PeerBook(E_URL, { now });
+    const membership = new Membership(settings, { now, peers, awareness: new Awareness(8, 2000), log: unitLog });
+    const dissemination = new Dissemination(settings, membership, peers);
+    const replication = new StateReplication(E_URL, { ...DEFAULT_STATE_LIMITS }, membership, dissemination, { now, log: unitLog });
+    let failure: Error = Object.assign(new Error('HTTP 404'), { status: 404 });
+    const transport: GossipTransport = { probe: () => Promise.reject(failure), sync: () => Promise.reject(failure), exchange: () => Promise.reject(failure) };
+    const antiEntropy = new AntiEntropy(settings, membership, replication, peers, { transport, random: () => 0.5, now });
+    membership.start();
+    membership.merge({ online: [entry(P_URL, T0 - 100)], offline: [] }, 'test');
+    expect(await antiEntropy.syncWith(P_URL)).toEqual({ peer: P_URL, ok: false, error: 'HTTP 404', changes: [] });
+    expect(peers.notFoundSince(T0)).toEqual([P_URL]);
+    failure = new Error('socket hang up');
+    expect(await antiEntropy.syncWith(P_URL)).toEqual({ peer: P_URL, ok: false, error: 'socket hang up', changes: [] });
+    expect(await antiEntropy.exchangeWith(P_URL)).toEqual({ peer: P_URL, ok: false, error: 'socket hang up', changes: [] });
+    expect(antiEntropy.stats).toMatchObject({ exchangesOk: 0, exchangesFailed: 3 });
   });
 });
