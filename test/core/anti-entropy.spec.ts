@@ -432,6 +432,25 @@ describe('anti-entropy: what one sync message carries', () => {
     expect(reply.members).toBeUndefined();
   });
 
+  it('a state delta after a member takes its JSON and a comma of the budget', () => {
+    const x = 'http://m.test:1/';
+    const reply = (budget: number) => {
+      const p = answerer([[x, T0 - 100]], { messageBudgetBytes: budget });
+      p.setLocalState('a', 1);
+      const first = p.stateVersion(P_URL);
+      p.setLocalState('b', 'x'.repeat(40));
+      // the member lacks its whole stamp (first), the state one version
+      return p.handleSync({ message: 'sync', want: [[x, 0, 0, 0], [P_URL, p.self().lastUpdate, 0, first]] });
+    };
+    const roomy = reply(4000);
+    expect(roomy.state?.[0].entries.map((e) => e.key)).toEqual(['b']);
+    const member = JSON.stringify(entry(x, T0 - 100)).length + 1;
+    const delta = JSON.stringify(roomy.state![0]).length + 1;
+    expect(reply(160 + member + delta).state).toHaveLength(1);
+    expect(reply(160 + member + delta - 1).state).toBeUndefined();
+    expect(reply(160 + member + delta - 1).members?.online).toEqual([entry(x, T0 - 100)]);
+  });
+
   it('what this side wants is cut to the budget', () => {
     const unknown = urls(6, 'w');
     const size = unknown[0].length + 40;
