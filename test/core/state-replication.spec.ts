@@ -83,6 +83,15 @@ describe('StateReplication.merge', () => {
     expect(e.stats().stateRefutations).toBe(1);
   });
 
+  it('a delta about this server is checked even before the view holds it (before the start): a bad one is refused', () => {
+    const warnings: string[] = [];
+    const f = new ClusterEngine({ selfUrl: SELF, probeIntervalMs: 0 }, { now: () => T0, random: () => 0.5, transport, log: { warn: (m) => warnings.push(m), debug: () => {} } });
+    expect(f.member(SELF)).toBeUndefined();
+    f.mergeState([delta({ server: SELF, entries: [{ key: 'k', version: T0, value: 1 }] })], 'test');
+    expect(f.stats().entriesRefused).toBe(1);
+    expect(warnings).toEqual([`refused key/value state of "${SELF}" from test: key "k": version outside the delta (do all servers use the same state limits?)`]);
+  });
+
   it('a stopped server does not refute', () => {
     const { e } = engine();
     e.setLocalState('mine', 'v');
