@@ -51,6 +51,8 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new Error('timed out'))).toBe('silent');
     expect(classifyFailure('a string')).toBe('silent');
     expect(classifyFailure(null)).toBe('silent');
+    expect(classifyFailure(undefined)).toBe('silent');
+    expect(classifyFailure(404)).toBe('silent');
   });
 });
 
