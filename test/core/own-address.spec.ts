@@ -9,7 +9,7 @@ const T0 = 1_800_000_000_000;
 const SELF = 'http://self.test:1/';
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function engineWith(probeTimeoutMs: number, answer: (engine: ClusterEngine) => ProbeAck) {
+function engineWith(probeTimeoutMs: number, answer: (engine: ClusterEngine) => ProbeAck | Promise<ProbeAck>) {
   const probes: Array<[string, ProbeMessage, number]> = [];
   const syncs: Array<[string, SyncMessage]> = [];
   const warnings: string[] = [];
@@ -69,5 +69,29 @@ describe('the self-check', () => {
     expect(t.warnings).toContainEqual(
       `address conflict: another process (generation ${rival}) also claims ${SELF}; this process gives it up and stops gossiping until the URL reaches it (the other one answers there, or started first). Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
     );
+  });
+  it('runs one self-check at a time', async () => {
+    const gate: Array<() => void> = [];
+    const t = engineWith(300, (e) => new Promise<ProbeAck>((resolve) => gate.push(() => resolve({ message: 'ack', ack: true, online: [e.self()], offline: [] }))));
+    await t.checkAt(T0 + 2_000);
+    await t.checkAt(T0 + 2_500); // due again (none recorded yet), but the first is still running
+    expect(t.probes).toHaveLength(1);
+    gate.forEach((release) => release());
+    await settle();
+    expect(t.engine.addressCheck()?.result).toEqual({ result: 'self' });
+  });
+
+  it("another process's self-check reaching us: this one keeps the URL, once, and says so; a generation no process could have says nothing", async () => {
+    const t = engineWith(300, (e) => ({ message: 'ack', ack: true, online: [e.self()], offline: [] }));
+    for (const selfCheck of [0, T0 - 60_000 + 0.5]) await t.engine.handleProbe({ message: 'probe', online: [], offline: [], selfCheck });
+    expect(t.engine.conflict()).toBeUndefined();
+    const rival = T0 - 60_000;
+    await t.engine.handleProbe({ message: 'probe', online: [], offline: [], selfCheck: rival });
+    await t.checkAt(T0 + 1_000);
+    await t.engine.handleProbe({ message: 'probe', online: [], offline: [], selfCheck: rival + 1 });
+    expect(t.engine.conflict()).toEqual({ url: SELF, generation: t.engine.generation, rivalGeneration: rival + 1, role: 'kept', since: T0 });
+    expect(t.warnings).toEqual([
+      `address conflict: another process (generation ${rival}) also claims ${SELF}; the URL reaches this process, which keeps it, and the other one gives it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
+    ]);
   });
 });
