@@ -94,4 +94,29 @@ describe('the self-check', () => {
       `address conflict: another process (generation ${rival}) also claims ${SELF}; the URL reaches this process, which keeps it, and the other one gives it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
     ]);
   });
+  it('yielded, it probes the URL again every 30 s, and takes the address back once the URL reaches it', async () => {
+    const rival = T0 - 60_000;
+    let rivalAnswers = true;
+    const t = engineWith(300, (e) => ({ message: 'ack', ack: true, online: [rivalAnswers ? { ...e.self(), generation: rival } : e.self()], offline: [] }));
+    await t.checkAt(T0 + 2_000);
+    expect(t.engine.conflict()?.role).toBe('yielded');
+    const yielded = t.engine.generation;
+    await t.checkAt(T0 + 31_999);
+    await t.engine.gossipRound();
+    expect(t.probes).toHaveLength(1);
+    await t.checkAt(T0 + 32_000);
+    await t.engine.gossipRound();
+    expect(t.probes).toHaveLength(2);
+    expect(t.engine.conflict()?.role).toBe('yielded'); // the other process still answers there
+    rivalAnswers = false;
+    await t.checkAt(T0 + 61_999);
+    await t.engine.gossipRound();
+    expect(t.probes).toHaveLength(2);
+    await t.checkAt(T0 + 62_000);
+    await t.engine.gossipRound();
+    expect(t.probes).toHaveLength(3);
+    expect(t.engine.conflict()).toBeUndefined();
+    expect(t.engine.generation).toBeGreaterThan(yielded);
+    expect(t.warnings).toContainEqual(`address conflict over: ${SELF} reaches this process again; this process takes ${SELF} back`);
+  });
 });
