@@ -67,4 +67,44 @@ describe('the address-conflict detector (two processes claiming one base URL)', 
     expect(d.expireIfQuiet(119_999 + 119_999)).toBe(false);
     expect(d.expireIfQuiet(119_999 + 120_000)).toBe(true);
   });
+  it('counts a refutation exactly one window old as outside the window', () => {
+    const d = new AddressConflictDetector(SELF, 3, 120_000, 120_000);
+    d.noteRival(7, 5, 0);
+    d.noteRival(7, 5, 1);
+    expect(d.noteRival(7, 5, 120_000)).toBe(false);
+  });
+
+  it("takes the rival's generation from a newer word while in conflict", () => {
+    const d = new AddressConflictDetector(SELF);
+    d.declare(7, 5, 'yielded', 0);
+    d.noteRivalWord({ baseUrl: SELF, monitor: false, lastUpdate: 10, online: true, generation: 9 });
+    expect(d.conflict?.rivalGeneration).toBe(9);
+  });
+
+  it('finds no rival gone without a conflict, without a word, or with a word that names no generation', () => {
+    const offline = { baseUrl: SELF, monitor: false, lastUpdate: 10, online: false, generation: 7 };
+    const d = new AddressConflictDetector(SELF);
+    d.noteRivalWord(offline);
+    expect(d.rivalGone()).toBeUndefined(); // no conflict
+    const e = new AddressConflictDetector(SELF);
+    e.declare(7, 5, 'yielded', 0);
+    expect(e.rivalGone()).toBeUndefined(); // no word
+    e.noteRivalWord({ ...offline, generation: undefined });
+    expect(e.rivalGone()).toBeUndefined();
+  });
+
+  it("reads an offline word by the rival itself as left, and a rival taken back as failed can still leave once", () => {
+    const d = new AddressConflictDetector(SELF);
+    d.declare(7, 5, 'yielded', 0);
+    d.noteRivalWord({ baseUrl: SELF, monitor: false, lastUpdate: 10, online: false, generation: 7, by: SELF });
+    expect(d.rivalGone()).toBe('left');
+    d.noteTakenBack('failed', 7);
+    d.declare(7, 6, 'yielded', 20);
+    d.noteRivalWord({ baseUrl: SELF, monitor: false, lastUpdate: 30, online: false, generation: 7 });
+    expect(d.rivalGone()).toBe('left');
+  });
+
+  it('expires nothing when there is no conflict', () => {
+    expect(new AddressConflictDetector(SELF).expireIfQuiet(1e12)).toBe(false);
+  });
 });

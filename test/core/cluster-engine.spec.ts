@@ -397,3 +397,49 @@ describe('404 proves nothing', () => {
     expect(warnings.some((w) => /answered 404 to probe, sync and gossip: it runs with another route prefix than this server \(option routePrefix/.test(w))).toBe(true);
   });
 });
+
+describe('ClusterEngine lifecycle and join state', () => {
+  const none: GossipTransport = { exchange: () => Promise.reject(new Error('x')), probe: () => Promise.reject(new Error('x')), sync: () => Promise.reject(new Error('x')) };
+  const make = (url: string) => new ClusterEngine({ selfUrl: url }, { now: () => 1_800_000_000_000, random: () => 0.5, transport: none });
+
+  it('tells started and stopped once each: a second start or a stop while stopped says nothing', () => {
+    const e = make('http://a.test:1/');
+    const events: string[] = [];
+    e.onLifecycle((event) => events.push(event));
+    e.stop();
+    e.start();
+    e.start();
+    e.stop();
+    e.stop();
+    expect(events).toEqual(['started', 'stopped']);
+  });
+
+  it('is alone with only itself, and joining once the view holds another server or a seed is known', () => {
+    const a = make('http://a.test:1/');
+    a.start();
+    expect(a.joinState()).toBe('alone');
+    const b = make('http://b.test:1/');
+    b.start();
+    b.addSeeds(['http://a.test:1/']);
+    expect(b.joinState()).toBe('joining');
+    const peer = make('http://p.test:1/');
+    peer.start();
+    a.merge({ online: [peer.self()] }, 'test');
+    expect(a.joinState()).toBe('joining');
+  });
+  it('is joined once its gossip rounds reached a peer', async () => {
+    const network = new InMemoryNetwork();
+    const at = (url: string) => {
+      const e = new ClusterEngine({ selfUrl: url }, { now: () => 1_800_000_000_000, random: () => 0.5, transport: network.transportFor(url) });
+      network.attach(url, e);
+      e.start();
+      return e;
+    };
+    const a = at('http://a.test:1/');
+    at('http://p.test:1/');
+    a.addSeeds(['http://p.test:1/']);
+    await a.gossipRound();
+    await a.gossipRound();
+    expect(a.joinState()).toBe('joined');
+  });
+});
