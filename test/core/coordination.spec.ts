@@ -168,6 +168,15 @@ describe('key ownership follows the eligible members: online and suspect ones', 
     expect(seen).toHaveLength(1);
   });
 
+  it('built while nobody is eligible, it names no owner', () => {
+    const { engine } = world();
+    engine.setOnline(false);
+    const ownership = new KeyOwnership(engine);
+    expect(ownership.members()).toEqual([]);
+    expect(ownership.owner('k')).toBeUndefined();
+    expect(ownership.owners('k', 2)).toEqual([]);
+  });
+
   it('a listener that throws is logged, and the others still hear the change', () => {
     const { engine, peer } = world();
     const warnings: string[] = [];
