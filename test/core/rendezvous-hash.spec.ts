@@ -103,4 +103,8 @@ describe('rendezvous hashing', () => {
       expect(id).toBe((hex(h1) + hex(h2)).slice(0, 12));
     }
   });
+  it('size counts distinct members', () => {
+    expect(new RendezvousTable([]).size).toBe(0);
+    expect(new RendezvousTable(['http://b:1', 'http://a:1', 'http://b:1']).size).toBe(2);
+  });
 });
