@@ -152,6 +152,31 @@ describe('key ownership follows the eligible members: online and suspect ones', 
     expect(seen).toHaveLength(1);
   });
 
+  it('a rebuild that changes several members reports them sorted; one that changes nothing is silent', () => {
+    const { engine } = world();
+    const ownership = new KeyOwnership(engine);
+    const seen: OwnershipChange[] = [];
+    ownership.onChange((c) => seen.push(c));
+    ownership.refresh(); // same view: no change to report
+    expect(seen).toEqual([]);
+    engine.preload([
+      { baseUrl: Q, monitor: false, lastUpdate: T0, online: true },
+      { baseUrl: P, monitor: false, lastUpdate: T0, online: true },
+    ]);
+    expect(seen).toEqual([{ viewId: ownership.viewId(), added: [P, Q], removed: [] }]);
+    ownership.refresh();
+    expect(seen).toHaveLength(1);
+  });
+
+  it('built while nobody is eligible, it names no owner', () => {
+    const { engine } = world();
+    engine.setOnline(false);
+    const ownership = new KeyOwnership(engine);
+    expect(ownership.members()).toEqual([]);
+    expect(ownership.owner('k')).toBeUndefined();
+    expect(ownership.owners('k', 2)).toEqual([]);
+  });
+
   it('a listener that throws is logged, and the others still hear the change', () => {
     const { engine, peer } = world();
     const warnings: string[] = [];

@@ -91,4 +91,20 @@ describe('rendezvous hashing', () => {
     expect(new RendezvousTable([url(1), url(3)]).viewId()).not.toBe(a.viewId());
     expect(empty.viewId()).not.toBe(a.viewId());
   });
+  it('viewId is the first 12 zero-padded hex digits of hash64 over the URLs sorted by code unit', () => {
+    // reference: members deduplicated, sorted by code unit, joined by newlines, member seed 0x2f6b9a1d
+    const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+    for (let s = 0; s < 300; s++) {
+      const members = [`http://10.0.${s % 7}.${s}:80`, `http://10.0.${(s * 13) % 11}.${s + 1}:80`, `http://b${s}:1`, 'http://a:1'];
+      const sorted = [...new Set(members)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const [h1, h2] = hash64(sorted.join('\n'), 0x2f6b9a1d);
+      const id = new RendezvousTable([...members].reverse()).viewId();
+      expect(id).toMatch(/^[0-9a-f]{12}$/);
+      expect(id).toBe((hex(h1) + hex(h2)).slice(0, 12));
+    }
+  });
+  it('size counts distinct members', () => {
+    expect(new RendezvousTable([]).size).toBe(0);
+    expect(new RendezvousTable(['http://b:1', 'http://a:1', 'http://b:1']).size).toBe(2);
+  });
 });
