@@ -1,5 +1,5 @@
 import { Awareness } from '../../lib/core/awareness.js';
-import { DEFAULT_ENGINE_SETTINGS, MAX_SERVERS } from '../../lib/core/engine-settings.js';
+import { DEFAULT_ENGINE_SETTINGS, MAX_SERVERS, type EngineSettings } from '../../lib/core/engine-settings.js';
 import type { MemberEntry, MembershipChange } from '../../lib/core/membership-view.js';
 import { Membership } from '../../lib/core/membership.js';
 import { PeerBook } from '../../lib/core/peer-book.js';
@@ -174,7 +174,7 @@ describe('Membership', () => {
 });
 
 /** A Membership with every listener and the log recorded, for the exact-behaviour tests below. */
-function world(settings: Partial<typeof DEFAULT_ENGINE_SETTINGS> = {}, acceptPeer?: (url: string) => boolean) {
+function world(settings: Partial<EngineSettings> = {}, acceptPeer?: (url: string) => boolean) {
   const clock = { now: T0 };
   const now = () => clock.now;
   const awareness = new Awareness(8, 2000);
