@@ -167,7 +167,7 @@ describe('the singleton coordinator: giving up and taking back a singleton', () 
     });
   });
 
-  it('the owner going offline while this server was not joined is no take-over: it waits the hand-over delay', () => {
+  it('the owner going offline while this server was not joined is no take-over: it waits the hand-over delay, and says why', () => {
     const { clock, peer, ownership, c, transitions, setJoined } = coordinator();
     peer.join(P);
     peer.join(Q);
@@ -180,7 +180,15 @@ describe('the singleton coordinator: giving up and taking back a singleton', () 
     setJoined(true);
     peer.fail(P, Q);
     // it cannot know whether another server took over while it was not joined
-    expect(transitions.at(-1)).toMatchObject({ type: 'acquired', name, owner: SELF, previous: P, runsFrom: clock.now + HAND_OVER_MS });
+    expect(transitions.at(-1)).toEqual({
+      type: 'acquired',
+      name,
+      owner: SELF,
+      previous: P,
+      viewId: ownership.viewId(),
+      reason: `became its owner after ${P} went offline, seen without quorum or before joining (another server may have taken over): hand-over delay ${HAND_OVER_MS} ms`,
+      runsFrom: clock.now + HAND_OVER_MS,
+    });
     expect(c.decide(name, clock.now)).toMatchObject({ run: false, reason: 'hand-over' });
   });
 
