@@ -301,7 +301,10 @@ export class SingletonCoordinator {
         : settled
           ? `owner with quorum in a view unchanged for ${now - this.unstableAt} ms`
           : previous && previous !== self
-          ? `became its owner while ${previous} is still a member: hand-over delay ${this.settings.handOverDelayMs} ms`
+          ? this.ownership.isEligible(previous)
+            ? `became its owner while ${previous} is still a member: hand-over delay ${this.settings.handOverDelayMs} ms`
+            : // not a take-over only because this server lacked quorum or had not joined when it went
+              `became its owner after ${previous} went offline, seen without quorum or before joining (another server may have taken over): hand-over delay ${this.settings.handOverDelayMs} ms`
           : `owner with quorum (${q.alive} of ${q.known} alive): hand-over delay ${this.settings.handOverDelayMs} ms`;
       this.emit({ type: 'acquired', name, owner, previous, viewId: this.ownership.viewId(), reason, runsFrom: tracked.readyAt });
     }
