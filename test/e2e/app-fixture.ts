@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { Controller, Get, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { afterAll, beforeAll, beforeEach, jest } from '@jest/globals';
+import { Controller, Get, Logger, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
@@ -84,3 +85,20 @@ export async function createApp(
 
 export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 export const entry = (baseUrl: string, lastUpdate = Date.now()) => ({ baseUrl, monitor: false, lastUpdate });
+
+/**
+ * Captures what the library logs through Nest's Logger in this test file, as `"<level>: <message>"`
+ * lines (levels log, warn, error): installed before the file's tests, emptied before each test
+ * (so a test sees only its own lines, not the previous test's shutdown), removed after the file. Call it once at the top level of a test file.
+ */
+export function captureLogs(): string[] {
+  const lines: string[] = [];
+  beforeAll(() => {
+    for (const level of ['log', 'warn', 'error'] as const) {
+      jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => void lines.push(`${level}: ${String(message)}`));
+    }
+  });
+  beforeEach(() => void lines.splice(0));
+  afterAll(() => void jest.restoreAllMocks());
+  return lines;
+}

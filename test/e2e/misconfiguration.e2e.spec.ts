@@ -5,7 +5,7 @@
  * balancer should stop sending traffic, readiness down (503).
  */
 import { jest } from '@jest/globals';
-import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import type { GossipTransport } from '../../lib/core/transport.js';
 import type { AddressGuard } from '../../lib/security/address-guard.js';
 import { freePort } from '../../sample/local-cluster.js';
 import { auth } from '../support/signed.js';
-import { baseOptions, SECRET } from './app-fixture.js';
+import { baseOptions, captureLogs, SECRET } from './app-fixture.js';
 
 jest.setTimeout(60_000);
 
@@ -48,19 +48,12 @@ class ProbesController {
 
 const apps: INestApplication[] = [];
 const dirs: string[] = [];
-const lines: string[] = [];
+const lines = captureLogs();
 
-beforeAll(() => {
-  for (const level of ['log', 'warn', 'error'] as const) {
-    jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => void lines.push(`${level}: ${String(message)}`));
-  }
-});
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((a) => a.close().catch(() => undefined)));
-  lines.splice(0);
 });
 afterAll(() => {
-  jest.restoreAllMocks();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@
  * the same failure, is listed and reported without logging it a second time.
  */
 import { jest } from '@jest/globals';
-import { Logger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,24 +14,19 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClusterService, ClustershazbotModule } from '../../lib/index.js';
 import { GossipService } from '../../lib/gossip.service.js';
-import { baseOptions, createApp } from '../e2e/app-fixture.js';
+import { baseOptions, captureLogs, createApp } from '../e2e/app-fixture.js';
 
-const lines: string[] = [];
+const lines = captureLogs();
 const apps: INestApplication[] = [];
 let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'shazbot-master-list-'));
-  for (const level of ['log', 'warn', 'error'] as const) {
-    jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => void lines.push(`${level}: ${String(message)}`));
-  }
 });
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((a) => a.close().catch(() => undefined)));
-  lines.splice(0);
 });
 afterAll(() => {
-  jest.restoreAllMocks();
   rmSync(dir, { recursive: true, force: true });
 });
 
