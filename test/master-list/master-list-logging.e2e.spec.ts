@@ -93,7 +93,8 @@ describe('a master list that cannot be read or written', () => {
   it.each([401, 500])('an http list answering %i: one warn line with the status, the URL without its query (a token), and SHAZBOT_MASTER_LIST', async (status) => {
     const list = await answering(status);
     const token = 'tok-3f9a1c-never-logged';
-    const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ masterListUrl: `${list.url}/cluster.json?token=${token}` })));
+    // a generous timeout: the answer comes at once, and a loaded machine must not turn it into "timed out"
+    const app = await createApp('express', ClustershazbotModule.forRoot(baseOptions({ masterListUrl: `${list.url}/cluster.json?token=${token}`, requestTimeoutSeconds: 10 })));
     apps.push(app);
     expect(list.asked).toEqual([`/cluster.json?token=${token}`]);
     const logged = masterListLines();
