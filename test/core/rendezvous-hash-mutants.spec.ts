@@ -5,8 +5,8 @@
  * in the high 32 bits of the score (one in about 2^32 member pairs per key: the pairs below
  * were found by search), and the member set key ownership follows.
  */
-import { ClusterEngine, hash64, RendezvousTable, rendezvousOwner, type GossipServer, type GossipTransport } from '../../lib/core/index.js';
-import { KeyOwnership, type OwnershipChange } from '../../lib/core/key-ownership.js';
+import { ClusterEngine, hash64, RendezvousTable, rendezvousOwner, type EngineLifecycleEvent, type GossipServer, type GossipTransport } from '../../lib/core/index.js';
+import { KeyOwnership, type OwnershipChange, type OwnershipSource } from '../../lib/core/key-ownership.js';
 
 /** The reference model: the score of a key for a member, as rendezvous-hash.ts describes it. */
 const MEMBER_SEED = 0x2f6b_9a1d;
@@ -130,19 +130,19 @@ describe('key ownership, the eligible set', () => {
   it('a rebuild that drops several members reports them sorted, whatever order the view listed them in', () => {
     // a source that lists its members in the order given (as snapshot(false) may), driven by hand
     let online: string[] = [R, P, Q];
-    const lifecycle: Array<() => void> = [];
-    const source = {
+    const lifecycle: Array<(event: EngineLifecycleEvent) => void> = [];
+    const source: OwnershipSource = {
       settings: { selfUrl: SELF },
       snapshot: () => ({ online: online.map((baseUrl) => ({ baseUrl, monitor: false, lastUpdate: T0 })) }),
       onChange: () => () => undefined,
-      onLifecycle: (listener: () => void) => (lifecycle.push(listener), () => undefined),
+      onLifecycle: (listener) => (lifecycle.push(listener), () => undefined),
     };
     const ownership = new KeyOwnership(source);
     expect(ownership.members()).toEqual([P, Q, R]);
     const seen: OwnershipChange[] = [];
     ownership.onChange((c) => seen.push(c));
     online = [SELF];
-    lifecycle.forEach((refresh) => refresh());
+    lifecycle.forEach((refresh) => refresh('started'));
     expect(seen).toEqual([{ viewId: ownership.viewId(), added: [SELF], removed: [P, Q, R] }]);
   });
 });
