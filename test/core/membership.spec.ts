@@ -694,14 +694,27 @@ describe('Membership: removals', () => {
 });
 
 describe('Membership: a full view', () => {
-  /** Self plus preloaded entries up to MAX_SERVERS: `offline` offline ones with stamps T0 - 10_000 + i, the rest online. */
-  function full(offline: number, settings: Partial<typeof DEFAULT_ENGINE_SETTINGS> = {}) {
+  /**
+   * The preloaded entries, built once for the describe and frozen: a view keeps a frozen entry
+   * as it is and hashes it once for every view (MembershipView.set, ViewDigest.toggleMember;
+   * what a simulator relies on), so each test preloads the same ten thousand objects in a
+   * fraction of the time hashing fresh copies takes. Stored entries are never mutated (a merge
+   * replaces them; freezing would make a write throw), so every test starts from the same view.
+   */
+  const online: MemberEntry[] = [];
+  const offline: MemberEntry[] = [];
+  beforeAll(() => {
+    for (let i = 0; i < MAX_SERVERS - 1; i++) online.push(Object.freeze({ baseUrl: `http://on-${i}:1/`, monitor: false, lastUpdate: T0 - 1000, online: true }));
+    for (let i = 0; i < 150; i++) offline.push(Object.freeze({ baseUrl: `http://off-${i}:1/`, monitor: false, lastUpdate: T0 - 10_000 + i, online: false }));
+  });
+  /** MAX_SERVERS - 1 entries: `offlineCount` (≤ 150) offline ones off-i stamped T0 - 10_000 + i, the rest online (on-i, T0 - 1000). */
+  const entries = (offlineCount: number) => [...online.slice(0, MAX_SERVERS - 1 - offlineCount), ...offline.slice(0, offlineCount)];
+
+  /** Self plus preloaded entries up to MAX_SERVERS (see `entries`). */
+  function full(offlineCount: number, settings: Partial<typeof DEFAULT_ENGINE_SETTINGS> = {}) {
     const w = world(settings);
     w.membership.start();
-    const entries: MemberEntry[] = [];
-    for (let i = 0; i < MAX_SERVERS - 1 - offline; i++) entries.push({ baseUrl: `http://on-${i}:1/`, monitor: false, lastUpdate: T0 - 1000, online: true });
-    for (let i = 0; i < offline; i++) entries.push({ baseUrl: `http://off-${i}:1/`, monitor: false, lastUpdate: T0 - 10_000 + i, online: false });
-    w.membership.preload(entries);
+    w.membership.preload(entries(offlineCount));
     expect(w.membership.size).toBe(MAX_SERVERS);
     return w;
   }
@@ -709,7 +722,9 @@ describe('Membership: a full view', () => {
   it('one place short of full, a newcomer enters without eviction', () => {
     const w = world();
     w.membership.start();
-    w.membership.preload(Array.from({ length: MAX_SERVERS - 2 }, (_, i) => ({ baseUrl: `http://off-${i}:1/`, monitor: false, lastUpdate: T0 - 10_000, online: false })));
+    // 150 offline entries that a wrong "full" would evict
+    w.membership.preload(entries(150).slice(1));
+    expect(w.membership.size).toBe(MAX_SERVERS - 1);
     w.membership.merge({ online: [alive(A, T0)] }, 'test');
     expect(w.membership.size).toBe(MAX_SERVERS);
     expect(w.removed).toEqual([]);
