@@ -484,6 +484,16 @@ describe('anti-entropy: what one sync message carries', () => {
     expect(p.handleSync({ message: 'sync', digest: [[P_URL, self, 0, version]] })).toEqual({ message: 'sync' });
   });
 
+  it('a digest entry equal to ours is no candidate: it takes no random draw, so it does not shift the tie order of the others', () => {
+    const [a, b, c] = urls(3, 'q');
+    // all three held at T0 - 100; the peer lacks a and c equally (100 ms each), holds b as ours.
+    // Drawn per candidate: a 0.5, c 0.1, so c goes first. Were b a candidate, it would take the
+    // 0.1 (then drop out, lacking nothing) and leave c the 0.9: a first
+    const p = answerer([[a, T0 - 100], [b, T0 - 100], [c, T0 - 100]], {}, [0.5, 0.1, 0.9]);
+    const reply = p.handleSync({ message: 'sync', digest: [[a, T0 - 200, 0, 0], [b, T0 - 100, 0, 0], [c, T0 - 200, 0, 0]] });
+    expect(reply).toEqual({ message: 'sync', members: { online: [entry(c, T0 - 100), entry(a, T0 - 100)], offline: [] } });
+  });
+
   it('what this side wants goes in random order (what does not fit is asked for later)', () => {
     const [a, b, c] = urls(3, 'u');
     // every draw 0: the shuffle swaps each item from the last down with the first ([a, b, c] → [c, b, a] → [b, c, a])
