@@ -71,4 +71,12 @@ describe('nestedDeeperThan', () => {
     expect(nestedDeeperThan({}, 0)).toBe(true);
     expect(nestedDeeperThan({}, 1)).toBe(false);
   });
+
+  it('walks an array by its items only: named properties (which JSON leaves out) do not count', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const array = Object.assign([1], { extra: deep });
+    expect(nestedDeeperThan(array, 32)).toBe(false);
+    expect(nestedDeeperThan([1, deep], 32)).toBe(true);
+  });
 });
