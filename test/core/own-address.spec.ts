@@ -42,7 +42,7 @@ describe('the self-check', () => {
   it('probes our own URL with an empty probe naming our generation, within twice the probe timeout, then checks sync with an empty message', async () => {
     const t = engineWith(800, (e) => ({ message: 'ack', ack: true, online: [e.self()], offline: [] }));
     await t.checkAt(T0 + 2_000);
-    expect(t.probes).toEqual([[SELF, { message: 'probe', online: [], offline: [], selfCheck: t.engine.generation }, 1_600]]);
+    expect(t.probes).toEqual([[SELF, { message: 'probe', online: [], offline: [], selfCheck: T0 }, 1_600]]); // generation: the stamp it started with
     expect(t.syncs).toEqual([[SELF, { message: 'sync' }]]);
     expect(t.engine.addressCheck()).toEqual({ at: T0 + 2_000, result: { result: 'self' }, failuresInARow: 0, syncEndpoint: 'ok' });
   });
@@ -89,7 +89,7 @@ describe('the self-check', () => {
     await t.engine.handleProbe({ message: 'probe', online: [], offline: [], selfCheck: rival });
     await t.checkAt(T0 + 1_000);
     await t.engine.handleProbe({ message: 'probe', online: [], offline: [], selfCheck: rival + 1 });
-    expect(t.engine.conflict()).toEqual({ url: SELF, generation: t.engine.generation, rivalGeneration: rival + 1, role: 'kept', since: T0 });
+    expect(t.engine.conflict()).toEqual({ url: SELF, generation: T0, rivalGeneration: rival + 1, role: 'kept', since: T0 });
     expect(t.warnings).toEqual([
       `address conflict: another process (generation ${rival}) also claims ${SELF}; the URL reaches this process, which keeps it, and the other one gives it up. Give every server its own SHAZBOT_BASE_URL (option baseUrl).`,
     ]);
@@ -100,7 +100,7 @@ describe('the self-check', () => {
     const t = engineWith(300, (e) => ({ message: 'ack', ack: true, online: [rivalAnswers ? { ...e.self(), generation: rival } : e.self()], offline: [] }));
     await t.checkAt(T0 + 2_000);
     expect(t.engine.conflict()?.role).toBe('yielded');
-    const yielded = t.engine.generation;
+    expect(t.engine.generation).toBe(T0);
     await t.checkAt(T0 + 31_999);
     await t.engine.gossipRound();
     expect(t.probes).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('the self-check', () => {
     await t.engine.gossipRound();
     expect(t.probes).toHaveLength(3);
     expect(t.engine.conflict()).toBeUndefined();
-    expect(t.engine.generation).toBeGreaterThan(yielded);
+    expect(t.engine.generation).toBe(T0 + 62_000); // a new generation, stamped when it took the URL back
     expect(t.warnings).toContainEqual(`address conflict over: ${SELF} reaches this process again; this process takes ${SELF} back`);
   });
 });

@@ -264,7 +264,7 @@ describe('drop and newGeneration', () => {
     expect(a.knownVersion(B)).toBe(0);
     a.drop(A);
     expect(digest.root()).toBe(empty);
-    expect(own.to).toBeGreaterThan(0);
+    expect(own.to).toBe(T0); // the first tick on a clock at T0
   });
 
   it('newGeneration without a generation (the peer named none) forgets a state that named none', () => {
@@ -279,7 +279,8 @@ describe("this server's own deltas", () => {
   it('before any generation: from 0, and no generation field at all', () => {
     const a = server({ now: T0 });
     const { delta } = a.setLocal('k', 'v');
-    expect(delta).toStrictEqual({ server: A, from: 0, to: delta.to, entries: [{ key: 'k', version: delta.to, value: 'v' }] });
+    // the first tick on a clock at T0
+    expect(delta).toStrictEqual({ server: A, from: 0, to: T0, entries: [{ key: 'k', version: T0, value: 'v' }] });
   });
 
   it('the first write of a generation: from the generation stamp (peers below it get a reset), and naming it', () => {
@@ -287,8 +288,9 @@ describe("this server's own deltas", () => {
     const generation = T0 - 10_000;
     expect(a.startGeneration(generation)).toBeNull();
     const { delta } = a.setLocal('k', 'v');
-    expect(delta).toStrictEqual({ server: A, from: generation, to: delta.to, generation, entries: [{ key: 'k', version: delta.to, value: 'v' }] });
-    expect(a.deltaFor(A, 0, Infinity)).toEqual({ server: A, from: 0, to: delta.to, floor: generation, generation, entries: [{ key: 'k', version: delta.to, value: 'v' }] });
+    // the first tick on a clock at T0
+    expect(delta).toStrictEqual({ server: A, from: generation, to: T0, generation, entries: [{ key: 'k', version: T0, value: 'v' }] });
+    expect(a.deltaFor(A, 0, Infinity)).toEqual({ server: A, from: 0, to: T0, floor: generation, generation, entries: [{ key: 'k', version: T0, value: 'v' }] });
   });
 });
 
