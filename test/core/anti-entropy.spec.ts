@@ -350,7 +350,11 @@ describe('anti-entropy: what one sync message carries', () => {
     // a budget that holds the member but not the delta after it: the member alone
     const fits = answerer([], { messageBudgetBytes: 700 });
     fits.setLocalState('b', 'x'.repeat(250));
-    expect(Object.keys(fits.handleSync({ message: 'sync', want: [[P_URL, 0, 0, 0]] }))).toEqual(['message', 'members', 'state']);
+    expect(fits.handleSync({ message: 'sync', want: [[P_URL, 0, 0, 0]] })).toStrictEqual({
+      message: 'sync',
+      members: { online: [{ baseUrl: P_URL, monitor: false, lastUpdate: T0, generation: T0 }], offline: [] },
+      state: [expect.objectContaining({ server: P_URL, from: 0, entries: [expect.objectContaining({ key: 'b' })] })],
+    });
     const tight = answerer([], { messageBudgetBytes: 700 });
     tight.setLocalState('b', 'x'.repeat(300));
     const cut = tight.handleSync({ message: 'sync', want: [[P_URL, 0, 0, 0]] });
