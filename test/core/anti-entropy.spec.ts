@@ -11,6 +11,16 @@ import { seededRandom } from '../../sim/virtual-cluster.js';
  */
 const T0 = 1_800_000_000_000;
 const E_URL = 'http://e.test:1/';
+/**
+ * The documented constants the exact-size tests pin (the rule itself, every message within
+ * messageBudgetBytes, is tested for several budgets and views without them):
+ * SYNC_ENVELOPE_BYTES in lib/core/anti-entropy.ts, what the budget counts for a sync message's
+ * own fields; LEAF_HASHES_BYTES there, one bucket's leaf hashes with its comma; and
+ * digestEntrySize in lib/core/message-budget.ts, a digest entry as its URL plus 40 bytes.
+ */
+const SYNC_ENVELOPE_BYTES = 160;
+const LEAF_HASHES_BYTES = 380;
+const digestEntryBytes = (url: string) => url.length + 40;
 const P_URL = 'http://p.test:1/';
 
 /** `count` server URLs whose leaves are all in `bucket`, on distinct leaves. */
@@ -326,13 +336,42 @@ describe('anti-entropy: what one sync message carries', () => {
     const servers = list.map((u, i): [string, number] => [u, T0 - 1000 - i]); // s0 the newest: the most the asker (holding nothing) lacks
     const want = list.map((u): [string, number, number, number] => [u, 0, 0, 0]);
     const each = memberBytes(list[0], T0 - 1000);
-    // room for exactly three after the envelope (160 bytes)
-    const three = answerer(servers, { messageBudgetBytes: 160 + 3 * each }).handleSync({ message: 'sync', want });
+    // room for exactly three after the envelope (SYNC_ENVELOPE_BYTES)
+    const three = answerer(servers, { messageBudgetBytes: SYNC_ENVELOPE_BYTES + 3 * each }).handleSync({ message: 'sync', want });
     expect(three.members!.online.map((m) => m.baseUrl)).toEqual(list.slice(0, 3));
-    const almost = answerer(servers, { messageBudgetBytes: 160 + 3 * each - 1 }).handleSync({ message: 'sync', want });
+    const almost = answerer(servers, { messageBudgetBytes: SYNC_ENVELOPE_BYTES + 3 * each - 1 }).handleSync({ message: 'sync', want });
     expect(almost.members!.online.map((m) => m.baseUrl)).toEqual(list.slice(0, 2));
     const none = answerer(servers, { messageBudgetBytes: 100 }).handleSync({ message: 'sync', want });
     expect(none.members!.online.map((m) => m.baseUrl)).toEqual([list[0]]);
+  });
+
+  it('every answer, serialised as sent, fits in messageBudgetBytes, whatever the budget and the view', () => {
+    for (const budget of [1000, 2000, 16_384]) {
+      for (const n of [10, 200, 800]) {
+        const servers = urls(n, 'v').map((u, i): [string, number] => [u, T0 - 1000 - i]);
+        const p = answerer(servers, { messageBudgetBytes: budget });
+        // some state of its own, within its bound (stateBytesBound), that the asker lacks
+        for (let k = 0; k < 4; k++) p.setLocalState(`key-${k}`, 'v'.repeat(30));
+        const sent = [
+          // leg 1 from a peer holding nothing: every bucket differs (entries of small ones, leaf hashes of big ones)
+          p.handleSync({ message: 'sync', hash: '0'.repeat(16), buckets: '' }),
+          // the asker wants every server and our state from scratch
+          p.handleSync({ message: 'sync', want: [P_URL, ...servers.map(([u]) => u)].map((u): [string, number, number, number] => [u, 0, 0, 0]) }),
+          // every range given whole, listing nothing: everything is sent
+          p.handleSync({ message: 'sync', digest: [], complete: Array.from({ length: DIGEST_BUCKETS }, (_, b) => b) }),
+          // a digest of servers unknown here: all wanted
+          p.handleSync({ message: 'sync', digest: urls(n, 'unknown').map((u): [string, number, number, number] => [u, T0, 0, 0]) }),
+          // a digest of older stamps for every server: all sent, and wants of newer ones
+          p.handleSync({ message: 'sync', digest: servers.map(([u, t], i): [string, number, number, number] => [u, i % 2 ? t - 1 : t + 1, 0, 0]) }),
+        ];
+        const over = sent.map((reply) => JSON.stringify(reply).length).filter((bytes) => bytes > budget);
+        expect({ budget, n, over }).toEqual({ budget, n, over: [] });
+        // each reply carries something (the budget cuts them, it does not empty them); one that
+        // lacks room for everything is cut close to the budget (the envelope and one member short)
+        for (const reply of sent) expect(Object.keys(reply).length).toBeGreaterThan(1);
+        if (n * 80 > budget) expect(JSON.stringify(sent[1]).length).toBeGreaterThan(budget - 300);
+      }
+    }
   });
 
   it('a state delta from the asker\'s watermark on; a member and its state both go, and the budget counts the state', () => {
@@ -376,7 +415,8 @@ describe('anti-entropy: what one sync message carries', () => {
       expect(reply.members!.online).toHaveLength(k);
       return reply.state?.map((d) => [d.from === first, d.entries.map((e) => e.key)]);
     };
-    // each member takes 76 bytes: after 14 the two entries fit, after 18 one, after 20 none
+    // each member takes 76 bytes; with SYNC_ENVELOPE_BYTES counted, after 14 members the two
+    // entries fit in what is left of the 2,000 bytes, after 18 one, after 20 none
     expect(delta(14)).toEqual([[true, ['b', 'c']]]);
     expect(delta(18)).toEqual([[true, ['b']]]);
     expect(delta(20)).toBeUndefined();
@@ -450,15 +490,15 @@ describe('anti-entropy: what one sync message carries', () => {
     expect(roomy.state?.[0].entries.map((e) => e.key)).toEqual(['b']);
     const member = JSON.stringify(entry(x, T0 - 100)).length + 1;
     const delta = JSON.stringify(roomy.state![0]).length + 1;
-    expect(reply(160 + member + delta).state).toHaveLength(1);
-    expect(reply(160 + member + delta - 1).state).toBeUndefined();
-    expect(reply(160 + member + delta - 1).members?.online).toEqual([entry(x, T0 - 100)]);
+    expect(reply(SYNC_ENVELOPE_BYTES + member + delta).state).toHaveLength(1);
+    expect(reply(SYNC_ENVELOPE_BYTES + member + delta - 1).state).toBeUndefined();
+    expect(reply(SYNC_ENVELOPE_BYTES + member + delta - 1).members?.online).toEqual([entry(x, T0 - 100)]);
   });
 
   it('what this side wants is cut to the budget', () => {
     const unknown = urls(6, 'w');
-    const size = unknown[0].length + 40;
-    const p = answerer([], { messageBudgetBytes: 160 + 3 * size });
+    const size = digestEntryBytes(unknown[0]);
+    const p = answerer([], { messageBudgetBytes: SYNC_ENVELOPE_BYTES + 3 * size });
     const reply = p.handleSync({ message: 'sync', digest: unknown.map((u): [string, number, number, number] => [u, T0, 0, 0]) });
     expect(reply.want).toHaveLength(3);
   });
@@ -677,29 +717,29 @@ describe('anti-entropy: the first answer within the message budget', () => {
   it('a bucket whose entries do not all fit goes as a random part of them, with no range given whole', () => {
     const [b] = free(1);
     const eight = urlsInBucket(b, 8, 'm');
-    const size = eight[0].length + 40; // one digest entry
-    const whole = setup(eight, 160 + 8 * size + String(b).length + 1).p;
+    const size = digestEntryBytes(eight[0]);
+    const whole = setup(eight, SYNC_ENVELOPE_BYTES + 8 * size + String(b).length + 1).p;
     expect(whole.handleSync(setup(eight).first)).toMatchObject({ complete: [b] });
-    const { p, first } = setup(eight, 160 + 8 * size + String(b).length);
+    const { p, first } = setup(eight, SYNC_ENVELOPE_BYTES + 8 * size + String(b).length);
     const reply = p.handleSync(first);
     expect(reply.complete).toEqual([]);
     expect(reply.digest).toHaveLength(8);
-    const part = setup(eight, 160 + 5 * size + 2).p.handleSync(first);
+    const part = setup(eight, SYNC_ENVELOPE_BYTES + 5 * size + 2).p.handleSync(first);
     expect(part.complete).toEqual([]);
     expect(part.digest).toHaveLength(5);
     for (const d of part.digest!) expect(eight).toContain(d[0]);
   });
 
-  it('big buckets\' leaf hashes go while they fit (380 bytes each)', () => {
+  it('big buckets\' leaf hashes go while they fit (LEAF_HASHES_BYTES each)', () => {
     const buckets = free(3);
     const servers = buckets.flatMap((b, i) => urlsInBucket(b, 9, `l${i}x`));
     const count = (budget: number) => {
       const { p, first } = setup(servers, budget);
       return p.handleSync(first).leaves?.length ?? 0;
     };
-    expect(count(160 + 3 * 380)).toBe(3);
-    expect(count(160 + 3 * 380 - 1)).toBe(2);
-    expect(count(160 + 380)).toBe(1);
+    expect(count(SYNC_ENVELOPE_BYTES + 3 * LEAF_HASHES_BYTES)).toBe(3);
+    expect(count(SYNC_ENVELOPE_BYTES + 3 * LEAF_HASHES_BYTES - 1)).toBe(2);
+    expect(count(SYNC_ENVELOPE_BYTES + LEAF_HASHES_BYTES)).toBe(1);
   });
 });
 
