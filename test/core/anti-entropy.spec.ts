@@ -687,7 +687,7 @@ describe('anti-entropy: the asking side, against scripted answers', () => {
 describe('anti-entropy: the first answer within the message budget', () => {
   const nowhere = () => Promise.reject(new Error('not used'));
   /** P with `servers` added to its view; the first leg a P-like engine holding only itself would send. */
-  function setup(servers: string[], messageBudgetBytes?: number) {
+  async function setup(servers: string[], messageBudgetBytes?: number) {
     const settings = { selfUrl: P_URL, probeIntervalMs: 0, ...(messageBudgetBytes ? { messageBudgetBytes } : {}) };
     const p = new ClusterEngine(settings, { now: () => T0, random: seededRandom(6), transport: { probe: nowhere, exchange: nowhere, sync: nowhere } });
     p.start();
@@ -695,51 +695,52 @@ describe('anti-entropy: the first answer within the message budget', () => {
     let first: SyncMessage | undefined;
     const q = new ClusterEngine({ selfUrl: P_URL, probeIntervalMs: 0 }, { now: () => T0, random: () => 0.5, transport: { probe: nowhere, exchange: nowhere, sync: async (_peer, m) => ((first = clone(m)), { message: 'sync' }) } });
     q.start();
-    void q.syncWith(E_URL);
-    return { p, first: first! };
+    await q.syncWith(E_URL);
+    if (!first) throw new Error('the asking engine sent no first leg');
+    return { p, first };
   }
   /** A bucket holding neither P nor E. */
   const free = (n: number) => Array.from({ length: 64 }, (_, b) => b).filter((b) => ![P_URL, E_URL].some((u) => leafOf(u) >>> 6 === b)).slice(0, n);
 
-  it('a differing bucket of 8 servers goes as entries, one of 9 as leaf hashes', () => {
+  it('a differing bucket of 8 servers goes as entries, one of 9 as leaf hashes', async () => {
     const [b] = free(1);
     const nine = urlsInBucket(b, 9, 'n');
-    const small = setup(nine.slice(0, 8));
+    const small = await setup(nine.slice(0, 8));
     const reply8 = small.p.handleSync(small.first);
     expect(reply8.complete).toEqual([b]);
     expect(reply8.digest!.map((d) => d[0]).sort()).toEqual(nine.slice(0, 8).sort());
     expect(reply8.leaves).toBeUndefined();
-    const big = setup(nine);
+    const big = await setup(nine);
     const reply9 = big.p.handleSync(big.first);
     expect(reply9).toEqual({ message: 'sync', hash: big.p.viewHash(), digest: [], complete: [], leaves: [{ bucket: b, hashes: expect.any(String) }] });
   });
 
-  it('a bucket whose entries do not all fit goes as a random part of them, with no range given whole', () => {
+  it('a bucket whose entries do not all fit goes as a random part of them, with no range given whole', async () => {
     const [b] = free(1);
     const eight = urlsInBucket(b, 8, 'm');
     const size = digestEntryBytes(eight[0]);
-    const whole = setup(eight, SYNC_ENVELOPE_BYTES + 8 * size + String(b).length + 1).p;
-    expect(whole.handleSync(setup(eight).first)).toMatchObject({ complete: [b] });
-    const { p, first } = setup(eight, SYNC_ENVELOPE_BYTES + 8 * size + String(b).length);
+    const whole = (await setup(eight, SYNC_ENVELOPE_BYTES + 8 * size + String(b).length + 1)).p;
+    expect(whole.handleSync((await setup(eight)).first)).toMatchObject({ complete: [b] });
+    const { p, first } = await setup(eight, SYNC_ENVELOPE_BYTES + 8 * size + String(b).length);
     const reply = p.handleSync(first);
     expect(reply.complete).toEqual([]);
     expect(reply.digest).toHaveLength(8);
-    const part = setup(eight, SYNC_ENVELOPE_BYTES + 5 * size + 2).p.handleSync(first);
+    const part = (await setup(eight, SYNC_ENVELOPE_BYTES + 5 * size + 2)).p.handleSync(first);
     expect(part.complete).toEqual([]);
     expect(part.digest).toHaveLength(5);
     for (const d of part.digest!) expect(eight).toContain(d[0]);
   });
 
-  it('big buckets\' leaf hashes go while they fit (LEAF_HASHES_BYTES each)', () => {
+  it('big buckets\' leaf hashes go while they fit (LEAF_HASHES_BYTES each)', async () => {
     const buckets = free(3);
     const servers = buckets.flatMap((b, i) => urlsInBucket(b, 9, `l${i}x`));
-    const count = (budget: number) => {
-      const { p, first } = setup(servers, budget);
+    const count = async (budget: number) => {
+      const { p, first } = await setup(servers, budget);
       return p.handleSync(first).leaves?.length ?? 0;
     };
-    expect(count(SYNC_ENVELOPE_BYTES + 3 * LEAF_HASHES_BYTES)).toBe(3);
-    expect(count(SYNC_ENVELOPE_BYTES + 3 * LEAF_HASHES_BYTES - 1)).toBe(2);
-    expect(count(SYNC_ENVELOPE_BYTES + LEAF_HASHES_BYTES)).toBe(1);
+    expect(await count(SYNC_ENVELOPE_BYTES + 3 * LEAF_HASHES_BYTES)).toBe(3);
+    expect(await count(SYNC_ENVELOPE_BYTES + 3 * LEAF_HASHES_BYTES - 1)).toBe(2);
+    expect(await count(SYNC_ENVELOPE_BYTES + LEAF_HASHES_BYTES)).toBe(1);
   });
 });
 
