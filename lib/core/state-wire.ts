@@ -135,9 +135,14 @@ export function entryCost(key: string, valueBytes: number): number {
   return Buffer.byteLength(JSON.stringify(key)) + valueBytes + 72;
 }
 
+/** Digits of a stamp (a version, floor or generation: ms since 1970, 13 digits until the year 2286). */
+const STAMP_DIGITS = 13;
+/** A reset delta's fields besides the server URL and the entries, with its three stamps: 103 bytes. */
+const RESET_FIELDS_BYTES = '{"server":"","from":0,"to":,"floor":,"generation":,"entries":[]}'.length + 3 * STAMP_DIGITS;
+
 /** The envelope of a reset delta besides its entries: {"server":…,"from":0,"to":…,"floor":…,"generation":…,"entries":[]}. */
 export function resetEnvelope(server: string): number {
-  return Buffer.byteLength(server) + 96;
+  return Buffer.byteLength(server) + RESET_FIELDS_BYTES;
 }
 
 /** Size of a JSON value when serialised, or throws when it is not JSON (cycles, functions, NaN…). */

@@ -468,7 +468,7 @@ describe('anti-entropy: what one sync message carries', () => {
   it('the first item goes even when it does not fit; nothing after it then', () => {
     // a 300-byte budget leaves 140 after the envelope; the state delta below takes more
     const p = answerer([['http://m.test:1/', T0 - 100]], { messageBudgetBytes: 300 });
-    p.setLocalState('k', 'x'.repeat(30));
+    p.setLocalState('k', 'x'.repeat(29)); // the most its state bound (stateBytesBound(300), 225) lets it write
     // the state lacks the whole version (most stale), the member two ms of stamp
     const reply = p.handleSync({ message: 'sync', want: [[P_URL, p.self().lastUpdate, 0, 0], ['http://m.test:1/', T0 - 102, 0, 0]] });
     expect(reply.state).toEqual([expect.objectContaining({ server: P_URL, entries: [expect.objectContaining({ key: 'k' })] })]);

@@ -95,15 +95,15 @@ describe('ReplicatedState.setLocal: limits at their exact bounds', () => {
   });
 
   it("keeps the whole state within maxBytesPerServer, counting an overwritten key once", () => {
-    // a reset's envelope: 11 + 96 = 107 bytes; key "k" with value "v": 3 + 3 + 72 = 78 bytes; 185 in all
-    expect(refusal(() => server(A, { now: T0 }, { maxBytesPerServer: 184 }).setLocal('k', 'v'))).toBe(
-      `this server's state would take 185 bytes with "k"; at most 184 fit in one message (raise messageBudgetBytes, or delete keys: deleted ones count until forgotten)`,
+    // a reset's envelope: 11 + 103 = 114 bytes; key "k" with value "v": 3 + 3 + 72 = 78 bytes; 192 in all
+    expect(refusal(() => server(A, { now: T0 }, { maxBytesPerServer: 191 }).setLocal('k', 'v'))).toBe(
+      `this server's state would take 192 bytes with "k"; at most 191 fit in one message (raise messageBudgetBytes, or delete keys: deleted ones count until forgotten)`,
     );
-    const a = server(A, { now: T0 }, { maxBytesPerServer: 185 });
+    const a = server(A, { now: T0 }, { maxBytesPerServer: 192 });
     a.setLocal('k', 'v');
     a.setLocal('k', 'w'); // the old value's 78 bytes give way to the new one's
     expect(a.get(A, 'k')).toBe('w');
-    expect(refusal(() => a.setLocal('k', 'wx'))).toMatch(/^this server's state would take 186 bytes with "k"; at most 185/);
+    expect(refusal(() => a.setLocal('k', 'wx'))).toMatch(/^this server's state would take 193 bytes with "k"; at most 192/);
   });
 });
 

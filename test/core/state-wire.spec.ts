@@ -60,9 +60,23 @@ describe('sizes', () => {
     expect(entryCost('é"', 0)).toBe(6 + 72); // "é\"" : quotes, 2 bytes of é, an escaped quote
   });
 
-  it('resetEnvelope: the server URL in UTF-8 bytes and 96 bytes of fields', () => {
-    expect(resetEnvelope('http://a/')).toBe(9 + 96);
-    expect(resetEnvelope('é')).toBe(2 + 96);
+  it('resetEnvelope: the server URL in UTF-8 bytes and 103 bytes of fields (three 13-digit stamps)', () => {
+    expect(resetEnvelope('http://a/')).toBe(9 + 103);
+    expect(resetEnvelope('é')).toBe(2 + 103);
+  });
+
+  it('a serialised reset at 13-digit stamps fits in resetEnvelope plus its entries\' entryCost, whatever the URL', () => {
+    const stamp = 9_999_999_999_999; // the largest 13-digit stamp
+    for (const server of ['http://b:1/', `https://${'long-host-name.'.repeat(60)}example:65535/${'p'.repeat(200)}/`]) {
+      const reset: StateDelta = { server, from: 0, to: stamp, floor: stamp, generation: stamp, entries: [] };
+      // exact with no entries: the estimate is the envelope itself
+      expect(Buffer.byteLength(JSON.stringify(reset))).toBe(resetEnvelope(server));
+      reset.entries = [
+        { key: 'k', version: stamp, value: 'v', ttlMs: MAX_STATE_TTL_MS },
+        { key: 'gone', version: stamp, deleted: true, expired: true },
+      ];
+      expect(Buffer.byteLength(JSON.stringify(reset))).toBeLessThanOrEqual(resetEnvelope(server) + entryCost('k', 3) + entryCost('gone', 0));
+    }
   });
 
   it('jsonSize: UTF-8 bytes of the JSON, or a StateValueError for what is not JSON', () => {
