@@ -140,7 +140,9 @@ describe('apply: generations of a peer', () => {
     expect(a.apply(about(0, 0, [], { generation: 7 }))).toEqual(NONE);
     expect(a.knownVersion(B)).toBe(0);
     a.apply(about(0, 1, [live('k', 1)]));
-    // held with no generation: a delta of generation 8 is not another process's
+    // held with no generation: a delta of generation 8 is not another process's, and none is
+    // recorded (a started process names its generation in every delta; a restart of B is caught
+    // by the view's newGeneration, which drops keys held without one)
     a.apply(about(1, 2, [live('j', 2)], { generation: 8 }));
     expect(a.entriesOf(B)).toEqual({ k: 1, j: 1 });
   });
