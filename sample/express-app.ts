@@ -12,7 +12,9 @@ const app = express();
 app.use(express.json({ limit: '4mb' })); // optional: without a parser the router reads the body itself
 app.use(clustershazbotRouter()); // gossip, probe, sync, list, state, control under /clustershazbot/
 app.get('/health', (_req, res) => {
-  res.json(shazbotHealthExtension());
+  const health = shazbotHealthExtension();
+  // 'error' means the module is not running: a health check must see it fail, not a 200
+  res.status(health.status === 'ok' ? 200 : 503).json(health);
 });
 
 async function main(): Promise<void> {
