@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   console.log(`starting ${SIZE} servers; master list: ${cluster.masterListPath} (seed: ${cluster.servers[0].baseUrl})`);
   cluster.servers.forEach((s) => cluster.start(s));
 
+  // a fresh Nest process needs a few seconds before it listens: say what its '-' means once
+  console.log(`each line: how many servers each one sees online ('-': not answering yet, the process is still starting)`);
   const started = Date.now();
   let converged = false;
   while (!stopping && Date.now() - started < 60_000) {

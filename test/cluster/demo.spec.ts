@@ -12,6 +12,10 @@ it('the demo starts five servers, converges, prints the URLs and stops them all'
   });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
+  // every '-' in a progress line is explained before the first one
+  const legend = run.stdout.indexOf("'-': not answering yet");
+  expect(legend).toBeGreaterThanOrEqual(0);
+  expect(legend).toBeLessThan(run.stdout.indexOf('t='));
   expect(run.stdout).toMatch(/converged: all 5 servers see 5 online after [\d.]+ s/);
   expect(run.stdout.match(/server-\d: http:\/\/127\.0\.0\.1:\d+\/health/g)).toHaveLength(5);
   expect(run.stdout).toContain('all servers stopped.');
