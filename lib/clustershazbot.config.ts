@@ -89,16 +89,53 @@ type Env = (name: string) => string | undefined;
 /** What a true/false variable accepts (any case), pair by pair; the error message lists them. */
 export const BOOLEAN_WORDS = { true: ['true', '1', 'yes', 'on'], false: ['false', '0', 'no', 'off'] } as const;
 
+/**
+ * A problem's message naming its option too, when it names only the variable: a user who
+ * configures in code looks for the option, one who uses the environment for the variable.
+ */
+function withOption(message: string, option?: keyof ClustershazbotOptions): string {
+  if (option === undefined || message.includes(`option ${option}`) || message.includes(`option "${option}"`)) return message;
+  return `${message} (option ${option})`;
+}
+
 /** Label for messages: the variable when there is one, else the option. */
 function label(option: keyof ClustershazbotOptions): string {
   return (ENVIRONMENT_VARIABLES as Partial<Record<string, string>>)[option] ?? `option ${option}`;
 }
 
 class Reader {
+  /** Every problem found so far, each naming its variable and option, so one start-up names them all. */
+  readonly problems: string[] = [];
+
   constructor(
     private readonly options: ClustershazbotOptions,
     private readonly env: Env,
   ) {}
+
+  /**
+   * `read()`'s value, or `fallback` after recording its problem: a bad value must not hide the
+   * next one, or a user fixes one variable per start.
+   */
+  collect<T>(read: () => T, fallback: T, option?: keyof ClustershazbotOptions): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ClustershazbotConfigError)) throw error;
+      this.problems.push(withOption(error.message, option));
+      return fallback;
+    }
+  }
+
+  /** Records a problem found by a check across options. */
+  problem(message: string, option?: keyof ClustershazbotOptions): void {
+    this.problems.push(withOption(message, option));
+  }
+
+  /** @throws ClustershazbotConfigError listing every recorded problem, when there is one */
+  throwIfAny(): void {
+    if (this.problems.length === 1) throw new ClustershazbotConfigError(this.problems[0]);
+    if (this.problems.length > 1) throw new ClustershazbotConfigError(messages.configProblems(this.problems));
+  }
 
   raw(option: keyof ClustershazbotOptions): unknown {
     const given = this.options[option];
@@ -211,30 +248,32 @@ class Reader {
 }
 
 /**
- * Applies environment variables and defaults to the options and validates the result.
- * @throws ClustershazbotConfigError naming the first variable (or option) that is missing or malformed.
+ * Applies environment variables and defaults to the options and validates the result. Every
+ * problem is collected first, so one start-up names them all.
+ * @throws ClustershazbotConfigError naming each variable (and option) that is missing or
+ * malformed: with one problem its message alone, with several a list of them; never a secret.
  */
 export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, routePrefix: string): ClusterConfig {
-  const read = new Reader(options, options.useEnvironment === false ? () => undefined : env);
-  const secrets = read.secrets('secret');
-  const controlSecrets = read.secrets('controlSecret');
-  if (controlSecrets.some((s) => secrets.includes(s))) throw new ClustershazbotConfigError(messages.sameSecrets());
-  const baseUrl = read.baseUrl();
-  const discovery = !options.masterListStore && isDnsDiscoveryUrl(String(read.raw('masterListUrl') ?? '')) ? read.discovery() : undefined;
+  const environment: Env = options.useEnvironment === false ? () => undefined : env;
+  const read = new Reader(options, environment);
+  const secrets = read.collect(() => read.secrets('secret'), [], 'secret');
+  const controlSecrets = read.collect(() => read.secrets('controlSecret'), [], 'controlSecret');
+  if (controlSecrets.some((s) => secrets.includes(s))) read.problem(messages.sameSecrets(), 'controlSecret');
+  const baseUrl = read.collect(() => read.baseUrl(), '', 'baseUrl');
+  const dns = !options.masterListStore && isDnsDiscoveryUrl(String(read.raw('masterListUrl') ?? ''));
+  const discovery = dns ? read.collect(() => read.discovery(), undefined, 'masterListUrl') : undefined;
   const masterListUrl = options.masterListStore
     ? String(read.raw('masterListUrl') ?? 'custom:')
-    : discovery
-      ? describeDnsTarget(discovery)
-      : read.storeUrl('masterListUrl', true)!;
-  const masterListUpdateUrl = read.storeUrl('masterListUpdateUrl', false);
-  if (discovery && masterListUpdateUrl) throw new ClustershazbotConfigError(messages.discoveryWithUpload(label('masterListUrl'), label('masterListUpdateUrl')));
+    : dns
+      ? (discovery && describeDnsTarget(discovery)) ?? ''
+      : read.collect(() => read.storeUrl('masterListUrl', true)!, '', 'masterListUrl');
+  const masterListUpdateUrl = read.collect(() => read.storeUrl('masterListUpdateUrl', false), undefined, 'masterListUpdateUrl');
+  if (dns && masterListUpdateUrl) read.problem(messages.discoveryWithUpload(label('masterListUrl'), label('masterListUpdateUrl')), 'masterListUpdateUrl');
   const masterListUpdateAuth = read.raw('masterListUpdateAuth') as string | undefined;
-  if (masterListUpdateUrl?.startsWith('http') && !masterListUpdateAuth && !options.masterListStore) {
-    throw new ClustershazbotConfigError(messages.missingUpdateAuth());
-  }
+  if (masterListUpdateUrl?.startsWith('http') && !masterListUpdateAuth && !options.masterListStore) read.problem(messages.missingUpdateAuth(), 'masterListUpdateAuth');
   const seconds = 1000;
   const cluster = String(read.raw('cluster') ?? D.cluster);
-  if (!isValidClusterName(cluster)) throw new ClustershazbotConfigError(messages.invalidCluster(label('cluster'), cluster));
+  if (!isValidClusterName(cluster)) read.problem(messages.invalidCluster(label('cluster'), cluster), 'cluster');
   const allowedRaw = read.raw('allowedPeers');
   const allowedPeers = (Array.isArray(allowedRaw) ? allowedRaw.map(String) : allowedRaw === undefined ? [] : String(allowedRaw).split(','))
     .map((p) => p.trim())
@@ -242,35 +281,39 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
   try {
     new AddressGuard(allowedPeers);
   } catch (error) {
-    throw new ClustershazbotConfigError(`clustershazbot: ${label('allowedPeers')}: ${(error as Error).message}`);
+    read.problem(`clustershazbot: ${label('allowedPeers')}: ${(error as Error).message}`, 'allowedPeers');
   }
-  const maxValueBytes = read.number('maxStateValueBytes', D.maxStateValueBytes, 16, 1024 * 1024, true);
-  const messageBudgetBytes = read.number('messageBudgetBytes', D.messageBudgetBytes, 1024, 64 * 1024 * 1024, true);
+  const maxValueBytes = read.collect(() => read.number('maxStateValueBytes', D.maxStateValueBytes, 16, 1024 * 1024, true), D.maxStateValueBytes, 'maxStateValueBytes');
+  const messageBudgetBytes = read.collect(() => read.number('messageBudgetBytes', D.messageBudgetBytes, 1024, 64 * 1024 * 1024, true), D.messageBudgetBytes, 'messageBudgetBytes');
   // a server's whole state travels in one message, and one value must fit in it with its key and the message around it
   const smallestBudget = maxValueBytes + 1024 + baseUrl.length;
   if (messageBudgetBytes < smallestBudget) {
-    throw new ClustershazbotConfigError(messages.invalidNumber(label('messageBudgetBytes'), String(messageBudgetBytes), `at least the largest value plus 1024 plus the base URL's length (${smallestBudget}), so that any value fits in one message`));
+    read.problem(messages.invalidNumber(label('messageBudgetBytes'), String(messageBudgetBytes), `at least the largest value plus 1024 plus the base URL's length (${smallestBudget}), so that any value fits in one message`), 'messageBudgetBytes');
   }
-  const maxBodyBytes = read.number('maxBodyBytes', D.maxBodyBytes, 1024, 1024 * 1024 * 1024, true);
+  const maxBodyBytes = read.collect(() => read.number('maxBodyBytes', D.maxBodyBytes, 1024, 1024 * 1024 * 1024, true), D.maxBodyBytes, 'maxBodyBytes');
   // what we send, a server with the same settings accepts
   if (maxBodyBytes < messageBudgetBytes) {
-    throw new ClustershazbotConfigError(messages.invalidNumber(label('maxBodyBytes'), String(maxBodyBytes), `at least messageBudgetBytes (${messageBudgetBytes}): servers send messages that large`));
+    read.problem(messages.invalidNumber(label('maxBodyBytes'), String(maxBodyBytes), `at least messageBudgetBytes (${messageBudgetBytes}): servers send messages that large`), 'maxBodyBytes');
   }
-  return {
+  /** A number option, its default standing in (and its problem recorded) when it is malformed. */
+  const number = (option: keyof ClustershazbotOptions, fallback: number, min: number, max?: number, integer?: boolean): number =>
+    read.collect(() => read.number(option, fallback, min, max, integer), fallback, option);
+  const boolean = (option: keyof ClustershazbotOptions, fallback: boolean): boolean => read.collect(() => read.boolean(option, fallback), fallback, option);
+  const config: ClusterConfig = {
     cluster,
     allowedPeers,
     messageBudgetBytes,
     stateLimits: {
       maxKeyLength: DEFAULT_ENGINE_SETTINGS.stateLimits.maxKeyLength,
       maxValueBytes,
-      maxKeysPerServer: read.number('maxStateKeys', D.maxStateKeys, 1, MAX_KEYS_PER_DELTA, true),
-      tombstoneGraceMs: read.number('stateTombstoneSeconds', D.stateTombstoneSeconds, 1) * seconds,
+      maxKeysPerServer: number('maxStateKeys', D.maxStateKeys, 1, MAX_KEYS_PER_DELTA, true),
+      tombstoneGraceMs: number('stateTombstoneSeconds', D.stateTombstoneSeconds, 1) * seconds,
     },
-    tls: resolveTls(options, options.useEnvironment === false ? () => undefined : env),
-    authFailureLimit: read.number('authFailureLimit', D.authFailureLimit, 0, 1_000_000, true),
+    tls: read.collect(() => resolveTls(options, environment), {}, 'tls'),
+    authFailureLimit: number('authFailureLimit', D.authFailureLimit, 0, 1_000_000, true),
     maxBodyBytes,
-    healthDetails: read.choice('healthDetails', ['counts', 'full'] as const, D.healthDetails),
-    signatureWindowMs: read.number('signatureWindowSeconds', D.signatureWindowSeconds, 1, 86_400) * seconds,
+    healthDetails: read.collect(() => read.choice('healthDetails', ['counts', 'full'] as const, D.healthDetails), D.healthDetails, 'healthDetails'),
+    signatureWindowMs: number('signatureWindowSeconds', D.signatureWindowSeconds, 1, 86_400) * seconds,
     secrets,
     controlSecrets,
     baseUrl,
@@ -279,26 +322,28 @@ export function resolveClusterConfig(options: ClustershazbotOptions, env: Env, r
     masterListUpdateUrl,
     masterListUpdateAuth: masterListUpdateAuth === undefined ? undefined : String(masterListUpdateAuth),
     masterListUpdateMethod: options.masterListUpdateMethod ?? D.masterListUpdateMethod,
-    gossipIntervalMs: read.number('gossipIntervalSeconds', D.gossipIntervalSeconds, 0.01) * seconds,
-    gossipJitter: read.number('gossipJitter', D.gossipJitter, 0, 0.9),
-    announceMinimumMs: read.number('masterAnnounceMinimumSeconds', D.masterAnnounceMinimumSeconds, 0) * seconds,
-    announceIntervalMs: read.number('masterAnnounceIntervalSeconds', D.masterAnnounceIntervalSeconds, 0) * seconds,
-    monitor: read.boolean('monitor', D.monitor),
-    updateMasterListOnShutdown: read.boolean('updateMasterListOnShutdown', D.updateMasterListOnShutdown),
-    requestTimeoutMs: read.number('requestTimeoutSeconds', D.requestTimeoutSeconds, 0.01) * seconds,
-    shutdownTimeoutMs: read.number('shutdownTimeoutSeconds', D.shutdownTimeoutSeconds, 0) * seconds,
-    shutdownFanout: read.number('shutdownFanout', D.shutdownFanout, 0, 1000, true),
-    maxClockSkewMs: read.number('maxClockSkewSeconds', D.maxClockSkewSeconds, 0) * seconds,
-    retentionMs: read.number('offlineRetentionSeconds', D.offlineRetentionSeconds, 1) * seconds,
-    monitorPreference: read.number('monitorPreference', D.monitorPreference, 0, 1),
-    offlineProbeProbability: read.number('offlineProbeProbability', D.offlineProbeProbability, 0, 1),
+    gossipIntervalMs: number('gossipIntervalSeconds', D.gossipIntervalSeconds, 0.01) * seconds,
+    gossipJitter: number('gossipJitter', D.gossipJitter, 0, 0.9),
+    announceMinimumMs: number('masterAnnounceMinimumSeconds', D.masterAnnounceMinimumSeconds, 0) * seconds,
+    announceIntervalMs: number('masterAnnounceIntervalSeconds', D.masterAnnounceIntervalSeconds, 0) * seconds,
+    monitor: boolean('monitor', D.monitor),
+    updateMasterListOnShutdown: boolean('updateMasterListOnShutdown', D.updateMasterListOnShutdown),
+    requestTimeoutMs: number('requestTimeoutSeconds', D.requestTimeoutSeconds, 0.01) * seconds,
+    shutdownTimeoutMs: number('shutdownTimeoutSeconds', D.shutdownTimeoutSeconds, 0) * seconds,
+    shutdownFanout: number('shutdownFanout', D.shutdownFanout, 0, 1000, true),
+    maxClockSkewMs: number('maxClockSkewSeconds', D.maxClockSkewSeconds, 0) * seconds,
+    retentionMs: number('offlineRetentionSeconds', D.offlineRetentionSeconds, 1) * seconds,
+    monitorPreference: number('monitorPreference', D.monitorPreference, 0, 1),
+    offlineProbeProbability: number('offlineProbeProbability', D.offlineProbeProbability, 0, 1),
     detector: resolveDetector(read),
     masterListStore: options.masterListStore,
     discovery,
-    dnsServers: read.dnsServers(),
-    dnsRefreshMs: read.number('dnsRefreshSeconds', D.dnsRefreshSeconds, 1, 86_400) * seconds,
-    metrics: read.metrics(),
+    dnsServers: read.collect(() => read.dnsServers(), [], 'dnsServers'),
+    dnsRefreshMs: number('dnsRefreshSeconds', D.dnsRefreshSeconds, 1, 86_400) * seconds,
+    metrics: read.collect(() => read.metrics(), undefined, 'metrics'),
   };
+  read.throwIfAny();
+  return config;
 }
 
 function resolveTls(options: ClustershazbotOptions, env: Env): ClusterConfig['tls'] {
@@ -317,23 +362,25 @@ function resolveTls(options: ClustershazbotOptions, env: Env): ClusterConfig['tl
 }
 
 function resolveDetector(read: Reader): Partial<DetectorSettings> {
-  const profileName = read.choice('failureDetection', ['lan', 'wan', 'local', 'off'] as const, D.failureDetection);
+  const profileName = read.collect(() => read.choice('failureDetection', ['lan', 'wan', 'local', 'off'] as const, D.failureDetection), D.failureDetection, 'failureDetection');
   if (profileName === 'off') return { probeIntervalMs: 0, pushIntervalMs: 0 };
   const profile = DETECTOR_PROFILES[profileName];
-  const probeIntervalMs = read.number('probeIntervalSeconds', profile.probeIntervalMs / 1000, 0.01) * 1000;
-  const probeTimeoutMs = read.number('probeTimeoutSeconds', profile.probeTimeoutMs / 1000, 0.001) * 1000;
+  const number = (option: keyof ClustershazbotOptions, fallback: number, min: number, max?: number, integer?: boolean): number =>
+    read.collect(() => read.number(option, fallback, min, max, integer), fallback, option);
+  const probeIntervalMs = number('probeIntervalSeconds', profile.probeIntervalMs / 1000, 0.01) * 1000;
+  const probeTimeoutMs = number('probeTimeoutSeconds', profile.probeTimeoutMs / 1000, 0.001) * 1000;
   if (probeTimeoutMs >= probeIntervalMs) {
-    throw new ClustershazbotConfigError(messages.invalidNumber(label('probeTimeoutSeconds'), String(probeTimeoutMs / 1000), `less than the probe interval (${probeIntervalMs / 1000} s)`));
+    read.problem(messages.invalidNumber(label('probeTimeoutSeconds'), String(probeTimeoutMs / 1000), `less than the probe interval (${probeIntervalMs / 1000} s)`), 'probeTimeoutSeconds');
   }
   return {
     ...profile,
     probeIntervalMs,
     probeTimeoutMs,
-    indirectChecks: read.number('indirectChecks', profile.indirectChecks, 0, 16, true),
-    suspicionMult: read.number('suspicionMultiplier', profile.suspicionMult, 1, 100),
-    fastFailOnRefusal: read.boolean('fastFailOnRefusal', D.fastFailOnRefusal),
-    pushIntervalMs: read.number('pushIntervalSeconds', profile.pushIntervalMs / 1000, 0) * 1000,
-    pushFanout: read.number('pushFanout', profile.pushFanout, 0, 16, true),
+    indirectChecks: number('indirectChecks', profile.indirectChecks, 0, 16, true),
+    suspicionMult: number('suspicionMultiplier', profile.suspicionMult, 1, 100),
+    fastFailOnRefusal: read.collect(() => read.boolean('fastFailOnRefusal', D.fastFailOnRefusal), D.fastFailOnRefusal, 'fastFailOnRefusal'),
+    pushIntervalMs: number('pushIntervalSeconds', profile.pushIntervalMs / 1000, 0) * 1000,
+    pushFanout: number('pushFanout', profile.pushFanout, 0, 16, true),
   };
 }
 

@@ -1,8 +1,13 @@
-/** A configuration problem found at start-up; the message names the variable or option. */
+/**
+ * A configuration problem found at start-up; the message names each variable and option to fix
+ * (all of them when there are several, one a line). It carries no stack trace: where the library
+ * read the value says nothing to the user, and Nest prints the stack under the message.
+ */
 export class ClustershazbotConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ClustershazbotConfigError';
+    this.stack = `${this.name}: ${message}`;
   }
 }
 

@@ -10,7 +10,10 @@ export const messages = {
     `clustershazbot: ${variable} must be one of ${allowed.join(', ')}, got "${raw}"`,
   invalidBoolean: (variable: string, raw: string, accepted: { true: readonly string[]; false: readonly string[] }) =>
     `clustershazbot: ${variable} must be one of ${accepted.true.map((yes, i) => `${yes}/${accepted.false[i]}`).join(', ')} (any case), got "${raw}"`,
-  invalidBaseUrl: (variable: string, reason: string) => `clustershazbot: ${variable} is not a usable base URL: ${reason}`,
+  invalidBaseUrl: (variable: string, reason: string) =>
+    `clustershazbot: ${variable} is not a usable base URL: ${reason}; it needs a scheme, host and port as peers reach this server, e.g. http://10.0.0.5:3000/`,
+  configProblems: (problems: readonly string[]) =>
+    `clustershazbot: ${problems.length} configuration problems, fix them all:\n${problems.map((p) => `  - ${p.replace(/^clustershazbot: /, '')}`).join('\n')}`,
   invalidMasterListUrl: (variable: string) =>
     `clustershazbot: ${variable} must be an http://, https:// or file:// URL${variable === 'SHAZBOT_MASTER_LIST' ? ', or dns://name:port or dns+srv://_service._proto.name' : ''} (value not shown: it may hold a token)`,
   fileUrlWithHost: (variable: string, host: string) =>

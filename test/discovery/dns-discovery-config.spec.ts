@@ -48,13 +48,13 @@ describe('configuration of DNS discovery', () => {
   });
 
   it.each([
-    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example' }, "clustershazbot: SHAZBOT_MASTER_LIST needs the seeds' port, as dns://name:port"],
-    [{ SHAZBOT_MASTER_LIST: 'dns+srv://seeds.example' }, 'clustershazbot: SHAZBOT_MASTER_LIST must name an SRV record as _service._tcp.name, got "seeds.example"'],
-    [{ SHAZBOT_MASTER_LIST: 'ftp://seeds.example/list' }, 'clustershazbot: SHAZBOT_MASTER_LIST must be an http://, https:// or file:// URL, or dns://name:port or dns+srv://_service._proto.name (value not shown: it may hold a token)'],
-    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_MASTER_LIST_UPDATE: 'file:///tmp/list.json' }, 'clustershazbot: SHAZBOT_MASTER_LIST_UPDATE cannot be used when SHAZBOT_MASTER_LIST is a dns:// or dns+srv:// URL (DNS is read-only: unset SHAZBOT_MASTER_LIST_UPDATE)'],
-    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_DNS_SERVERS: 'resolver.local' }, 'clustershazbot: SHAZBOT_DNS_SERVERS: "resolver.local" is not an address, address:port or [ipv6]:port'],
-    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_DNS_REFRESH: '0' }, 'clustershazbot: SHAZBOT_DNS_REFRESH must be a number from 1 to 86400, got "0"'],
-    [{ SHAZBOT_MASTER_LIST: 'file:///tmp/x.json', SHAZBOT_METRICS: 'maybe' }, 'clustershazbot: SHAZBOT_METRICS must be one of true/false, 1/0, yes/no, on/off (any case), got "maybe"'],
+    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example' }, "clustershazbot: SHAZBOT_MASTER_LIST needs the seeds' port, as dns://name:port (option masterListUrl)"],
+    [{ SHAZBOT_MASTER_LIST: 'dns+srv://seeds.example' }, 'clustershazbot: SHAZBOT_MASTER_LIST must name an SRV record as _service._tcp.name, got "seeds.example" (option masterListUrl)'],
+    [{ SHAZBOT_MASTER_LIST: 'ftp://seeds.example/list' }, 'clustershazbot: SHAZBOT_MASTER_LIST must be an http://, https:// or file:// URL, or dns://name:port or dns+srv://_service._proto.name (value not shown: it may hold a token) (option masterListUrl)'],
+    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_MASTER_LIST_UPDATE: 'file:///tmp/list.json' }, 'clustershazbot: SHAZBOT_MASTER_LIST_UPDATE cannot be used when SHAZBOT_MASTER_LIST is a dns:// or dns+srv:// URL (DNS is read-only: unset SHAZBOT_MASTER_LIST_UPDATE) (option masterListUpdateUrl)'],
+    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_DNS_SERVERS: 'resolver.local' }, 'clustershazbot: SHAZBOT_DNS_SERVERS: "resolver.local" is not an address, address:port or [ipv6]:port (option dnsServers)'],
+    [{ SHAZBOT_MASTER_LIST: 'dns://seeds.example:3000', SHAZBOT_DNS_REFRESH: '0' }, 'clustershazbot: SHAZBOT_DNS_REFRESH must be a number from 1 to 86400, got "0" (option dnsRefreshSeconds)'],
+    [{ SHAZBOT_MASTER_LIST: 'file:///tmp/x.json', SHAZBOT_METRICS: 'maybe' }, 'clustershazbot: SHAZBOT_METRICS must be one of true/false, 1/0, yes/no, on/off (any case), got "maybe" (option metrics)'],
   ])('fails start-up on %j', (vars, message) => {
     expect(() => resolveClusterConfig({}, env({ ...REQUIRED, ...vars }), 'p')).toThrow(new ClustershazbotConfigError(message));
   });

@@ -120,6 +120,33 @@ describe('configuration from SHAZBOT_* variables', () => {
   });
 });
 
+it('a Nest app started with several variables missing or malformed fails with one error naming each, and no secret', async () => {
+  const saved = { ...process.env };
+  try {
+    for (const name of Object.keys(process.env)) if (name.startsWith('SHAZBOT_')) delete process.env[name];
+    Object.assign(process.env, { SHAZBOT_SECRET: 'gossip-secret-value', SHAZBOT_BASE_URL: '10.0.0.5:3000', SHAZBOT_PROBE_INTERVAL: 'fast' });
+    const failed = await Test.createTestingModule({ imports: [ClustershazbotModule.forRoot()] })
+      .setLogger(false as never)
+      .compile()
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+    expect(failed?.name).toBe('ClustershazbotConfigError');
+    const lines = failed!.message.split('\n');
+    expect(lines[0]).toBe('clustershazbot: 4 configuration problems, fix them all:');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^ {2}- SHAZBOT_CONTROL_SECRET is not set .*"controlSecret"/),
+      expect.stringMatching(/^ {2}- SHAZBOT_BASE_URL is not a usable base URL: .*not an absolute URL.*e\.g\. http:\/\/10\.0\.0\.5:3000\/ \(option baseUrl\)$/),
+      expect.stringMatching(/^ {2}- SHAZBOT_MASTER_LIST is not set .*"masterListUrl"/),
+      expect.stringMatching(/^ {2}- SHAZBOT_PROBE_INTERVAL must be a number .*got "fast" \(option probeIntervalSeconds\)$/),
+    ]);
+    expect(failed!.message).not.toContain('gossip-secret-value');
+  } finally {
+    process.env = saved;
+  }
+});
+
 describe.each(PLATFORMS)('module configuration and health on %s', (platform) => {
   let app: INestApplication | undefined;
   afterEach(async () => {
