@@ -8,7 +8,9 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import express, { type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
   ClusterHealthIndicator,
@@ -19,6 +21,7 @@ import {
   shazbotGossipRequest,
   shazbotListRequest,
   shazbotProbeRequest,
+  shazbotHealthExtension,
   shazbotStateRequest,
   shazbotShutDown,
   shazbotStart,
@@ -309,4 +312,32 @@ describe('the self-check of an Express app: does its own base URL answer sync?',
     expect(health()).toMatchObject({ status: 'up' });
     expect(warnings.filter((w) => w.includes('sync endpoint'))).toEqual([]);
   }, 30_000);
+});
+
+describe("the README's Express /health route", () => {
+  /** The route as README.md shows it (the test below checks the README still does). */
+  const health = (_req: Request, res: Response) => {
+    const health = shazbotHealthExtension(); // { status: 'ok', cluster } or { status: 'error', error }
+    res.status(health.status === 'ok' ? 200 : 503).json(health); // 503: not started, or stopped
+  };
+
+  it('is the route the README shows', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain("app.get('/health', (_req, res) => {\n  const health = shazbotHealthExtension();");
+    expect(readme).toContain("  res.status(health.status === 'ok' ? 200 : 503).json(health);");
+  });
+
+  it('answers 503 before start and after shutdown, 200 while the module runs', async () => {
+    const web = express();
+    web.get('/health', health);
+    const base = await listen(createServer(web));
+    const before = await fetch(`${base}/health`);
+    expect([before.status, await before.json()]).toEqual([503, { status: 'error', error: expect.stringContaining('not started') }]);
+    await shazbotStart(baseOptions(), []);
+    const running = await fetch(`${base}/health`);
+    expect([running.status, ((await running.json()) as { status: string }).status]).toEqual([200, 'ok']);
+    await shazbotShutDown();
+    const after = await fetch(`${base}/health`);
+    expect(after.status).toBe(503);
+  });
 });
