@@ -234,7 +234,13 @@ export class ClusterService implements OnModuleDestroy {
     return Number.parseInt(this.engine.viewHash().slice(0, 13), 16);
   }
 
-  /** This server's own entry. */
+  /**
+   * This server's own entry: `{ baseUrl, monitor, online, lastUpdate, generation? }`.
+   * `lastUpdate` is the ms stamp of its last change; `generation` is the stamp this process
+   * started at (a restart gets a new one; absent before start). `suspect` and `by` are never set
+   * on our own entry: a rumour about this server is refuted with a higher stamp, not stored
+   * (SWIM's refutation, Das et al. 2002, section 4.2).
+   */
   self(): MemberEntry {
     return this.engine.self();
   }
