@@ -43,7 +43,7 @@ export interface ClusterProblemEvent {
 /** Whether a load balancer should send this server traffic (Kubernetes readiness), and why not. */
 export interface Readiness {
   ready: boolean;
-  /** Why not ready: offline by control (drained), alone while peers were expected, or gave its address up. */
+  /** Why not ready: offline by control (drained), alone since start while peers were expected, or gave its address up. */
   reasons: string[];
 }
 
@@ -77,6 +77,13 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
   private readonly current = new Map<ClusterProblemCode, ClusterProblem>();
   private readonly events = new Subject<ClusterProblemEvent>();
   private runningSince?: number;
+  /**
+   * Whether this server has reached a peer since it started: `alone` reports a server that
+   * never joined (a wrong master list, seeds that do not run); once part of a cluster, peers
+   * that leave or die are scaling down or failures the detector handles, not misconfiguration.
+   */
+  private joined = false;
+  private stopWatchingJoin?: () => void;
 
   /** Problems as they are raised and cleared. */
   readonly problems$: Observable<ClusterProblemEvent> = this.events.asObservable();
@@ -90,12 +97,17 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    // a peer seen between two evaluations counts too: the engine's first successful sync
+    this.stopWatchingJoin = this.engine.onLifecycle((event) => {
+      if (event === 'joined') this.joined = true;
+    });
     const timer = setInterval(() => this.evaluate(), EVALUATE_EVERY_MS);
     timer.unref();
     this.scheduler.addInterval(TIMER, timer);
   }
 
   onModuleDestroy(): void {
+    this.stopWatchingJoin?.();
     if (this.scheduler.doesExist('interval', TIMER)) this.scheduler.deleteInterval(TIMER);
     this.events.complete();
   }
@@ -131,7 +143,7 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Readiness: not while offline by control, alone while peers were expected, or after giving the address up. */
+  /** Readiness: not while offline by control, alone since start while peers were expected, or after giving the address up. */
   readiness(): Readiness {
     this.evaluate();
     const reasons: string[] = [];
@@ -173,12 +185,14 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /** Alone: found nobody since start, though the master list named servers (never once joined, see `joined`). */
   private alone(now: number): Omit<ClusterProblem, 'since'> | undefined {
-    const seeds = this.engine.seeds();
-    if (seeds.length === 0 || now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
     const others = this.engine.snapshot(false);
     const peers = [...others.online, ...(others.suspect ?? [])].filter((e) => e.baseUrl !== this.config.baseUrl);
-    if (peers.length > 0) return undefined;
+    if (peers.length > 0) this.joined = true;
+    if (this.joined) return undefined;
+    const seeds = this.engine.seeds();
+    if (seeds.length === 0 || now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
     return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${seeds.length} server(s) the master list named answers (${seeds.slice(0, 3).join(', ')}${seeds.length > 3 ? ', …' : ''}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
   }
 

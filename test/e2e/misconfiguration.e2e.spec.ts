@@ -170,6 +170,26 @@ describe('misconfiguration is loud', () => {
     expect(lines.some((l) => l.startsWith('log:') && l.includes('resolved (alone)'))).toBe(true);
   });
 
+  it('3b. scaling down to one server is not alone: a server that was part of a cluster stays ready and raises no problem when its only peer leaves', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const both = listFile({ online: [{ baseUrl: `http://127.0.0.1:${portA}/` }, { baseUrl: `http://127.0.0.1:${portB}/` }] });
+    const a = await start({ masterListUrl: both, failureDetection: 'local', gossipIntervalSeconds: 0.3 }, undefined, portA);
+    const b = await start({ masterListUrl: both, failureDetection: 'local', gossipIntervalSeconds: 0.3 }, undefined, portB);
+    const bUrl = `http://127.0.0.1:${portB}/`;
+    await until('b online on a', () => a.cluster.view().online.map((e) => e.baseUrl), (urls) => urls.includes(bUrl));
+    await b.app.close(); // a clean leave: b tells a it goes offline
+    await until('b offline on a', () => a.cluster.view().offline.map((e) => e.baseUrl), (urls) => urls.includes(bUrl));
+    // past the 10 s after which a server that never found a peer is alone: a stays ready throughout
+    const watchUntil = Date.now() + 12_000;
+    while (Date.now() < watchUntil) {
+      expect(hasProblem(a.cluster, 'alone')).toBeUndefined();
+      await request(a.app.getHttpServer()).get('/health/ready').expect(200);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect((await request(a.app.getHttpServer()).get('/health').expect(200)).body.info.cluster.status).toBe('up');
+    expect(lines.filter((l) => l.includes('alone'))).toEqual([]);
+  });
+
   it('4. a hand-written master list with only base URLs loads; a bad entry is named precisely (invalid, not unavailable); a relative file URL fails at start', async () => {
     const { cluster } = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'http://127.0.0.1:4102/' }] }) });
     expect(cluster.status().masterList).toMatchObject({ loaded: true });
