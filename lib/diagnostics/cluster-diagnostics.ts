@@ -47,6 +47,9 @@ export interface Readiness {
   reasons: string[];
 }
 
+/** Up to three URLs for a message, then an ellipsis. */
+const listed = (urls: string[]) => `${urls.slice(0, 3).join(', ')}${urls.length > 3 ? ', …' : ''}`;
+
 const TIMER = 'clustershazbot:diagnostics';
 const EVALUATE_EVERY_MS = 1000;
 /** Peers that answered 404 within this window count for `route-prefix`. */
@@ -191,9 +194,15 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     const peers = [...others.online, ...(others.suspect ?? [])].filter((e) => e.baseUrl !== this.config.baseUrl);
     if (peers.length > 0) this.joined = true;
     if (this.joined) return undefined;
+    if (now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
+    // the servers answer but refuse us: name the setting that differs, not the master list
+    const refusing = this.engine.peersRefusingSignature(NOT_FOUND_WINDOW_MS);
+    if (refusing.length > 0) {
+      return { code: 'alone', setting: 'SHAZBOT_SECRET', message: `alone: the seeds refuse this server's signature (401): ${listed(refusing)}. SHAZBOT_SECRET (option secret) differs from theirs, or this server's clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW); still trying them` };
+    }
     const seeds = this.engine.seeds();
-    if (seeds.length === 0 || now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
-    return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${seeds.length} server(s) the master list named answers (${seeds.slice(0, 3).join(', ')}${seeds.length > 3 ? ', …' : ''}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
+    if (seeds.length === 0) return undefined;
+    return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${seeds.length} server(s) the master list named answers (${listed(seeds)}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
   }
 
   private conflict(): Omit<ClusterProblem, 'since'> | undefined {

@@ -190,6 +190,35 @@ describe('misconfiguration is loud', () => {
     expect(lines.filter((l) => l.includes('alone'))).toEqual([]);
   });
 
+  it('3c. a secret that differs from the seed\'s: the joiner names SHAZBOT_SECRET (not the master list), is degraded and not ready; the seed warns naming the sender and the cause', async () => {
+    const otherSecret = 'a-secret-the-seed-does-not-know';
+    const seed = await start({ failureDetection: 'local' });
+    const seedUrl = `http://127.0.0.1:${seed.port}/`;
+    const joiner = await start({ secret: otherSecret, masterListUrl: listFile({ online: [{ baseUrl: seedUrl }] }), failureDetection: 'local', gossipIntervalSeconds: 0.3 });
+    const problem = await until('the alone problem', () => hasProblem(joiner.cluster, 'alone'), (p) => p !== undefined, 30_000);
+    expect(problem).toMatchObject({
+      setting: 'SHAZBOT_SECRET',
+      message: `alone: the seeds refuse this server's signature (401): ${seedUrl}. SHAZBOT_SECRET (option secret) differs from theirs, or this server's clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW); still trying them`,
+    });
+    expect(problem!.message).not.toContain('SHAZBOT_MASTER_LIST');
+    expect(lines).toContain(`warn: ${problem!.message}`);
+    // the joiner's engine, at the first refusal
+    expect(lines).toContain(`warn: ${seedUrl} answered 401: it refuses this server's signature. SHAZBOT_SECRET (option secret) differs from its, or a clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW)`);
+    // the seed: who sent it and why, rate-limited (the joiner retries every 0.3 s)
+    const refused = lines.filter((l) => l.startsWith('warn: refused a request to '));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThanOrEqual(4);
+    expect(refused[0]).toMatch(/^warn: refused a request to (sync|gossip) from (::ffff:)?127\.0\.0\.1 \(401\): its signature was made with none of this server's secrets\. Its SHAZBOT_SECRET \(option secret\) differs from this server's, or it is no member of this cluster$/);
+    expect((await request(joiner.app.getHttpServer()).get('/health').expect(200)).body.info.cluster).toMatchObject({ status: 'degraded', problems: ['alone'] });
+    const notReady = await request(joiner.app.getHttpServer()).get('/health/ready').expect(503);
+    expect(notReady.body.error.cluster.message).toContain('SHAZBOT_SECRET (option secret) differs from theirs');
+    // no secret in any line or response
+    for (const secret of [otherSecret, SECRET]) {
+      expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+      expect(JSON.stringify(notReady.body)).not.toContain(secret);
+    }
+  });
+
   it('4. a hand-written master list with only base URLs loads; a bad entry is named precisely (invalid, not unavailable); a relative file URL fails at start', async () => {
     const { cluster } = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'http://127.0.0.1:4102/' }] }) });
     expect(cluster.status().masterList).toMatchObject({ loaded: true });
