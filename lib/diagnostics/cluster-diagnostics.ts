@@ -16,7 +16,10 @@ import { GossipService } from '../gossip.service.js';
  *   there, or answers probe but not sync (an Express app that did not mount every endpoint);
  * - `route-prefix`: peers answer 404 on every endpoint of ours: another route prefix, or no
  *   clustershazbot server at their URL;
- * - `alone`: no server answers, though the master list named some;
+ * - `alone`: no server has answered since start (never joined), though the master list named
+ *   some; its setting names the cause: SHAZBOT_SECRET when they refuse our signature (401),
+ *   SHAZBOT_CLUSTER when they belong to another cluster (403), else SHAZBOT_MASTER_LIST. A
+ *   server that was part of a cluster and sees its peers leave or die is not alone;
  * - `address-conflict`: another process claims this server's URL;
  * - `master-list`: the master list could not be loaded (unavailable) or is not a server list (invalid);
  * - `discovery`: DNS discovery's last resolution failed.
@@ -196,6 +199,11 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     if (this.joined) return undefined;
     if (now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
     // the servers answer but refuse us: name the setting that differs, not the master list
+    // (a seed of another cluster has left the seeds, so it is asked for first)
+    const foreign = this.engine.peersOfAnotherCluster();
+    if (foreign.length > 0) {
+      return { code: 'alone', setting: 'SHAZBOT_CLUSTER', message: `alone: the servers the master list named belong to another cluster: ${listed(foreign)} answered 403 to this server's cluster '${this.config.cluster}'. SHAZBOT_CLUSTER (option cluster) differs from theirs: set the same on every server of one cluster` };
+    }
     const refusing = this.engine.peersRefusingSignature(NOT_FOUND_WINDOW_MS);
     if (refusing.length > 0) {
       return { code: 'alone', setting: 'SHAZBOT_SECRET', message: `alone: the seeds refuse this server's signature (401): ${listed(refusing)}. SHAZBOT_SECRET (option secret) differs from theirs, or this server's clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW); still trying them` };

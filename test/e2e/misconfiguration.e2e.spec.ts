@@ -219,6 +219,24 @@ describe('misconfiguration is loud', () => {
     }
   });
 
+  it('3d. a cluster name that differs from the seed\'s: the joiner names SHAZBOT_CLUSTER, is degraded and not ready; the seed warns naming the sender', async () => {
+    const seed = await start({ failureDetection: 'local', cluster: 'blue' });
+    const seedUrl = `http://127.0.0.1:${seed.port}/`;
+    const joiner = await start({ cluster: 'green', masterListUrl: listFile({ online: [{ baseUrl: seedUrl }] }), failureDetection: 'local', gossipIntervalSeconds: 0.3 });
+    const problem = await until('the alone problem', () => hasProblem(joiner.cluster, 'alone'), (p) => p !== undefined, 30_000);
+    expect(problem).toMatchObject({
+      setting: 'SHAZBOT_CLUSTER',
+      message: `alone: the servers the master list named belong to another cluster: ${seedUrl} answered 403 to this server's cluster 'green'. SHAZBOT_CLUSTER (option cluster) differs from theirs: set the same on every server of one cluster`,
+    });
+    expect(lines).toContain(`warn: ${problem!.message}`);
+    expect(lines.some((l) => l.startsWith(`warn: ${seedUrl} answered 403: it belongs to another cluster`))).toBe(true);
+    expect(lines.some((l) => /^warn: refused a request to (sync|gossip) from (::ffff:)?127\.0\.0\.1 \(403\): it signed for another cluster\. Its SHAZBOT_CLUSTER \(option cluster\) differs from this server's 'blue'$/.test(l))).toBe(true);
+    expect((await request(joiner.app.getHttpServer()).get('/health').expect(200)).body.info.cluster).toMatchObject({ status: 'degraded', problems: ['alone'] });
+    const notReady = await request(joiner.app.getHttpServer()).get('/health/ready').expect(503);
+    expect(notReady.body.error.cluster.message).toContain('SHAZBOT_CLUSTER (option cluster) differs');
+    expect(lines.filter((l) => l.includes(SECRET))).toEqual([]);
+  });
+
   it('4. a hand-written master list with only base URLs loads; a bad entry is named precisely (invalid, not unavailable); a relative file URL fails at start', async () => {
     const { cluster } = await start({ masterListUrl: listFile({ online: [{ baseUrl: 'http://127.0.0.1:4101/' }, { baseUrl: 'http://127.0.0.1:4102/' }] }) });
     expect(cluster.status().masterList).toMatchObject({ loaded: true });
