@@ -68,6 +68,18 @@ const ALONE_AFTER_MS = 10_000;
  * same failure would only repeat it. They are still listed, emitted and reported by health.
  */
 const LOGGED_AT_SOURCE: ReadonlySet<ClusterProblemCode> = new Set(['master-list', 'discovery']);
+/**
+ * What a cleared problem's line says changed: the warning it clears was already logged, so the
+ * line names what is fixed, not the old message again.
+ */
+const RESOLVED_BECAUSE: Record<ClusterProblemCode, string> = {
+  'base-url': 'this server answers at its base URL',
+  'route-prefix': 'no peer answered 404 on every endpoint in the last 5 min',
+  alone: 'a peer answers now',
+  'address-conflict': 'no other process claims this server\'s URL now',
+  'master-list': 'the master list loaded',
+  discovery: 'DNS discovery resolves again',
+};
 
 /**
  * Misconfiguration made loud: evaluated every second by GossipService's maintenance tick, each
@@ -133,7 +145,7 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     for (const [code, problem] of this.current) {
       if (found.has(code)) continue;
       this.current.delete(code);
-      if (!LOGGED_AT_SOURCE.has(code)) this.logger.log(`resolved (${code}): ${problem.message}`);
+      if (!LOGGED_AT_SOURCE.has(code)) this.logger.log(`resolved: ${code} (${RESOLVED_BECAUSE[code]})`);
       this.events.next({ type: 'cleared', problem });
     }
     for (const [code, problem] of found) {
