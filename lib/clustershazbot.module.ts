@@ -8,11 +8,13 @@ import { ClusterService } from './cluster.service.js';
 import { resolveClusterConfig } from './clustershazbot.config.js';
 import { ADDRESS_GUARD, FAILED_AUTH_LIMITER, CLUSTER_CONFIG, CLUSTER_CONTROLLER, CLUSTER_ENGINE, CLUSTER_METRICS, GOSSIP_TRANSPORT, MASTER_LIST_STORE, REQUEST_VERIFIER, ROUTE_PREFIX } from './clustershazbot.constants.js';
 import { AddressGuard } from './security/address-guard.js';
+import { authRefusalText } from './security/auth-refusal.js';
 import { FailedAuthLimiter } from './security/failed-auth-limiter.js';
 import { RequestVerifier } from './security/request-signature.js';
 import { ASYNC_OPTIONS_TYPE, CLUSTERSHAZBOT_MODULE_OPTIONS, ClustershazbotConfigurableModule, OPTIONS_TYPE } from './clustershazbot.module-definition.js';
 import type { ClusterConfig, ClustershazbotOptions } from './clustershazbot.options.js';
 import { ClusterEngine } from './core/cluster-engine.js';
+import { RateLimitedLog } from './core/engine-log.js';
 import type { GossipTransport } from './core/transport.js';
 import { ClusterDiagnostics } from './diagnostics/cluster-diagnostics.js';
 import { GossipService } from './gossip.service.js';
@@ -77,7 +79,17 @@ export function createClusterEngine(config: ClusterConfig, transport: GossipTran
         resolveClusterConfig(options ?? {}, (name) => env.get<string>(name), routePrefix),
     },
     { provide: ADDRESS_GUARD, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new AddressGuard(config.allowedPeers) },
-    { provide: FAILED_AUTH_LIMITER, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => new FailedAuthLimiter(config.authFailureLimit) },
+    {
+      provide: FAILED_AUTH_LIMITER,
+      inject: [CLUSTER_CONFIG],
+      useFactory: (config: ClusterConfig) => {
+        const limiter = new FailedAuthLimiter(config.authFailureLimit);
+        // a refused peer would log at every message: each cause at most 3 lines a minute
+        const log = new RateLimitedLog(new Logger('Clustershazbot'), Date.now);
+        limiter.onFailure((refusal) => log.warnEvery(`auth-${refusal.reason}`, () => authRefusalText(refusal)));
+        return limiter;
+      },
+    },
     { provide: CLUSTER_METRICS, inject: [CLUSTER_CONFIG], useFactory: (config: ClusterConfig) => ClusterMetrics.create(config.metrics, { discovery: config.discovery !== undefined }) },
     { provide: GOSSIP_TRANSPORT, useClass: HttpGossipTransport },
     {

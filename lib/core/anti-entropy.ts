@@ -126,6 +126,7 @@ export class AntiEntropy {
         return this.exchangeWith(peer);
       }
       if (kind === 'foreign') this.peers.markForeign(peer);
+      if (kind === 'unauthorized') this.peers.noteUnauthorized(peer, this.deps.now());
       this.stats.exchangesFailed++;
       const text = errorText(error);
       this.deps.log?.debug(`sync with ${peer} failed: ${text}`);
@@ -180,6 +181,7 @@ export class AntiEntropy {
     } catch (error) {
       const kind = classifyFailure(error);
       if (kind === 'foreign') this.peers.markForeign(peer);
+      if (kind === 'unauthorized') this.peers.noteUnauthorized(peer, this.deps.now());
       if (kind === 'not-found') {
         // not even the page's gossip: nothing of ours under our route prefix at that URL
         this.peers.noteNotFound(peer, this.deps.now());

@@ -333,6 +333,20 @@ export class ClusterEngine {
   }
 
   /**
+   * Peers that answered 401 within the last `withinMs`: they refuse this server's signature
+   * (another secret, or a clock off by more than the signature window). Unsigned answers: for
+   * diagnostics only.
+   */
+  peersRefusingSignature(withinMs: number): string[] {
+    return this.peers.unauthorizedSince(this.deps.now() - withinMs);
+  }
+
+  /** Servers ignored now as another cluster's: they answered 403 to our valid signature (another cluster name). */
+  peersOfAnotherCluster(): string[] {
+    return this.peers.foreignNow();
+  }
+
+  /**
    * One probe interval of the failure detector (see FailureDetector.probe); a reconnect probe
    * that was answered is followed by a sync, so both sides see each other's rumours and refute
    * them.

@@ -197,6 +197,7 @@ export class FailureDetector {
         return this.checkByGossip(target, timeout, count);
       }
       if (kind === 'foreign') this.peers.markForeign(target);
+      if (kind === 'unauthorized') this.peers.noteUnauthorized(target, this.deps.now());
       if (count) this.stats.probesFailed++;
       return kind === 'refused' ? 'refused' : 'silent';
     }

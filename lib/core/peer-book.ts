@@ -22,6 +22,8 @@ export class PeerBook {
   private readonly pageFormat = new Set<string>();
   /** Peers that answered 404 everywhere (another route prefix, or no clustershazbot server there): when last. */
   private readonly notFound = new Map<string, number>();
+  /** Peers that answered 401 (they refuse our signature: another secret, or a clock off by more than the window): when last. */
+  private readonly unauthorized = new Map<string, number>();
   /** Servers that answered 403 (signed for another cluster): when they were marked, and until when they are ignored. */
   private readonly foreign = new Map<string, { at: number; until: number }>();
   /**
@@ -76,6 +78,30 @@ export class PeerBook {
   noteEndpointsFound(url: string): void {
     this.pageFormat.delete(url);
     this.notFound.delete(url);
+    this.unauthorized.delete(url);
+  }
+
+  /**
+   * `url` answered 401: it refuses this server's signature. Unsigned (we share no secret with
+   * it), so it only feeds the diagnostics; a signed answer later clears it.
+   */
+  noteUnauthorized(url: string, now: number): void {
+    const known = this.unauthorized.has(url);
+    this.unauthorized.delete(url); // re-insert: most recent last
+    this.unauthorized.set(url, now);
+    if (this.unauthorized.size > MAX_FOREIGN) this.unauthorized.delete(this.unauthorized.keys().next().value!);
+    if (!known) this.deps.log?.warnEvery('unauthorized', () => `${url} answered 401: it refuses this server's signature. SHAZBOT_SECRET (option secret) differs from its, or a clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW)`);
+  }
+
+  /** Peers that answered 401 since `since` (they refuse our signature), most recent last. */
+  unauthorizedSince(since: number): string[] {
+    return [...this.unauthorized].filter(([, at]) => at >= since).map(([url]) => url);
+  }
+
+  /** Servers ignored now as another cluster's (they answered 403 to a valid signature of ours). */
+  foreignNow(): string[] {
+    const now = this.deps.now();
+    return [...this.foreign].filter(([, mark]) => mark.until > now).map(([url]) => url);
   }
 
   /** `url` answered 404 even to the page's gossip: nothing of ours listens under our route prefix there. */
@@ -102,6 +128,7 @@ export class PeerBook {
     this.answered.delete(url);
     this.pageFormat.delete(url);
     this.notFound.delete(url);
+    this.unauthorized.delete(url);
   }
 
   /** Notes the process a server's entry speaks for (its generation, 0 when unknown): the first time, it starts the clock of `knownSince`. */

@@ -24,15 +24,19 @@ export interface GossipTransport {
  *   prefix, or not a clustershazbot server at all; a 404 is never signed, so it proves nothing
  *   about who answered);
  * - `foreign`: it answered 403 (it signed or checked for another cluster);
+ * - `unauthorized`: it answered 401 (it refused our signature: another secret, or a clock off
+ *   by more than the signature window; a 401 is not signed with a secret we share, so it proves
+ *   nothing about who answered and only feeds diagnostics);
  * - `silent`: anything else (timeout, reset, 5xx, an invalid reply): no evidence either way.
  */
-export type FailureKind = 'refused' | 'not-found' | 'foreign' | 'silent';
+export type FailureKind = 'refused' | 'not-found' | 'foreign' | 'unauthorized' | 'silent';
 
 export function classifyFailure(error: unknown): FailureKind {
   if (typeof error !== 'object' || error === null) return 'silent';
   const { status, code } = error as { status?: unknown; code?: unknown };
   if (status === 404) return 'not-found';
   if (status === 403) return 'foreign';
+  if (status === 401) return 'unauthorized';
   if (code === 'ECONNREFUSED') return 'refused';
   return 'silent';
 }

@@ -16,7 +16,10 @@ import { GossipService } from '../gossip.service.js';
  *   there, or answers probe but not sync (an Express app that did not mount every endpoint);
  * - `route-prefix`: peers answer 404 on every endpoint of ours: another route prefix, or no
  *   clustershazbot server at their URL;
- * - `alone`: no server answers, though the master list named some;
+ * - `alone`: no server has answered since start (never joined), though the master list named
+ *   some; its setting names the cause: SHAZBOT_SECRET when they refuse our signature (401),
+ *   SHAZBOT_CLUSTER when they belong to another cluster (403), else SHAZBOT_MASTER_LIST. A
+ *   server that was part of a cluster and sees its peers leave or die is not alone;
  * - `address-conflict`: another process claims this server's URL;
  * - `master-list`: the master list could not be loaded (unavailable) or is not a server list (invalid);
  * - `discovery`: DNS discovery's last resolution failed.
@@ -43,9 +46,12 @@ export interface ClusterProblemEvent {
 /** Whether a load balancer should send this server traffic (Kubernetes readiness), and why not. */
 export interface Readiness {
   ready: boolean;
-  /** Why not ready: offline by control (drained), alone while peers were expected, or gave its address up. */
+  /** Why not ready: offline by control (drained), alone since start while peers were expected, or gave its address up. */
   reasons: string[];
 }
+
+/** Up to three URLs for a message, then an ellipsis. */
+const listed = (urls: string[]) => `${urls.slice(0, 3).join(', ')}${urls.length > 3 ? ', …' : ''}`;
 
 const TIMER = 'clustershazbot:diagnostics';
 const EVALUATE_EVERY_MS = 1000;
@@ -62,6 +68,18 @@ const ALONE_AFTER_MS = 10_000;
  * same failure would only repeat it. They are still listed, emitted and reported by health.
  */
 const LOGGED_AT_SOURCE: ReadonlySet<ClusterProblemCode> = new Set(['master-list', 'discovery']);
+/**
+ * What a cleared problem's line says changed: the warning it clears was already logged, so the
+ * line names what is fixed, not the old message again.
+ */
+const RESOLVED_BECAUSE: Record<ClusterProblemCode, string> = {
+  'base-url': 'this server answers at its base URL',
+  'route-prefix': 'no peer answered 404 on every endpoint in the last 5 min',
+  alone: 'a peer answers now',
+  'address-conflict': 'no other process claims this server\'s URL now',
+  'master-list': 'the master list loaded',
+  discovery: 'DNS discovery resolves again',
+};
 
 /**
  * Misconfiguration made loud: evaluated every second by GossipService's maintenance tick, each
@@ -77,6 +95,13 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
   private readonly current = new Map<ClusterProblemCode, ClusterProblem>();
   private readonly events = new Subject<ClusterProblemEvent>();
   private runningSince?: number;
+  /**
+   * Whether this server has reached a peer since it started: `alone` reports a server that
+   * never joined (a wrong master list, seeds that do not run); once part of a cluster, peers
+   * that leave or die are scaling down or failures the detector handles, not misconfiguration.
+   */
+  private joined = false;
+  private stopWatchingJoin?: () => void;
 
   /** Problems as they are raised and cleared. */
   readonly problems$: Observable<ClusterProblemEvent> = this.events.asObservable();
@@ -90,12 +115,17 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    // a peer seen between two evaluations counts too: the engine's first successful sync
+    this.stopWatchingJoin = this.engine.onLifecycle((event) => {
+      if (event === 'joined') this.joined = true;
+    });
     const timer = setInterval(() => this.evaluate(), EVALUATE_EVERY_MS);
     timer.unref();
     this.scheduler.addInterval(TIMER, timer);
   }
 
   onModuleDestroy(): void {
+    this.stopWatchingJoin?.();
     if (this.scheduler.doesExist('interval', TIMER)) this.scheduler.deleteInterval(TIMER);
     this.events.complete();
   }
@@ -115,7 +145,7 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     for (const [code, problem] of this.current) {
       if (found.has(code)) continue;
       this.current.delete(code);
-      if (!LOGGED_AT_SOURCE.has(code)) this.logger.log(`resolved (${code}): ${problem.message}`);
+      if (!LOGGED_AT_SOURCE.has(code)) this.logger.log(`resolved: ${code} (${RESOLVED_BECAUSE[code]})`);
       this.events.next({ type: 'cleared', problem });
     }
     for (const [code, problem] of found) {
@@ -131,7 +161,7 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Readiness: not while offline by control, alone while peers were expected, or after giving the address up. */
+  /** Readiness: not while offline by control, alone since start while peers were expected, or after giving the address up. */
   readiness(): Readiness {
     this.evaluate();
     const reasons: string[] = [];
@@ -173,13 +203,26 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /** Alone: found nobody since start, though the master list named servers (never once joined, see `joined`). */
   private alone(now: number): Omit<ClusterProblem, 'since'> | undefined {
-    const seeds = this.engine.seeds();
-    if (seeds.length === 0 || now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
     const others = this.engine.snapshot(false);
     const peers = [...others.online, ...(others.suspect ?? [])].filter((e) => e.baseUrl !== this.config.baseUrl);
-    if (peers.length > 0) return undefined;
-    return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${seeds.length} server(s) the master list named answers (${seeds.slice(0, 3).join(', ')}${seeds.length > 3 ? ', …' : ''}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
+    if (peers.length > 0) this.joined = true;
+    if (this.joined) return undefined;
+    if (now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
+    // the servers answer but refuse us: name the setting that differs, not the master list
+    // (a seed of another cluster has left the seeds, so it is asked for first)
+    const foreign = this.engine.peersOfAnotherCluster();
+    if (foreign.length > 0) {
+      return { code: 'alone', setting: 'SHAZBOT_CLUSTER', message: `alone: the servers the master list named belong to another cluster: ${listed(foreign)} answered 403 to this server's cluster '${this.config.cluster}'. SHAZBOT_CLUSTER (option cluster) differs from theirs: set the same on every server of one cluster` };
+    }
+    const refusing = this.engine.peersRefusingSignature(NOT_FOUND_WINDOW_MS);
+    if (refusing.length > 0) {
+      return { code: 'alone', setting: 'SHAZBOT_SECRET', message: `alone: the seeds refuse this server's signature (401): ${listed(refusing)}. SHAZBOT_SECRET (option secret) differs from theirs, or this server's clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW); still trying them` };
+    }
+    const seeds = this.engine.seeds();
+    if (seeds.length === 0) return undefined;
+    return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${seeds.length} server(s) the master list named answers (${listed(seeds)}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
   }
 
   private conflict(): Omit<ClusterProblem, 'since'> | undefined {

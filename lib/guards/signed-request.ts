@@ -97,11 +97,11 @@ export function checkSignedRequest(context: SignedRequestContext, secrets: reado
     rawBody: hasBody ? input.rawBody : undefined,
     canonicalBody,
   });
-  return verdict(result, secrets, config.cluster, limiter, input.client);
+  return verdict(result, secrets, config.cluster, limiter, input.client, input.endpoint);
 }
 
 /** Maps a verification result to the answer: the one place that decides statuses and messages. */
-function verdict(result: VerifyResult, secrets: readonly string[], cluster: string, limiter: FailedAuthLimiter, client: SignedRequestInput['client']): SignedRequestCheck {
+function verdict(result: VerifyResult, secrets: readonly string[], cluster: string, limiter: FailedAuthLimiter, client: SignedRequestInput['client'], endpoint: string): SignedRequestCheck {
   if (result.ok) return { ok: true, reply: { nonce: result.nonce, secret: secrets[result.secretIndex], cluster } };
   switch (result.reason) {
     case 'before-start':
@@ -112,13 +112,13 @@ function verdict(result: VerifyResult, secrets: readonly string[], cluster: stri
     case 'busy':
       return { ok: false, status: 503, message: messages.nonceCacheFull(), retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)) };
     case 'wrong-cluster':
-      limiter.recordFailure(clientOf(client) ?? 'unknown');
+      limiter.recordFailure(clientOf(client) ?? 'unknown', { endpoint, reason: 'wrong-cluster', cluster });
       return { ok: false, status: 403, message: messages.wrongCluster(), reply: { nonce: result.nonce, secret: secrets[result.secretIndex], cluster } };
     default: {
       // without the client's address (a plain-function caller that did not pass it) failures are counted, never limited
       const address = clientOf(client);
       const blocked = address !== undefined && limiter.isBlocked(address);
-      limiter.recordFailure(address ?? 'unknown');
+      limiter.recordFailure(address ?? 'unknown', { endpoint, reason: result.reason, cluster });
       if (blocked) return { ok: false, status: 429, message: messages.tooManyFailures(), retryAfterSeconds: limiter.retryAfterSeconds(address!) };
       return { ok: false, status: 401, message: messages.unauthorized() };
     }

@@ -12,8 +12,9 @@ import { ClusterService } from '../cluster.service.js';
  *   servers are online, offline and suspect (with `healthDetails: 'full'`: this server's base
  *   URL and the lists).
  * - `isReady` (readiness: should a load balancer send traffic here?): `down` (503) while this
- *   server is offline by control (drained), alone while the master list named others, or gave
- *   its address up in an address conflict; `up` otherwise. Use it for the readiness probe.
+ *   server is offline by control (drained), alone since start (never joined) while the master
+ *   list named others, or gave its address up in an address conflict; `up` otherwise (peers
+ *   that leave or die later do not make it unready). Use it for the readiness probe.
  */
 @Injectable()
 export class ClusterHealthIndicator {

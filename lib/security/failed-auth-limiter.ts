@@ -1,3 +1,5 @@
+import type { AuthRefusal } from './auth-refusal.js';
+
 /**
  * Counts failed authentications per client address in a sliding minute; past `limit`, the
  * client's failures are answered 429 instead of 401 until its oldest failure leaves the
@@ -8,6 +10,7 @@
  */
 export class FailedAuthLimiter {
   private readonly failures = new Map<string, number[]>();
+  private readonly listeners = new Set<(refusal: AuthRefusal) => void>();
   /** Requests refused for authentication since start (every failure, limited or not). */
   refusedTotal = 0;
 
@@ -39,8 +42,16 @@ export class FailedAuthLimiter {
     return oldest === undefined ? 1 : Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
   }
 
-  recordFailure(client: string): void {
+  /** Calls `listener` with every failure recorded with its cause (the module logs them, rate-limited). */
+  onFailure(listener: (refusal: AuthRefusal) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Counts a failure of `client`; `refusal`, when given, is handed to the `onFailure` listeners. */
+  recordFailure(client: string, refusal?: Omit<AuthRefusal, 'client'>): void {
     this.refusedTotal++;
+    if (refusal) for (const listener of this.listeners) listener({ ...refusal, client });
     if (this.limit <= 0) return;
     const times = this.recent(client);
     times.push(this.now());

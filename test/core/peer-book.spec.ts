@@ -47,6 +47,7 @@ describe('classifyFailure', () => {
     expect(classifyFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe('refused');
     expect(classifyFailure(Object.assign(new Error('x'), { status: 404 }))).toBe('not-found');
     expect(classifyFailure(Object.assign(new Error('x'), { status: 403 }))).toBe('foreign');
+    expect(classifyFailure(Object.assign(new Error('x'), { status: 401 }))).toBe('unauthorized');
     expect(classifyFailure(Object.assign(new Error('x'), { status: 500 }))).toBe('silent');
     expect(classifyFailure(new Error('timed out'))).toBe('silent');
     expect(classifyFailure('a string')).toBe('silent');
@@ -89,6 +90,30 @@ describe('PeerBook, bookkeeping', () => {
     peers.noteNotFound('http://last:1/', 50);
     expect(peers.notFoundSince(0)).toHaveLength(10_000);
     expect(peers.notFoundSince(0)[0]).toBe('http://a:1/');
+  });
+
+  it('notes 401s (a peer refusing our signature): warns once per peer, lists them from `since` on, clears them on a signed answer or a new process', () => {
+    let now = 0;
+    const warnings: string[] = [];
+    const peers = new PeerBook(self, { now: () => now, log: new RateLimitedLog({ warn: (m) => warnings.push(m), debug: () => undefined }, () => now) });
+    peers.noteUnauthorized('http://a:1/', 10);
+    peers.noteUnauthorized('http://a:1/', 20);
+    peers.noteUnauthorized('http://b:1/', 15);
+    expect(warnings).toEqual([
+      "http://a:1/ answered 401: it refuses this server's signature. SHAZBOT_SECRET (option secret) differs from its, or a clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW)",
+      "http://b:1/ answered 401: it refuses this server's signature. SHAZBOT_SECRET (option secret) differs from its, or a clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW)",
+    ]);
+    expect(peers.unauthorizedSince(15)).toEqual(['http://a:1/', 'http://b:1/']); // the order of their last 401
+    expect(peers.unauthorizedSince(16)).toEqual(['http://a:1/']);
+    peers.noteEndpointsFound('http://a:1/');
+    peers.forgetProcess('http://b:1/');
+    expect(peers.unauthorizedSince(0)).toEqual([]);
+    now = 1;
+    expect(peers.foreignNow()).toEqual([]);
+    peers.markForeign('http://c:1/');
+    expect(peers.foreignNow()).toEqual(['http://c:1/']);
+    now += 10 * 60_000;
+    expect(peers.foreignNow()).toEqual([]);
   });
 
   it('prunes acks only when they outnumber the view by more than 64', () => {
