@@ -92,6 +92,16 @@ describe('PeerBook, bookkeeping', () => {
     expect(peers.notFoundSince(0)[0]).toBe('http://a:1/');
   });
 
+  it('keeps at most 10,000 peers that answered 401, dropping the oldest; without a log it notes them silently', () => {
+    const peers = new PeerBook(self, { now: () => 0 }); // no log: nothing to warn through, and no throw
+    for (let i = 0; i < 10_000; i++) peers.noteUnauthorized(`http://n${i}:1/`, i);
+    expect(peers.unauthorizedSince(0)).toHaveLength(10_000);
+    expect(peers.unauthorizedSince(0)[0]).toBe('http://n0:1/');
+    peers.noteUnauthorized('http://last:1/', 10_000);
+    expect(peers.unauthorizedSince(0)).toHaveLength(10_000);
+    expect(peers.unauthorizedSince(0)[0]).toBe('http://n1:1/');
+  });
+
   it('notes 401s (a peer refusing our signature): warns once per peer, lists them from `since` on, clears them on a signed answer or a new process', () => {
     let now = 0;
     const warnings: string[] = [];
