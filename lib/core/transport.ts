@@ -33,10 +33,11 @@ export type FailureKind = 'refused' | 'not-found' | 'foreign' | 'unauthorized' |
 
 export function classifyFailure(error: unknown): FailureKind {
   if (typeof error !== 'object' || error === null) return 'silent';
-  const { status, code } = error as { status?: unknown; code?: unknown };
+  const { status, code, authenticated } = error as { status?: unknown; code?: unknown; authenticated?: unknown };
   if (status === 404) return 'not-found';
   if (status === 403) return 'foreign';
-  if (status === 401) return 'unauthorized';
+  // a signed 401 ("stamped before it started", authenticated) comes from a peer that shares our secret
+  if (status === 401 && authenticated !== true) return 'unauthorized';
   if (code === 'ECONNREFUSED') return 'refused';
   return 'silent';
 }

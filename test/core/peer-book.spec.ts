@@ -48,6 +48,8 @@ describe('classifyFailure', () => {
     expect(classifyFailure(Object.assign(new Error('x'), { status: 404 }))).toBe('not-found');
     expect(classifyFailure(Object.assign(new Error('x'), { status: 403 }))).toBe('foreign');
     expect(classifyFailure(Object.assign(new Error('x'), { status: 401 }))).toBe('unauthorized');
+    // a signed 401 (stamped before the peer started, twice) is from a peer that shares our secret
+    expect(classifyFailure(Object.assign(new Error('x'), { status: 401, authenticated: true }))).toBe('silent');
     expect(classifyFailure(Object.assign(new Error('x'), { status: 500 }))).toBe('silent');
     expect(classifyFailure(new Error('timed out'))).toBe('silent');
     expect(classifyFailure('a string')).toBe('silent');
