@@ -84,9 +84,10 @@ export function createClusterEngine(config: ClusterConfig, transport: GossipTran
       inject: [CLUSTER_CONFIG],
       useFactory: (config: ClusterConfig) => {
         const limiter = new FailedAuthLimiter(config.authFailureLimit);
-        // a refused peer would log at every message: each cause at most 3 lines a minute
+        // a refused peer would log at every message: each endpoint and cause at most 3 lines a
+        // minute (both from fixed sets, so the limiter's keys stay few)
         const log = new RateLimitedLog(new Logger('Clustershazbot'), Date.now);
-        limiter.onFailure((refusal) => log.warnEvery(`auth-${refusal.reason}`, () => authRefusalText(refusal)));
+        limiter.onFailure((refusal) => log.warnEvery(`auth-${refusal.endpoint}-${refusal.reason}`, () => authRefusalText(refusal)));
         return limiter;
       },
     },
