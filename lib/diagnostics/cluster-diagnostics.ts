@@ -101,6 +101,10 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
    * that leave or die are scaling down or failures the detector handles, not misconfiguration.
    */
   private joined = false;
+  /** Seeds that answered 403 (another cluster), 401 (they refuse our signature), and the seeds named, as last seen before joining. */
+  private foreignSeeds: string[] = [];
+  private refusingSeeds: string[] = [];
+  private namedSeeds: string[] = [];
   private stopWatchingJoin?: () => void;
 
   /** Problems as they are raised and cleared. */
@@ -151,6 +155,9 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
     for (const [code, problem] of found) {
       const known = this.current.get(code);
       if (known) {
+        // the same problem with another cause (seeds that were down now refuse us): say the new one
+        if (known.setting !== problem.setting && !LOGGED_AT_SOURCE.has(code)) this.logger.warn(problem.message);
+        known.setting = problem.setting;
         known.message = problem.message;
         continue;
       }
@@ -205,24 +212,30 @@ export class ClusterDiagnostics implements OnModuleInit, OnModuleDestroy {
 
   /** Alone: found nobody since start, though the master list named servers (never once joined, see `joined`). */
   private alone(now: number): Omit<ClusterProblem, 'since'> | undefined {
+    // joined means a sync with a peer succeeded; entries in the view prove nothing (a master
+    // list written by announce() puts its online entries there before anyone answered)
+    if (this.engine.joinState() === 'joined') this.joined = true;
+    if (this.joined) return undefined;
+    // what the seeds answered, kept until this server joins: a 403 seed leaves the seeds for a
+    // while and a 401 one soon answers 429 (its failed-auth limit), but the cause stays the same
+    const foreign = this.engine.peersOfAnotherCluster();
+    if (foreign.length > 0) this.foreignSeeds = foreign;
+    const refusing = this.engine.peersRefusingSignature(NOT_FOUND_WINDOW_MS);
+    if (refusing.length > 0) this.refusingSeeds = refusing;
+    const seeds = this.engine.seeds();
+    if (seeds.length > 0) this.namedSeeds = seeds;
+    if (now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
     const others = this.engine.snapshot(false);
     const peers = [...others.online, ...(others.suspect ?? [])].filter((e) => e.baseUrl !== this.config.baseUrl);
-    if (peers.length > 0) this.joined = true;
-    if (this.joined) return undefined;
-    if (now - (this.runningSince ?? now) < ALONE_AFTER_MS) return undefined;
-    // the servers answer but refuse us: name the setting that differs, not the master list
-    // (a seed of another cluster has left the seeds, so it is asked for first)
-    const foreign = this.engine.peersOfAnotherCluster();
-    if (foreign.length > 0) {
-      return { code: 'alone', setting: 'SHAZBOT_CLUSTER', message: `alone: the servers the master list named belong to another cluster: ${listed(foreign)} answered 403 to this server's cluster '${this.config.cluster}'. SHAZBOT_CLUSTER (option cluster) differs from theirs: set the same on every server of one cluster` };
+    if (peers.length > 0) return undefined;
+    if (this.foreignSeeds.length > 0) {
+      return { code: 'alone', setting: 'SHAZBOT_CLUSTER', message: `alone: the servers the master list named belong to another cluster: ${listed(this.foreignSeeds)} answered 403 to this server's cluster '${this.config.cluster}'. SHAZBOT_CLUSTER (option cluster) differs from theirs: set the same on every server of one cluster` };
     }
-    const refusing = this.engine.peersRefusingSignature(NOT_FOUND_WINDOW_MS);
-    if (refusing.length > 0) {
-      return { code: 'alone', setting: 'SHAZBOT_SECRET', message: `alone: the seeds refuse this server's signature (401): ${listed(refusing)}. SHAZBOT_SECRET (option secret) differs from theirs, or this server's clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW); still trying them` };
+    if (this.refusingSeeds.length > 0) {
+      return { code: 'alone', setting: 'SHAZBOT_SECRET', message: `alone: the seeds refuse this server's signature (401): ${listed(this.refusingSeeds)}. SHAZBOT_SECRET (option secret) differs from theirs, or this server's clock is off by more than the signature window (SHAZBOT_SIGNATURE_WINDOW); still trying them` };
     }
-    const seeds = this.engine.seeds();
-    if (seeds.length === 0) return undefined;
-    return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${seeds.length} server(s) the master list named answers (${listed(seeds)}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
+    if (this.namedSeeds.length === 0) return undefined;
+    return { code: 'alone', setting: 'SHAZBOT_MASTER_LIST', message: `alone: none of the ${this.namedSeeds.length} server(s) the master list named answers (${listed(this.namedSeeds)}); still trying them. Check SHAZBOT_MASTER_LIST and that those servers run` };
   }
 
   private conflict(): Omit<ClusterProblem, 'since'> | undefined {
