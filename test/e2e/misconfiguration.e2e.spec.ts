@@ -18,6 +18,7 @@ import { ClusterHealthIndicator, ClusterService, ClustershazbotModule, resolveCl
 import { ADDRESS_GUARD, CLUSTER_CONFIG, CLUSTER_ENGINE, GOSSIP_TRANSPORT } from '../../lib/clustershazbot.constants.js';
 import { createClusterEngine } from '../../lib/clustershazbot.module.js';
 import type { ClusterConfig } from '../../lib/clustershazbot.options.js';
+import type { ClusterEngine } from '../../lib/core/cluster-engine.js';
 import type { GossipTransport } from '../../lib/core/transport.js';
 import type { AddressGuard } from '../../lib/security/address-guard.js';
 import { freePort } from '../../sample/local-cluster.js';
@@ -178,6 +179,8 @@ describe('misconfiguration is loud', () => {
     const b = await start({ masterListUrl: both, failureDetection: 'local', gossipIntervalSeconds: 0.3 }, undefined, portB);
     const bUrl = `http://127.0.0.1:${portB}/`;
     await until('b online on a', () => a.cluster.view().online.map((e) => e.baseUrl), (urls) => urls.includes(bUrl));
+    // b's entry came from the master list, which proves nothing: a has joined once a sync with b succeeded
+    await until('a joined', () => a.app.get<ClusterEngine>(CLUSTER_ENGINE).joinState(), (state) => state === 'joined');
     await b.app.close(); // a clean leave: b tells a it goes offline
     await until('b offline on a', () => a.cluster.view().offline.map((e) => e.baseUrl), (urls) => urls.includes(bUrl));
     // past the 10 s after which a server that never found a peer is alone: a stays ready throughout
@@ -208,8 +211,9 @@ describe('misconfiguration is loud', () => {
     // the seed: who sent it and why, rate-limited (the joiner retries every 0.3 s)
     const refused = lines.filter((l) => l.startsWith('warn: refused a request to '));
     expect(refused.length).toBeGreaterThan(0);
-    expect(refused.length).toBeLessThanOrEqual(4);
-    expect(refused[0]).toMatch(/^warn: refused a request to (sync|gossip) from (::ffff:)?127\.0\.0\.1 \(401\): its signature was made with none of this server's secrets\. Its SHAZBOT_SECRET \(option secret\) differs from this server's, or it is no member of this cluster$/);
+    // rate-limited: at most 3 lines a minute for each endpoint and cause (plus one "N more" line)
+    for (const endpoint of ['sync', 'gossip', 'probe']) expect(refused.filter((l) => l.startsWith(`warn: refused a request to ${endpoint} `)).length).toBeLessThanOrEqual(4);
+    expect(refused[0]).toMatch(/^warn: refused a request to (sync|gossip|probe) from (::ffff:)?127\.0\.0\.1 \(401\): its signature was made with none of this server's secrets\. Its SHAZBOT_SECRET \(option secret\) differs from this server's, or it is no member of this cluster$/);
     expect((await request(joiner.app.getHttpServer()).get('/health').expect(200)).body.info.cluster).toMatchObject({ status: 'degraded', problems: ['alone'] });
     const notReady = await request(joiner.app.getHttpServer()).get('/health/ready').expect(503);
     expect(notReady.body.error.cluster.message).toContain('SHAZBOT_SECRET (option secret) differs from theirs');
@@ -231,7 +235,7 @@ describe('misconfiguration is loud', () => {
     });
     expect(lines).toContain(`warn: ${problem!.message}`);
     expect(lines.some((l) => l.startsWith(`warn: ${seedUrl} answered 403: it belongs to another cluster`))).toBe(true);
-    expect(lines.some((l) => /^warn: refused a request to (sync|gossip) from (::ffff:)?127\.0\.0\.1 \(403\): it signed for another cluster\. Its SHAZBOT_CLUSTER \(option cluster\) differs from this server's 'blue'$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^warn: refused a request to (sync|gossip|probe) from (::ffff:)?127\.0\.0\.1 \(403\): it signed for another cluster\. Its SHAZBOT_CLUSTER \(option cluster\) differs from this server's 'blue'$/.test(l))).toBe(true);
     expect((await request(joiner.app.getHttpServer()).get('/health').expect(200)).body.info.cluster).toMatchObject({ status: 'degraded', problems: ['alone'] });
     const notReady = await request(joiner.app.getHttpServer()).get('/health/ready').expect(503);
     expect(notReady.body.error.cluster.message).toContain('SHAZBOT_CLUSTER (option cluster) differs');
