@@ -4,37 +4,14 @@
  * gossip (joined, suspected, declared offline, left), on a manual clock. No network: nothing
  * here sends a message.
  */
-import { ClusterEngine, type GossipTransport, type GossipServer } from '../../lib/core/index.js';
+import { DECLARER, SELF, T0, world } from '../support/engine-world.js';
 import { KeyOwnership, type OwnershipChange } from '../../lib/core/key-ownership.js';
 import { assertQuorumOption, checkQuorum, countQuorum } from '../../lib/core/quorum.js';
 import { SingletonCoordinator, singletonKey, type SingletonTransition } from '../../lib/core/singleton-coordinator.js';
 
-const T0 = 1_800_000_000_000;
-const SELF = 'http://self:1/';
 const P = 'http://p:1/';
-const Q = 'http://q:1/';
+const Q = DECLARER;
 const HAND_OVER_MS = 2000;
-
-const offline: GossipTransport = {
-  exchange: () => Promise.reject(new Error('no network in this test')),
-  probe: () => Promise.reject(new Error('no network in this test')),
-  sync: () => Promise.reject(new Error('no network in this test')),
-};
-
-function world() {
-  const clock = { now: T0 };
-  const engine = new ClusterEngine({ selfUrl: SELF, probeIntervalMs: 0 }, { now: () => clock.now, random: () => 0.5, transport: offline });
-  engine.start();
-  let stamp = T0;
-  const word = (baseUrl: string, extra: Partial<GossipServer> = {}) => ({ baseUrl, monitor: false, lastUpdate: ++stamp, ...extra });
-  const peer = {
-    join: (url: string) => engine.merge({ online: [word(url)] }, 'test'),
-    suspect: (url: string) => engine.merge({ online: [], suspect: [word(url, { by: Q })] }, 'test'),
-    fail: (url: string) => engine.merge({ online: [], offline: [word(url, { by: Q })] }, 'test'),
-    leave: (url: string) => engine.merge({ online: [], offline: [word(url)] }, 'test'),
-  };
-  return { clock, engine, peer };
-}
 
 /** A singleton name whose preference list over the current members starts with `first` (then `second`, if given). */
 function nameOwnedBy(ownership: KeyOwnership, first: string, second?: string): string {

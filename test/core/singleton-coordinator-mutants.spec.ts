@@ -6,36 +6,14 @@
  * waits, and the exact shapes `decide`, `states` and `successors` answer. A real ClusterEngine
  * shaped with the words peers would gossip, on a manual clock; no network.
  */
-import { ClusterEngine, type GossipTransport, type GossipServer } from '../../lib/core/index.js';
+import { DECLARER, SELF, T0, world } from '../support/engine-world.js';
 import { KeyOwnership } from '../../lib/core/key-ownership.js';
 import { SingletonCoordinator, singletonKey, type SingletonTransition } from '../../lib/core/singleton-coordinator.js';
 
-const T0 = 1_800_000_000_000;
-const SELF = 'http://self:1/';
 const P = 'http://p:1/';
-const Q = 'http://q:1/';
+const Q = DECLARER;
 const HAND_OVER_MS = 2000;
 const iso = (ms: number) => new Date(ms).toISOString();
-
-const offline: GossipTransport = {
-  exchange: () => Promise.reject(new Error('no network in this test')),
-  probe: () => Promise.reject(new Error('no network in this test')),
-  sync: () => Promise.reject(new Error('no network in this test')),
-};
-
-function world() {
-  const clock = { now: T0 };
-  const engine = new ClusterEngine({ selfUrl: SELF, probeIntervalMs: 0 }, { now: () => clock.now, random: () => 0.5, transport: offline });
-  engine.start();
-  let stamp = T0;
-  const word = (baseUrl: string, extra: Partial<GossipServer> = {}) => ({ baseUrl, monitor: false, lastUpdate: ++stamp, ...extra });
-  const peer = {
-    join: (url: string) => engine.merge({ online: [word(url)] }, 'test'),
-    suspect: (url: string, by: string) => engine.merge({ online: [], suspect: [word(url, { by })] }, 'test'),
-    fail: (url: string, by: string) => engine.merge({ online: [], offline: [word(url, { by })] }, 'test'),
-  };
-  return { clock, engine, peer };
-}
 
 /** A coordinator whose join state the test sets; the host's first refresh is at T0. */
 function coordinator() {
